@@ -1,0 +1,54 @@
+# The README's commands. Every target sets up what it needs: a virtualenv with the pinned requirements
+# (re-installed only when a requirements file changes) and, for the CDK CLI targets, the pinned aws-cdk@2 in node_modules.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+CDK := node_modules/.bin/cdk
+REQUIREMENTS := requirements-dev.txt requirements.txt functions/requirements.txt
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export AWS_EC2_METADATA_DISABLED := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup test lint unit demo synth local bench clean
+
+$(STAMP): $(REQUIREMENTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+	@echo "installing pinned requirements into $(VENV)"
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	@touch $@
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy functions infra
+
+test: lint
+	$(VENV)/bin/pytest
+
+demo: $(STAMP)
+	$(PY) -m demo
+
+synth: $(STAMP) $(CDK)
+	$(CDK) synth --quiet
+	$(VENV)/bin/cfn-lint
+
+local: $(STAMP)
+	$(PY) -m localcloud serve
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache

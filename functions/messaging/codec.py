@@ -1,0 +1,154 @@
+"""The codec between :class:`~messaging.envelope.Envelope` and the wire form: CloudEvents 1.0 structured JSON.
+
+The CloudEvents SDK validates the required attributes and extension names; this module adds the rules of our
+contract (``kind``, string extensions, a JSON object body, ``correlationid`` on replies, the schema version) and
+raises a typed :class:`~messaging.errors.InvalidMessage` naming the offending field.
+
+Example:
+    >>> from messaging.envelope import command
+    >>> codec = CloudEventJsonCodec()
+    >>> cmd = command("orders.CreateOrder", {"sku": "book"}, source="/web", partitionkey="c-1")
+    >>> codec.decode(codec.encode(cmd)) == cmd
+    True
+    >>> codec.decode("not json")
+    Traceback (most recent call last):
+    ...
+    messaging.errors.NotJson: body is not JSON: Expecting value: line 1 column 1 (char 0)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from cloudevents.core.exceptions import BaseCloudEventException, CloudEventValidationError
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+from messaging.envelope import SCHEMA_VERSION, Envelope, Kind
+from messaging.errors import InvalidAttribute, NotCloudEvent, NotJson, UnsupportedSchemaVersion
+
+SPEC_VERSION = "1.0"
+_STANDARD = {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time", "data"}
+_OURS = {"kind", "partitionkey", "replyto", "correlationid", "schemaversion"}
+_JSON_CONTENT_TYPES = ("application/json",)
+
+
+class CloudEventJsonCodec:
+    """Encodes envelopes to CloudEvents JSON (structured mode) and decodes them back, strictly."""
+
+    content_type = "application/cloudevents+json"
+    schema_version = SCHEMA_VERSION
+
+    def __init__(self) -> None:
+        self._format = JSONFormat()
+
+    def encode(self, envelope: Envelope) -> str:
+        attributes: dict[str, Any] = {
+            "specversion": SPEC_VERSION,
+            "id": envelope.id,
+            "source": envelope.source,
+            "type": envelope.type,
+            "datacontenttype": envelope.datacontenttype,
+            "time": envelope.time,
+            "kind": envelope.kind.value,
+            "schemaversion": SCHEMA_VERSION,
+        }
+        for name in ("partitionkey", "replyto", "correlationid", "subject"):
+            value = getattr(envelope, name)
+            if value is not None:
+                attributes[name] = value
+        for name, value in envelope.extensions.items():
+            attributes.setdefault(name, value)
+        data = dict(envelope.data) if envelope.data is not None else None
+        try:
+            cloud_event = CloudEvent(attributes, data)
+        except CloudEventValidationError as exc:
+            raise _invalid(exc) from exc
+        return self._format.write(cloud_event).decode("utf-8")
+
+    def decode(self, raw: str | bytes) -> Envelope:
+        try:
+            document = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise NotJson(f"body is not JSON: {exc}") from exc
+        if not isinstance(document, dict):
+            raise NotCloudEvent(f"body is JSON {type(document).__name__}, not a CloudEvent object")
+        missing = [name for name in ("specversion", "id", "source", "type") if name not in document]
+        if missing:
+            raise NotCloudEvent(f"not a CloudEvent: missing {', '.join(missing)}", field=missing[0])
+        if document.get("specversion") != SPEC_VERSION:
+            raise InvalidAttribute(
+                f"specversion must be {SPEC_VERSION!r}, not {document.get('specversion')!r}", field="specversion"
+            )
+        if "data_base64" in document:
+            raise InvalidAttribute("binary data (data_base64) is not supported: data must be a JSON object", field="data")
+        for name in ("id", "source", "type"):
+            if not isinstance(document[name], str) or not document[name]:
+                raise InvalidAttribute(f"{name} must be a non-empty string", field=name)
+        _check_schema_version(document.get("schemaversion", SCHEMA_VERSION))
+        for name in _OURS | {"subject"}:
+            if name in document and not isinstance(document[name], str):
+                raise InvalidAttribute(f"{name} must be a string", field=name)
+        try:
+            cloud_event = self._format.read(CloudEvent, json.dumps(document))
+        except CloudEventValidationError as exc:
+            raise _invalid(exc) from exc
+        except (BaseCloudEventException, ValueError, TypeError, OverflowError) as exc:
+            field = getattr(exc, "attribute_name", None) or ("time" if "time" in document else None)
+            raise InvalidAttribute(f"invalid CloudEvent: {exc}", field=field) from exc
+        return _to_envelope(cloud_event.get_attributes(), document.get("data"))
+
+
+def _check_schema_version(version: Any) -> None:
+    if not isinstance(version, str):
+        raise InvalidAttribute("schemaversion must be a string", field="schemaversion")
+    if version.split(".", 1)[0] != SCHEMA_VERSION.split(".", 1)[0]:
+        raise UnsupportedSchemaVersion(
+            f"schemaversion {version!r} is not supported (this consumer reads {SCHEMA_VERSION})", field="schemaversion"
+        )
+
+
+def _to_envelope(attributes: Mapping[str, Any], data: Any) -> Envelope:
+    kind_value = attributes.get("kind")
+    try:
+        kind = Kind(kind_value)
+    except ValueError:
+        allowed = ", ".join(k.value for k in Kind)
+        raise InvalidAttribute(f"kind must be one of {allowed}, not {kind_value!r}", field="kind") from None
+    content_type = attributes.get("datacontenttype") or "application/json"
+    if content_type.split(";", 1)[0].strip().lower() not in _JSON_CONTENT_TYPES:
+        raise InvalidAttribute(
+            f"datacontenttype must be application/json, not {content_type!r}", field="datacontenttype"
+        )
+    if data is not None and not isinstance(data, dict):
+        raise InvalidAttribute(f"data must be a JSON object, not {type(data).__name__}", field="data")
+    if kind is Kind.REPLY and not attributes.get("correlationid"):
+        raise InvalidAttribute("a reply needs correlationid (the id of the request it answers)", field="correlationid")
+    time = attributes.get("time")
+    if not isinstance(time, datetime):
+        raise InvalidAttribute("time is required (RFC 3339)", field="time")
+    if time.tzinfo is None:
+        raise InvalidAttribute("time must carry a UTC offset (RFC 3339)", field="time")
+    extensions = {k: v for k, v in attributes.items() if k not in _STANDARD and k not in _OURS}
+    return Envelope(
+        type=attributes["type"],
+        source=attributes["source"],
+        kind=kind,
+        data=data,
+        id=attributes["id"],
+        time=time,
+        partitionkey=attributes.get("partitionkey"),
+        replyto=attributes.get("replyto"),
+        correlationid=attributes.get("correlationid"),
+        subject=attributes.get("subject"),
+        datacontenttype=content_type,
+        extensions=extensions,
+    )
+
+
+def _invalid(exc: CloudEventValidationError) -> InvalidAttribute:
+    field = next(iter(exc.errors), None)
+    return InvalidAttribute(str(exc), field=field)

@@ -1,0 +1,101 @@
+"""Typed exceptions of the messaging runtime.
+
+Every failure a consumer can meet is one of two families:
+
+* :class:`PermanentMessageError` - the message itself is wrong (not JSON, not a CloudEvent, unknown type, payload
+  fails its model, ``replyto`` not allowed, missing ``partitionkey``). Retrying cannot help: the consumer moves the
+  message to the dead-letter queue at once, with :attr:`PermanentMessageError.code` and the message as the reason.
+* everything else - transient. The consumer reports the record in ``batchItemFailures`` and SQS retries it.
+
+:class:`CommandRejected` is neither: it is a business outcome ("customer is blocked") that the handler returns as a
+failure reply; the message was processed successfully.
+"""
+
+from __future__ import annotations
+
+
+class MessagingError(Exception):
+    """Base class of every error raised by the messaging runtime."""
+
+
+class PermanentMessageError(MessagingError):
+    """A message that can never be processed; it goes to the dead-letter queue with :attr:`code` and the reason.
+
+    Example:
+        >>> err = UnknownMessageType("orders.Nope")
+        >>> (err.code, err.field)
+        ('unknown_type', 'type')
+    """
+
+    code: str = "permanent_failure"
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+class InvalidMessage(PermanentMessageError):
+    """The body is not a valid message of the wire contract; :attr:`field` names the offending attribute."""
+
+    code = "invalid_message"
+
+
+class NotJson(InvalidMessage):
+    code = "not_json"
+
+
+class NotCloudEvent(InvalidMessage):
+    code = "not_cloudevent"
+
+
+class InvalidAttribute(InvalidMessage):
+    code = "invalid_attribute"
+
+
+class UnsupportedSchemaVersion(InvalidMessage):
+    code = "unsupported_schema_version"
+
+
+class MissingPartitionKey(InvalidMessage):
+    code = "missing_partitionkey"
+
+    def __init__(self, reason: str = "partitionkey is required on a FIFO channel") -> None:
+        super().__init__(reason, field="partitionkey")
+
+
+class UnknownMessageType(PermanentMessageError):
+    code = "unknown_type"
+
+    def __init__(self, message_type: str, kind: str | None = None) -> None:
+        what = f"{kind} {message_type!r}" if kind else repr(message_type)
+        super().__init__(f"no handler is registered for {what}", field="type")
+        self.message_type = message_type
+
+
+class PayloadValidationError(PermanentMessageError):
+    code = "invalid_payload"
+
+
+class ReplyToNotAllowed(PermanentMessageError):
+    code = "replyto_not_allowed"
+
+    def __init__(self, replyto: str) -> None:
+        super().__init__(f"replyto {replyto!r} is not on the allowlist", field="replyto")
+        self.replyto = replyto
+
+
+class CommandRejected(MessagingError):
+    """Raised by a command handler to answer with a failure reply (a business outcome, not a fault).
+
+    Example:
+        >>> raise CommandRejected("order_not_found", "order o-1 does not exist")
+        Traceback (most recent call last):
+        ...
+        messaging.errors.CommandRejected: order_not_found: order o-1 does not exist
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
