@@ -1,0 +1,1 @@
+"""Billing service: subscribes to order events; invoices created orders, credits cancelled ones."""

@@ -1,0 +1,32 @@
+"""Lambda adapter of the Billing service: order events from its FIFO queue -> BillingService (``STATE_TABLE_NAME``)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from billing.service import BillingService, DynamoDbLedger
+from messaging.consumer import MessageConsumer, MessageContext
+from orders.models import OrderCancelled, OrderCreated
+
+consumer = MessageConsumer(service="billing")
+
+
+@functools.cache
+def billing_service() -> BillingService:
+    return BillingService(DynamoDbLedger(os.environ["STATE_TABLE_NAME"]))
+
+
+@consumer.event("orders.OrderCreated", model=OrderCreated)
+def on_order_created(event: OrderCreated, context: MessageContext) -> None:
+    billing_service().invoice(event.customer_id, event.order_id, event.total, event.currency)
+
+
+@consumer.event("orders.OrderCancelled", model=OrderCancelled)
+def on_order_cancelled(event: OrderCancelled, context: MessageContext) -> None:
+    billing_service().credit(event.customer_id, event.order_id, event.total, event.currency)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer.handle(event, context)

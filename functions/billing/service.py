@@ -1,0 +1,80 @@
+"""Billing logic: one ledger entry per order event.
+
+Example:
+    >>> from decimal import Decimal
+    >>> ledger = InMemoryLedger()
+    >>> BillingService(ledger).invoice("c-1", "o-1", Decimal("19.00"), "EUR")
+    LedgerEntry(customer_id='c-1', order_id='o-1', kind='invoice', amount=Decimal('19.00'), currency='EUR')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    customer_id: str
+    order_id: str
+    kind: str  # "invoice" or "credit_note"
+    amount: Decimal
+    currency: str
+
+
+class Ledger(Protocol):
+    def record(self, entry: LedgerEntry) -> None: ...
+
+
+class BillingService:
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def invoice(self, customer_id: str, order_id: str, amount: Decimal, currency: str) -> LedgerEntry:
+        entry = LedgerEntry(customer_id, order_id, "invoice", amount, currency)
+        self._ledger.record(entry)
+        return entry
+
+    def credit(self, customer_id: str, order_id: str, amount: Decimal, currency: str) -> LedgerEntry:
+        entry = LedgerEntry(customer_id, order_id, "credit_note", -amount, currency)
+        self._ledger.record(entry)
+        return entry
+
+
+class DynamoDbLedger:
+    """Ledger entries in the billing state table: ``pk = CUSTOMER#<id>``, ``sk = <KIND>#<order_id>``."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    def record(self, entry: LedgerEntry) -> None:
+        item: dict[str, Any] = {
+            "pk": {"S": f"CUSTOMER#{entry.customer_id}"},
+            "sk": {"S": f"{entry.kind.upper()}#{entry.order_id}"},
+            "order_id": {"S": entry.order_id},
+            "kind": {"S": entry.kind},
+            "amount": {"N": str(entry.amount)},
+            "currency": {"S": entry.currency},
+        }
+        self.client.put_item(TableName=self._table_name, Item=item)
+
+
+class InMemoryLedger:
+    def __init__(self) -> None:
+        self.entries: list[LedgerEntry] = []
+
+    def record(self, entry: LedgerEntry) -> None:
+        self.entries.append(entry)

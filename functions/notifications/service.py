@@ -1,0 +1,77 @@
+"""Notification logic: render the order confirmation and keep it in the outbox of sent notifications.
+
+Example:
+    >>> outbox = InMemoryNotificationOutbox()
+    >>> NotificationService(outbox).order_confirmed("c-1", "o-1", "19.00", "EUR").text
+    'Thank you! Order o-1 is confirmed: 19.00 EUR.'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class Notification:
+    customer_id: str
+    order_id: str
+    channel: str
+    text: str
+
+
+class NotificationOutbox(Protocol):
+    def deliver(self, notification: Notification) -> None: ...
+
+
+class NotificationService:
+    def __init__(self, outbox: NotificationOutbox) -> None:
+        self._outbox = outbox
+
+    def order_confirmed(self, customer_id: str, order_id: str, total: str, currency: str) -> Notification:
+        notification = Notification(
+            customer_id=customer_id,
+            order_id=order_id,
+            channel="email",
+            text=f"Thank you! Order {order_id} is confirmed: {total} {currency}.",
+        )
+        self._outbox.deliver(notification)
+        return notification
+
+
+class DynamoDbNotificationOutbox:
+    """Sent notifications in the notifications state table: ``pk = CUSTOMER#<id>``, ``sk = NOTIFICATION#<order_id>``."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    def deliver(self, notification: Notification) -> None:
+        self.client.put_item(
+            TableName=self._table_name,
+            Item={
+                "pk": {"S": f"CUSTOMER#{notification.customer_id}"},
+                "sk": {"S": f"NOTIFICATION#{notification.order_id}"},
+                "channel": {"S": notification.channel},
+                "text": {"S": notification.text},
+            },
+        )
+
+
+class InMemoryNotificationOutbox:
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    def deliver(self, notification: Notification) -> None:
+        self.sent.append(notification)

@@ -1,0 +1,1 @@
+"""Orders service: CreateOrder / CancelOrder commands, sharded by customer; publishes OrderCreated / OrderCancelled."""

@@ -1,0 +1,43 @@
+"""Lambda adapter of the Orders service: SQS FIFO command queue -> typed command -> OrderService -> reply + event.
+
+Configuration (set by the CDK constructs): ``STATE_TABLE_NAME`` (orders), ``EVENT_TOPIC_ARN`` (order-events topic),
+plus what :class:`messaging.consumer.MessageConsumer` reads (idempotency table, dead-letter queue, reply allowlist).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from messaging.consumer import MessageConsumer, MessageContext
+from orders.models import CancelOrder, CreateOrder
+from orders.repository import DynamoDbOrderRepository
+from orders.service import OrderService
+
+consumer = MessageConsumer(service="orders")
+
+
+@functools.cache
+def order_service() -> OrderService:
+    return OrderService(DynamoDbOrderRepository(os.environ["STATE_TABLE_NAME"]))
+
+
+@consumer.command("orders.CreateOrder", model=CreateOrder)
+def create_order(command: CreateOrder, context: MessageContext) -> dict[str, Any]:
+    order = order_service().create(command)
+    context.emit(
+        "orders.OrderCreated", {**order.summary(), "lines": [line.model_dump(mode="json") for line in order.lines]}
+    )
+    return order.summary()
+
+
+@consumer.command("orders.CancelOrder", model=CancelOrder)
+def cancel_order(command: CancelOrder, context: MessageContext) -> dict[str, Any]:
+    order = order_service().cancel(command)
+    context.emit("orders.OrderCancelled", {**order.summary(), "reason": order.cancel_reason})
+    return order.summary()
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer.handle(event, context)

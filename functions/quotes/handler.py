@@ -1,0 +1,27 @@
+"""Lambda adapter of a quote responder; ``QUOTE_RESPONDER_NAME`` says which carrier this function is."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from messaging.consumer import MessageConsumer, MessageContext
+from quotes.models import RequestQuote
+from quotes.service import QuoteService
+
+consumer = MessageConsumer(service="quotes")
+
+
+@functools.cache
+def quote_service() -> QuoteService:
+    return QuoteService(os.environ["QUOTE_RESPONDER_NAME"])
+
+
+@consumer.command("quotes.RequestQuote", model=RequestQuote)
+def request_quote(request: RequestQuote, context: MessageContext) -> dict[str, Any]:
+    return quote_service().quote(request).model_dump(mode="json")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer.handle(event, context)

@@ -1,0 +1,35 @@
+"""Lambda adapter of the reply router: reply queue -> reply store (``REPLY_TABLE_NAME``).
+
+Requesters never read the shared reply queue themselves: they look up their own correlation id in the store, so many
+concurrent requesters never see each other's replies, and a reply whose requester has gone away stays retrievable
+until it expires (``REPLY_TTL_SECONDS``, default one day). The store's conditional put makes routing naturally
+idempotent, so no idempotency record is needed here.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from messaging.consumer import MessageConsumer, MessageContext
+from messaging.reply_store import DynamoDbReplyStore
+
+DEFAULT_REPLY_TTL_SECONDS = 24 * 60 * 60
+
+consumer = MessageConsumer(service="reply-router")
+
+
+@functools.cache
+def reply_store() -> DynamoDbReplyStore:
+    return DynamoDbReplyStore(os.environ["REPLY_TABLE_NAME"])
+
+
+@consumer.reply(idempotent=False)
+def route_reply(reply: Any, context: MessageContext) -> None:
+    ttl = int(os.environ.get("REPLY_TTL_SECONDS", DEFAULT_REPLY_TTL_SECONDS))
+    reply_store().put(context.envelope, ttl_seconds=ttl)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return consumer.handle(event, context)
