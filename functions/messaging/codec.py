@@ -84,7 +84,9 @@ class CloudEventJsonCodec:
                 f"specversion must be {SPEC_VERSION!r}, not {document.get('specversion')!r}", field="specversion"
             )
         if "data_base64" in document:
-            raise InvalidAttribute("binary data (data_base64) is not supported: data must be a JSON object", field="data")
+            raise InvalidAttribute(
+                "binary data (data_base64) is not supported: data must be a JSON object", field="data"
+            )
         for name in ("id", "source", "type"):
             if not isinstance(document[name], str) or not document[name]:
                 raise InvalidAttribute(f"{name} must be a non-empty string", field=name)
@@ -114,7 +116,7 @@ def _check_schema_version(version: Any) -> None:
 def _to_envelope(attributes: Mapping[str, Any], data: Any) -> Envelope:
     kind_value = attributes.get("kind")
     try:
-        kind = Kind(kind_value)
+        kind = Kind(kind_value if isinstance(kind_value, str) else "")
     except ValueError:
         allowed = ", ".join(k.value for k in Kind)
         raise InvalidAttribute(f"kind must be one of {allowed}, not {kind_value!r}", field="kind") from None

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = "1"
@@ -27,7 +27,7 @@ SCHEMA_VERSION = "1"
 _REPLY_NAMESPACE = uuid.UUID("6f1c1f0e-3d55-4a1e-9a57-2b9b8d6a0c11")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What a message body is (the ``kind`` extension)."""
 
     COMMAND = "command"
@@ -144,7 +144,12 @@ def event(
 ) -> Envelope:
     """An event: tells subscribers that something happened."""
     return Envelope(
-        type=type, source=source, kind=Kind.EVENT, data=dict(data or {}), id=id or new_message_id(), partitionkey=partitionkey
+        type=type,
+        source=source,
+        kind=Kind.EVENT,
+        data=dict(data or {}),
+        id=id or new_message_id(),
+        partitionkey=partitionkey,
     )
 
 
@@ -175,7 +180,12 @@ def reply_id_for(request: Envelope) -> str:
 
 
 def reply_type_for(request_type: str) -> str:
-    """The ``type`` of the reply to a request of ``request_type`` (``orders.CreateOrder`` -> ``orders.CreateOrder.Reply``)."""
+    """The ``type`` of the reply to a request of ``request_type``.
+
+    Example:
+        >>> reply_type_for("orders.CreateOrder")
+        'orders.CreateOrder.Reply'
+    """
     return f"{request_type}.Reply"
 
 

@@ -35,7 +35,7 @@ class PermanentMessageError(MessagingError):
         self.field = field
 
 
-class InvalidMessage(PermanentMessageError):
+class InvalidMessage(PermanentMessageError):  # noqa: N818 - names of the public API
     """The body is not a valid message of the wire contract; :attr:`field` names the offending attribute."""
 
     code = "invalid_message"
@@ -64,7 +64,7 @@ class MissingPartitionKey(InvalidMessage):
         super().__init__(reason, field="partitionkey")
 
 
-class UnknownMessageType(PermanentMessageError):
+class UnknownMessageType(PermanentMessageError):  # noqa: N818 - names of the public API
     code = "unknown_type"
 
     def __init__(self, message_type: str, kind: str | None = None) -> None:
@@ -77,7 +77,7 @@ class PayloadValidationError(PermanentMessageError):
     code = "invalid_payload"
 
 
-class ReplyToNotAllowed(PermanentMessageError):
+class ReplyToNotAllowed(PermanentMessageError):  # noqa: N818 - names of the public API
     code = "replyto_not_allowed"
 
     def __init__(self, replyto: str) -> None:
@@ -85,7 +85,7 @@ class ReplyToNotAllowed(PermanentMessageError):
         self.replyto = replyto
 
 
-class CommandRejected(MessagingError):
+class CommandRejected(MessagingError):  # noqa: N818 - names of the public API
     """Raised by a command handler to answer with a failure reply (a business outcome, not a fault).
 
     Example:
@@ -99,3 +99,54 @@ class CommandRejected(MessagingError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class MessageIdConflict(PermanentMessageError):  # noqa: N818 - names of the public API
+    """A message reuses the (``source``, ``id``) of an earlier message but carries a different ``type`` or ``data``."""
+
+    code = "message_id_conflict"
+
+    def __init__(self, reason: str = "source and id were already used by a message with different content") -> None:
+        super().__init__(reason, field="id")
+
+
+class TransientMessagingError(MessagingError):
+    """A failure that a retry may cure: the consumer reports the record in ``batchItemFailures``."""
+
+
+class ConfigurationError(TransientMessagingError):
+    """A setting the runtime needs (for example ``DEAD_LETTER_QUEUE_URL``) is missing.
+
+    Transient on purpose: the record is retried, and SQS moves it to the dead-letter queue after ``maxReceiveCount``,
+    so a deployment mistake loses nothing.
+    """
+
+
+class PublishFailed(TransientMessagingError):  # noqa: N818 - names of the public API
+    """SNS or SQS did not accept one or more messages; :attr:`failed` lists ``(envelope id, code, message)``.
+
+    Example:
+        >>> err = PublishFailed([("m-1", "InvalidParameter", "Message too long")])
+        >>> str(err)
+        '1 message(s) not accepted: m-1: InvalidParameter (Message too long)'
+    """
+
+    def __init__(self, failed: list[tuple[str, str, str]]) -> None:
+        details = "; ".join(f"{msg_id}: {code} ({message})" for msg_id, code, message in failed)
+        super().__init__(f"{len(failed)} message(s) not accepted: {details}")
+        self.failed = failed
+
+
+class ReplyTimeout(MessagingError):  # noqa: N818 - names of the public API
+    """No reply arrived for a request within the timeout.
+
+    Example:
+        >>> err = ReplyTimeout("c-1", 2.0)
+        >>> (err.correlation_id, err.timeout)
+        ('c-1', 2.0)
+    """
+
+    def __init__(self, correlation_id: str, timeout: float) -> None:
+        super().__init__(f"no reply to request {correlation_id!r} within {timeout:g} s")
+        self.correlation_id = correlation_id
+        self.timeout = timeout

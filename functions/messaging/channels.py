@@ -1,0 +1,246 @@
+"""Channels: publish envelopes to an SNS FIFO topic and send them to an SQS FIFO queue, one at a time or batched.
+
+Every message goes out as CloudEvents JSON with ``MessageGroupId`` = ``partitionkey`` and a deterministic
+``MessageDeduplicationId`` (:mod:`messaging.fifo`), plus the message attributes ``type`` and ``kind`` (so SNS filter
+policies work with either filter-policy scope). Batches go 10 per call (the SNS/SQS limit); entries the service
+rejects are reported in :class:`BatchResult`, never dropped. boto3 clients are injected or created lazily on first
+use, never at import time.
+
+Example:
+    >>> from messaging.envelope import event
+    >>> class FakeSns:
+    ...     def publish_batch(self, **kwargs):
+    ...         entries = kwargs["PublishBatchRequestEntries"]
+    ...         return {"Successful": [{"Id": e["Id"], "MessageId": "m"} for e in entries], "Failed": []}
+    >>> publisher = TopicPublisher("arn:aws:sns:eu-west-1:123456789012:events.fifo", client=FakeSns())
+    >>> evt = event("orders.OrderCreated", {"order_id": "o-1"}, source="/orders", partitionkey="c-1", id="e-1")
+    >>> publisher.publish_batch([evt])
+    BatchResult(succeeded=['e-1'], failed=[])
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from messaging.codec import CloudEventJsonCodec
+from messaging.envelope import Envelope
+from messaging.errors import PublishFailed
+from messaging.fifo import deduplication_id, message_group_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns.client import SNSClient
+    from mypy_boto3_sqs.client import SQSClient
+
+MAX_BATCH_SIZE = 10
+"""SNS ``PublishBatch`` and SQS ``SendMessageBatch`` take at most 10 entries per call."""
+
+_ClientT = TypeVar("_ClientT")
+
+
+@dataclass(frozen=True, slots=True)
+class FailedEntry:
+    """One message that SNS or SQS did not accept (``id`` is the envelope id)."""
+
+    id: str
+    code: str
+    message: str
+    sender_fault: bool
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Outcome of a batched publish or send: the envelope ids accepted and the entries rejected.
+
+    Example:
+        >>> result = BatchResult(succeeded=["a"], failed=[FailedEntry("b", "InvalidParameter", "too long", True)])
+        >>> result.ok
+        False
+        >>> result.raise_for_failures()
+        Traceback (most recent call last):
+        ...
+        messaging.errors.PublishFailed: 1 message(s) not accepted: b: InvalidParameter (too long)
+    """
+
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[FailedEntry] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`~messaging.errors.PublishFailed` if any entry was rejected."""
+        if self.failed:
+            raise PublishFailed([(entry.id, entry.code, entry.message) for entry in self.failed])
+
+
+class EventPublisher(Protocol):
+    """Port: where a consumer's emitted events go (SNS topic in production, an in-memory fake in unit tests)."""
+
+    def publish(self, envelope: Envelope) -> str:
+        """Publish one envelope; return the broker's message id; raise on failure."""
+        ...
+
+    def publish_batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        """Publish envelopes in order; report rejected entries instead of raising."""
+        ...
+
+
+class LazyClient:
+    """Holds a boto3 client: the injected one, or one created on first use (thread-safe)."""
+
+    def __init__(self, service: str, client: Any | None) -> None:
+        self._service = service
+        self._client = client
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import boto3  # noqa: PLC0415 - imported on first use to keep cold imports light
+
+                    self._client = boto3.session.Session().client(self._service)  # type: ignore[call-overload]
+        return self._client
+
+
+def _attributes(envelope: Envelope) -> dict[str, Any]:
+    return {
+        "type": {"DataType": "String", "StringValue": envelope.type},
+        "kind": {"DataType": "String", "StringValue": envelope.kind.value},
+    }
+
+
+def _chunks(items: Sequence[_ClientT], size: int = MAX_BATCH_SIZE) -> Iterator[Sequence[_ClientT]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _send_in_batches(
+    envelopes: Sequence[Envelope],
+    entry: Callable[[str, Envelope], dict[str, Any]],
+    call: Callable[[list[dict[str, Any]]], Any],
+) -> BatchResult:
+    """Send ``envelopes`` 10 per call; entry ids are positions, mapped back to envelope ids in the result."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    result = BatchResult()
+    for chunk in _chunks(envelopes):
+        entries = [entry(str(position), envelope) for position, envelope in enumerate(chunk)]
+        try:
+            response = call(entries)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+            code, message = str(error.get("Code", "ClientError")), str(error.get("Message", exc))
+            result.failed.extend(FailedEntry(env.id, code, message, 400 <= status < 500) for env in chunk)
+            continue
+        for ok in response.get("Successful", []):
+            result.succeeded.append(chunk[int(ok["Id"])].id)
+        for bad in response.get("Failed", []):
+            result.failed.append(
+                FailedEntry(
+                    id=chunk[int(bad["Id"])].id,
+                    code=str(bad.get("Code", "")),
+                    message=str(bad.get("Message", "")),
+                    sender_fault=bool(bad.get("SenderFault", False)),
+                )
+            )
+    return result
+
+
+class TopicPublisher:
+    """Publishes envelopes to an SNS topic (FIFO if the ARN ends in ``.fifo``).
+
+    ``publish`` raises on failure; ``publish_batch`` reports rejected entries in the :class:`BatchResult`.
+    """
+
+    def __init__(
+        self, topic_arn: str, client: SNSClient | None = None, *, codec: CloudEventJsonCodec | None = None
+    ) -> None:
+        self.topic_arn = topic_arn
+        self._client = LazyClient("sns", client)
+        self._codec = codec or CloudEventJsonCodec()
+        self._fifo = topic_arn.endswith(".fifo")
+
+    @property
+    def client(self) -> SNSClient:
+        client: SNSClient = self._client.get()
+        return client
+
+    def _entry(self, envelope: Envelope) -> dict[str, Any]:
+        entry: dict[str, Any] = {"Message": self._codec.encode(envelope), "MessageAttributes": _attributes(envelope)}
+        if self._fifo:
+            entry["MessageGroupId"] = message_group_id(envelope)
+            entry["MessageDeduplicationId"] = deduplication_id(envelope)
+        return entry
+
+    def publish(self, envelope: Envelope) -> str:
+        """Publish one envelope; return the SNS ``MessageId``."""
+        response = self.client.publish(TopicArn=self.topic_arn, **self._entry(envelope))
+        return response["MessageId"]
+
+    def publish_batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        """Publish envelopes with ``PublishBatch``, 10 per call, in order."""
+        prepared = {id(env): self._entry(env) for env in envelopes}  # validates every envelope before sending any
+
+        def call(entries: list[dict[str, Any]]) -> Any:
+            return self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)  # type: ignore[arg-type]
+
+        return _send_in_batches(envelopes, lambda entry_id, env: {"Id": entry_id, **prepared[id(env)]}, call)
+
+
+class QueueSender:
+    """Sends envelopes to an SQS queue (FIFO if the URL ends in ``.fifo``).
+
+    ``send`` raises on failure; ``send_batch`` reports rejected entries in the :class:`BatchResult`.
+
+    Example:
+        >>> from messaging.envelope import command
+        >>> class FakeSqs:
+        ...     def send_message(self, **kwargs):
+        ...         return {"MessageId": "sqs-1"}
+        >>> sender = QueueSender("https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo", client=FakeSqs())
+        >>> sender.send(command("orders.CreateOrder", {}, source="/web", partitionkey="c-1"))
+        'sqs-1'
+    """
+
+    def __init__(
+        self, queue_url: str, client: SQSClient | None = None, *, codec: CloudEventJsonCodec | None = None
+    ) -> None:
+        self.queue_url = queue_url
+        self._client = LazyClient("sqs", client)
+        self._codec = codec or CloudEventJsonCodec()
+        self._fifo = queue_url.endswith(".fifo")
+
+    @property
+    def client(self) -> SQSClient:
+        client: SQSClient = self._client.get()
+        return client
+
+    def _entry(self, envelope: Envelope) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "MessageBody": self._codec.encode(envelope),
+            "MessageAttributes": _attributes(envelope),
+        }
+        if self._fifo:
+            entry["MessageGroupId"] = message_group_id(envelope)
+            entry["MessageDeduplicationId"] = deduplication_id(envelope)
+        return entry
+
+    def send(self, envelope: Envelope) -> str:
+        """Send one envelope; return the SQS ``MessageId``."""
+        response = self.client.send_message(QueueUrl=self.queue_url, **self._entry(envelope))
+        return response["MessageId"]
+
+    def send_batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        """Send envelopes with ``SendMessageBatch``, 10 per call, in order."""
+        prepared = {id(env): self._entry(env) for env in envelopes}
+
+        def call(entries: list[dict[str, Any]]) -> Any:
+            return self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)  # type: ignore[arg-type]
+
+        return _send_in_batches(envelopes, lambda entry_id, env: {"Id": entry_id, **prepared[id(env)]}, call)
