@@ -1,0 +1,533 @@
+"""The ``python -m cli`` command line: every messaging style, queue status, DLQ inspection/redrive and the topology.
+
+Example:
+    $ python -m cli --outputs outputs.json request orders-command orders.CreateOrder \\
+          --partition-key customer-42 --data '{"customer_id": "customer-42", "items": [{"sku": "book", "quantity": 1}]}'
+
+Exit codes: 0 success; 1 error (AWS, configuration, missing output); 2 bad arguments or a request timed out;
+3 ``reply``: no reply yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cli import queues as q
+from cli.endpoints import DEFAULT_STACKS, Endpoints, EndpointsError, from_local_cloud
+from cli.render import Output, table
+from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
+from messaging.client import MessagingClient
+from messaging.envelope import Kind
+from messaging.errors import MessagingError, ReplyTimeout
+from messaging.reply_store import DynamoDbReplyStore
+
+EXIT_OK, EXIT_ERROR, EXIT_TIMEOUT, EXIT_NO_REPLY = 0, 1, 2, 3
+DEFAULT_SOURCE = "/cli"
+LOCAL_REGION = "us-east-1"
+
+
+class ReplyLike(Protocol):
+    @property
+    def envelope(self) -> Any: ...
+    @property
+    def outcome(self) -> Any: ...
+    @property
+    def correlation_id(self) -> str: ...
+    @property
+    def responder(self) -> str: ...
+
+
+class Connection:
+    """The AWS side of a command: boto3 clients, the endpoints and the messaging client, all created lazily."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self._endpoints: Endpoints | None = None
+        self._messaging: Any = None
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            if self._session is None:
+                self._session = boto3.session.Session(profile_name=self.args.profile, region_name=self.args.region)
+            options: dict[str, Any] = {}
+            if self.args.endpoint_url:
+                options["endpoint_url"] = self.args.endpoint_url
+                if self._session.region_name is None:
+                    options["region_name"] = LOCAL_REGION
+                if self._session.get_credentials() is None:
+                    options.update(aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106 - local
+            self._clients[service] = self._session.client(service, **options)
+        return self._clients[service]
+
+    @property
+    def endpoints(self) -> Endpoints:
+        if self._endpoints is None:
+            self._endpoints = self._load_endpoints()
+        return self._endpoints
+
+    def _load_endpoints(self) -> Endpoints:
+        if self.args.outputs:
+            return Endpoints.from_file(Path(self.args.outputs))
+        if self.args.endpoint_url and not self.args.stacks:
+            return from_local_cloud(self.args.endpoint_url, self.client("cloudformation"))
+        stacks = [s for s in (self.args.stacks or ",".join(DEFAULT_STACKS)).split(",") if s]
+        return Endpoints.from_stacks(self.client("cloudformation"), stacks)
+
+    @property
+    def messaging(self) -> Any:
+        """A ``messaging.client.MessagingClient`` on the reply queue and the reply table of the endpoints."""
+        if self._messaging is None:
+            endpoints = self.endpoints
+            self._messaging = MessagingClient(
+                endpoints.reply_queue_url,
+                DynamoDbReplyStore(endpoints.reply_table_name, client=self.client("dynamodb")),
+                source=self.args.source,
+                sqs_client=self.client("sqs"),
+                sns_client=self.client("sns"),
+            )
+        return self._messaging
+
+
+ConnectionFactory = Callable[[argparse.Namespace], Connection]
+
+
+@dataclass
+class Run:
+    args: argparse.Namespace
+    out: Output
+    conn: Connection
+
+
+# ---------------------------------------------------------------------------------------------------------- arguments
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """``--data``: a JSON object, ``@file.json`` or ``-`` (stdin)."""
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(f"cannot read {text[1:]}: {exc.strerror}") from exc
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Options accepted both before and after the subcommand (``cli --json status`` = ``cli status --json``)."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    where = parser.add_argument_group("where the system is (default: --stacks, read from CloudFormation)")
+    where.add_argument(
+        "--stacks",
+        default=default(None),
+        metavar="A,B,...",
+        help=f"stack names to read outputs from (default {','.join(DEFAULT_STACKS)})",
+    )
+    where.add_argument(
+        "--endpoint-url",
+        default=default(os.environ.get("MESSAGING_ENDPOINT_URL")),
+        metavar="URL",
+        help="a local cloud server, e.g. http://localhost:4566 (make local)",
+    )
+    where.add_argument(
+        "--outputs",
+        default=default(os.environ.get("MESSAGING_OUTPUTS")),
+        metavar="FILE.json",
+        help="stack outputs as JSON (flat, or cdk deploy --outputs-file form)",
+    )
+    where.add_argument("--region", default=default(None), help="AWS region (default: the configured one)")
+    where.add_argument("--profile", default=default(None), help="AWS profile")
+    shown = parser.add_argument_group("output")
+    shown.add_argument("--json", action="store_true", default=default(False), help="JSON on stdout, for scripts")
+    shown.add_argument("-q", "--quiet", action="store_true", default=default(False), help="no progress on stderr")
+    shown.add_argument(
+        "--source", default=default(DEFAULT_SOURCE), help=f"CloudEvents source (default {DEFAULT_SOURCE})"
+    )
+
+
+def _message_args(parser: argparse.ArgumentParser, target: str) -> None:
+    parser.add_argument(target, help=f"{target} name from the stack outputs (e.g. orders-command) or its URL/ARN")
+    parser.add_argument("type", help="message type, e.g. orders.CreateOrder")
+    parser.add_argument(
+        "-d",
+        "--data",
+        type=json_object,
+        default={},
+        metavar="JSON",
+        help="payload: a JSON object, @file.json or - for stdin (default {})",
+    )
+    parser.add_argument(
+        "-k",
+        "--partition-key",
+        required=True,
+        metavar="KEY",
+        help="partitionkey = FIFO MessageGroupId (the shard, e.g. the customer id)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cli",
+        description="Send, request, publish and inspect messages of the FIFO messaging system.",
+        epilog="exit codes: 0 ok, 1 error, 2 bad arguments or request timeout, 3 no reply yet",
+    )
+    _common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _common(sub, suppress=True)
+        return sub
+
+    sub = command("notify", "one-way command to a queue (no reply)")
+    _message_args(sub, "queue")
+    sub = command("send", "command with replyto; prints the correlation id (get the reply later with `reply`)")
+    _message_args(sub, "queue")
+    sub = command("reply", "the reply to an earlier `send`, by correlation id (exit 3 if none yet)")
+    sub.add_argument("correlation_id")
+    sub = command("request", "command with replyto, waiting for the reply (exit 2 on timeout)")
+    _message_args(sub, "queue")
+    sub.add_argument("-t", "--timeout", type=positive_float, default=10.0, help="seconds to wait (default 10)")
+    sub = command("publish", "publish to a topic (pub/sub)")
+    _message_args(sub, "topic")
+    sub.add_argument("--kind", choices=["event", "command", "document"], default="event", help="message kind")
+    sub = command("scatter-gather", "publish a request to a topic and collect the replies of every responder")
+    _message_args(sub, "topic")
+    sub.add_argument("-w", "--window", type=positive_float, default=2.0, help="seconds to collect (default 2)")
+    sub.add_argument(
+        "-n", "--min-replies", type=positive_int, default=None, help="stop as soon as this many replies arrived"
+    )
+    sub = command("status", "per queue: visible, in flight, DLQ depth, oldest message age (CloudWatch)")
+    sub.add_argument("queues", nargs="*", metavar="QUEUE", help="queue names (default: all)")
+    sub.add_argument("--no-age", action="store_true", help="skip CloudWatch (age shown as n/a)")
+    dlq = command("dlq", "dead-letter queues: list or redrive")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    sub = dlq_commands.add_parser("list", help="messages in a queue's DLQ with their failure reason, left in place")
+    _common(sub, suppress=True)
+    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
+    sub.add_argument("--limit", type=positive_int, default=100, help="at most this many messages (default 100)")
+    sub = dlq_commands.add_parser("redrive", help="move a queue's DLQ messages back to it, FIFO order kept per group")
+    _common(sub, suppress=True)
+    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
+    sub.add_argument("--to", metavar="QUEUE_URL", help="redrive to this queue instead of the source queue")
+    sub.add_argument("--limit", type=positive_int, default=None, help="move at most this many messages")
+    sub = command("topology", "topics, subscriptions (filters), queues, DLQs and functions from cdk.out as a picture")
+    sub.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
+    sub.add_argument(
+        "--format",
+        choices=["mermaid", "markdown", "dot", "svg"],
+        default="markdown",
+        help="markdown (a .md with a Mermaid diagram; default), mermaid, dot, svg (needs Graphviz)",
+    )
+    sub.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------------------- commands
+
+
+def reply_record(reply: ReplyLike) -> dict[str, Any]:
+    outcome = reply.outcome
+    record: dict[str, Any] = {
+        "correlation_id": reply.correlation_id,
+        "responder": reply.responder,
+        "outcome": "success" if outcome.ok else "failure",
+        "reply_id": reply.envelope.id,
+        "type": reply.envelope.type,
+        "time": reply.envelope.time.isoformat(),
+    }
+    if outcome.ok:
+        record["result"] = dict(outcome.result or {})
+    else:
+        record["error"] = {"code": outcome.error_code, "message": outcome.error_message}
+    return record
+
+
+def _reply_rows(records: Sequence[dict[str, Any]]) -> str:
+    rows = [
+        [
+            r["responder"],
+            r["outcome"],
+            r.get("result") if r["outcome"] == "success" else f"{r['error']['code']}: {r['error']['message']}",
+        ]
+        for r in records
+    ]
+    return table(["responder", "outcome", "result / error"], rows)
+
+
+def cmd_notify(run: Run) -> int:
+    conn, args = run.conn, run.args
+    envelope = conn.messaging.notify(
+        conn.endpoints.queue_url(args.queue), args.type, args.data, partitionkey=args.partition_key
+    )
+    record = {
+        "id": envelope.id,
+        "type": envelope.type,
+        "partitionkey": envelope.partitionkey,
+        "source": envelope.source,
+    }
+    if run.out.as_json:
+        run.out.json(record)
+    else:
+        run.out.write(f"sent {envelope.type} id={envelope.id} partitionkey={envelope.partitionkey}")
+    return EXIT_OK
+
+
+def cmd_send(run: Run) -> int:
+    conn, args = run.conn, run.args
+    correlation_id = conn.messaging.send(
+        conn.endpoints.queue_url(args.queue), args.type, args.data, partitionkey=args.partition_key
+    )
+    if run.out.as_json:
+        run.out.json({"correlation_id": correlation_id, "type": args.type, "partitionkey": args.partition_key})
+    else:
+        run.out.write(correlation_id)
+        run.out.note(f"get the reply with: python -m cli reply {correlation_id}")
+    return EXIT_OK
+
+
+def cmd_reply(run: Run) -> int:
+    reply = run.conn.messaging.get_reply(run.args.correlation_id)
+    if reply is None:
+        if run.out.as_json:
+            run.out.json({"correlation_id": run.args.correlation_id, "outcome": None})
+        else:
+            run.out.err.write(f"no reply to {run.args.correlation_id} yet\n")
+        return EXIT_NO_REPLY
+    _show_replies(run, [reply_record(reply)], single=True)
+    return EXIT_OK
+
+
+def cmd_request(run: Run) -> int:
+    conn, args = run.conn, run.args
+    url = conn.endpoints.queue_url(args.queue)
+    with run.out.progress(f"waiting for the reply to {args.type}", total=args.timeout):
+        reply = conn.messaging.request(url, args.type, args.data, partitionkey=args.partition_key, timeout=args.timeout)
+    _show_replies(run, [reply_record(reply)], single=True)
+    return EXIT_OK
+
+
+def cmd_publish(run: Run) -> int:
+    conn, args = run.conn, run.args
+    envelope = conn.messaging.publish(
+        conn.endpoints.topic_arn(args.topic),
+        args.type,
+        args.data,
+        partitionkey=args.partition_key,
+        kind=Kind(args.kind),
+    )
+    record = {"id": envelope.id, "type": envelope.type, "kind": args.kind, "partitionkey": envelope.partitionkey}
+    if run.out.as_json:
+        run.out.json(record)
+    else:
+        run.out.write(f"published {envelope.type} ({args.kind}) id={envelope.id} partitionkey={envelope.partitionkey}")
+    return EXIT_OK
+
+
+def cmd_scatter_gather(run: Run) -> int:
+    conn, args = run.conn, run.args
+    arn = conn.endpoints.topic_arn(args.topic)
+    wanted = f", until {args.min_replies} replies" if args.min_replies else ""
+    with run.out.progress(f"collecting replies to {args.type}{wanted}", total=args.window):
+        replies = conn.messaging.scatter_gather(
+            arn,
+            args.type,
+            args.data,
+            partitionkey=args.partition_key,
+            window=args.window,
+            min_replies=args.min_replies,
+        )
+    _show_replies(run, [reply_record(r) for r in replies], single=False)
+    return EXIT_OK
+
+
+def _show_replies(run: Run, records: list[dict[str, Any]], *, single: bool) -> None:
+    if run.out.as_json:
+        run.out.json(records[0] if single else records)
+        return
+    if records:
+        run.out.write(_reply_rows(records))
+    run.out.note(
+        f"{len(records)} repl{'y' if len(records) == 1 else 'ies'}"
+        + (f" to {records[0]['correlation_id']}" if records else "")
+    )
+
+
+def cmd_status(run: Run) -> int:
+    endpoints = run.conn.endpoints
+    selected = [endpoints.queue(name) for name in run.args.queues] if run.args.queues else list(endpoints.queues)
+    cloudwatch = None if run.args.no_age else run.conn.client("cloudwatch")
+    statuses = q.status(run.conn.client("sqs"), cloudwatch, selected)
+    if run.out.as_json:
+        run.out.json(statuses)
+        return EXIT_OK
+    rows = [
+        [s.name, s.visible, s.in_flight, s.dead_letters, s.oldest_age_seconds, s.dead_letter_oldest_age_seconds]
+        for s in statuses
+    ]
+    run.out.write(table(["queue", "visible", "in flight", "dlq", "oldest age s", "dlq oldest age s"], rows))
+    return EXIT_OK
+
+
+def cmd_dlq(run: Run) -> int:
+    queue = run.conn.endpoints.queue(run.args.queue)
+    sqs = run.conn.client("sqs")
+    if run.args.dlq_command == "list":
+        listing = q.list_dead_letters(sqs, queue, limit=run.args.limit)
+        if run.out.as_json:
+            run.out.json(listing)
+            return EXIT_OK
+        rows = [
+            [
+                m.group_id,
+                m.sent_at.strftime("%Y-%m-%d %H:%M:%S") if m.sent_at else None,
+                m.type,
+                m.failure_code,
+                _shorten(m.failure_reason, 60),
+                m.message_id,
+            ]
+            for m in listing.messages
+        ]
+        run.out.write(table(["group", "sent (UTC)", "type", "failure code", "reason", "message id"], rows))
+        more = f" of about {listing.approximate_depth}" if listing.truncated else ""
+        run.out.note(f"{len(listing.messages)}{more} message(s) in {listing.dead_letter_url} (left in place)")
+        return EXIT_OK
+    with run.out.progress(f"redriving the dead letters of {queue.name}"):
+        result = q.redrive(sqs, queue, destination_url=run.args.to, limit=run.args.limit)
+    if run.out.as_json:
+        run.out.json(result)
+    else:
+        run.out.write(f"moved {result.moved} message(s) from {queue.name}'s DLQ in {len(result.groups)} group(s)")
+        for failure in result.failed:
+            run.out.err.write(f"not moved: {failure['message_id']}: {failure['error']}\n")
+    return EXIT_ERROR if result.failed else EXIT_OK
+
+
+def cmd_topology(run: Run) -> int:
+    args = run.args
+    topology = Topology.from_assembly(args.assembly)
+    if args.json:
+        text = (
+            json.dumps(
+                {"nodes": [vars_of(n) for n in topology.nodes], "edges": [vars_of(e) for e in topology.edges]}, indent=2
+            )
+            + "\n"
+        )
+    elif args.format == "mermaid":
+        text = to_mermaid(topology)
+    elif args.format == "markdown":
+        text = to_markdown(topology)
+    elif args.format == "dot":
+        text = to_dot(topology)
+    else:
+        text = render_svg(to_dot(topology))
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        run.out.note(f"wrote {args.output} ({len(topology.nodes)} nodes, {len(topology.edges)} edges)")
+    else:
+        run.out.out.write(text)
+    return EXIT_OK
+
+
+def vars_of(value: Any) -> dict[str, Any]:
+    result: dict[str, Any] = asdict(value)
+    return result
+
+
+def _shorten(text: str | None, width: int) -> str | None:
+    if text is None or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"
+
+
+COMMANDS: dict[str, Callable[[Run], int]] = {
+    "notify": cmd_notify,
+    "send": cmd_send,
+    "reply": cmd_reply,
+    "request": cmd_request,
+    "publish": cmd_publish,
+    "scatter-gather": cmd_scatter_gather,
+    "status": cmd_status,
+    "dlq": cmd_dlq,
+    "topology": cmd_topology,
+}
+
+
+# ---------------------------------------------------------------------------------------------------------- main
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    connect: ConnectionFactory = Connection,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the CLI; returns the exit code. ``connect`` builds the AWS side (tests inject fakes)."""
+    args = build_parser().parse_args(argv)
+    err = stderr if stderr is not None else sys.stderr
+    out = Output(as_json=args.json, quiet=args.quiet, out=stdout, err=err)
+    try:
+        return COMMANDS[args.command](Run(args=args, out=out, conn=connect(args)))
+    except ReplyTimeout as exc:
+        err.write(f"error: timed out: no reply to {exc.correlation_id} within {exc.timeout:g}s\n")
+        return EXIT_TIMEOUT
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        err.write(f"error: {exc.operation_name} failed: {error.get('Code', 'Unknown')}: {error.get('Message', '')}\n")
+        return EXIT_ERROR
+    except (BotoCoreError, EndpointsError, TopologyError, MessagingError) as exc:
+        err.write(f"error: {_one_line(str(exc))}\n")
+        return EXIT_ERROR
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"error: {where}{_one_line(exc.strerror or str(exc))}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return 130
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

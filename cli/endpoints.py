@@ -1,0 +1,185 @@
+"""Where the messaging system lives: the stack outputs a client needs, from CloudFormation, a file or a local cloud.
+
+Example:
+    >>> endpoints = Endpoints.from_outputs({
+    ...     "OrdersCommandQueueUrl": "https://sqs/orders.fifo", "OrdersCommandDeadLetterQueueUrl": "https://sqs/orders-dlq.fifo",
+    ...     "OrderEventsTopicArn": "arn:aws:sns:eu-west-1:1:order-events.fifo",
+    ...     "QuoteRequestsTopicArn": "arn:aws:sns:eu-west-1:1:quote-requests.fifo",
+    ...     "ReplyQueueUrl": "https://sqs/reply.fifo", "ReplyTableName": "replies"})
+    >>> endpoints.queue("orders-command").url
+    'https://sqs/orders.fifo'
+    >>> Endpoints.from_outputs({})
+    Traceback (most recent call last):
+    ...
+    cli.endpoints.MissingOutput: stack output(s) missing: OrdersCommandQueueUrl, OrderEventsTopicArn, ...
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REQUIRED_OUTPUTS = (
+    "OrdersCommandQueueUrl",
+    "OrderEventsTopicArn",
+    "QuoteRequestsTopicArn",
+    "ReplyQueueUrl",
+    "ReplyTableName",
+)
+DEFAULT_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes")
+
+_QUEUE_URL = re.compile(r"^(?P<name>.+?)(?<!DeadLetter)QueueUrl$")
+_DLQ_URL = re.compile(r"^(?P<name>.+)DeadLetterQueueUrl$")
+_TOPIC_ARN = re.compile(r"^(?P<name>.+)TopicArn$")
+
+
+class EndpointsError(Exception):
+    """The endpoints of the system could not be determined."""
+
+
+class MissingOutput(EndpointsError):  # noqa: N818 - the name says what is missing, like KeyError
+    """Stack outputs the client needs are absent; :attr:`names` lists them."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = tuple(names)
+        shown = ", ".join(self.names[:2]) + (", ..." if len(self.names) > 2 else "")
+        super().__init__(f"stack output(s) missing: {shown}")
+
+
+class UnknownName(EndpointsError):  # noqa: N818
+    """A queue or topic name given on the command line is not among the outputs."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEndpoint:
+    """A service queue and its dead-letter queue, as the stack outputs name them (``<Name>QueueUrl``)."""
+
+    name: str
+    url: str | None
+    dead_letter_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """The stack outputs a client needs; :attr:`outputs` keeps every output for anything else."""
+
+    orders_command_queue_url: str
+    order_events_topic_arn: str
+    quote_requests_topic_arn: str
+    reply_queue_url: str
+    reply_table_name: str
+    queues: tuple[QueueEndpoint, ...] = ()
+    topics: Mapping[str, str] = field(default_factory=dict)
+    outputs: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, Any]) -> Endpoints:
+        """Build from a flat mapping of output key -> value; raises :class:`MissingOutput` naming what is absent."""
+        flat = {str(k): str(v) for k, v in outputs.items() if v is not None and v != ""}
+        missing = [name for name in REQUIRED_OUTPUTS if name not in flat]
+        if missing:
+            raise MissingOutput(missing)
+        return cls(
+            orders_command_queue_url=flat["OrdersCommandQueueUrl"],
+            order_events_topic_arn=flat["OrderEventsTopicArn"],
+            quote_requests_topic_arn=flat["QuoteRequestsTopicArn"],
+            reply_queue_url=flat["ReplyQueueUrl"],
+            reply_table_name=flat["ReplyTableName"],
+            queues=_queues_of(flat),
+            topics={m["name"]: v for k, v in flat.items() if (m := _TOPIC_ARN.match(k))},
+            outputs=flat,
+        )
+
+    @classmethod
+    def from_stacks(cls, cloudformation: Any, stack_names: Iterable[str] = DEFAULT_STACKS) -> Endpoints:
+        """Read the outputs of deployed stacks with ``DescribeStacks`` (a stack that does not exist is an error)."""
+        outputs: dict[str, str] = {}
+        for name in stack_names:
+            for stack in cloudformation.describe_stacks(StackName=name)["Stacks"]:
+                for output in stack.get("Outputs", []):
+                    outputs[output["OutputKey"]] = output["OutputValue"]
+        return cls.from_outputs(outputs)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Endpoints:
+        """Read outputs from JSON: a flat ``{key: value}`` object, or ``cdk deploy --outputs-file`` form
+        (``{stack: {key: value}}``)."""
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise EndpointsError(f"cannot read outputs file {path}: {exc.strerror}") from exc
+        except ValueError as exc:
+            raise EndpointsError(f"outputs file {path} is not JSON: {exc}") from exc
+        return cls.from_outputs(flatten_outputs(document))
+
+    def queue(self, name: str) -> QueueEndpoint:
+        """The queue called ``name`` (output prefix, case and ``-``/``_`` insensitive: ``orders-command``)."""
+        wanted = _normalise(name)
+        for queue in self.queues:
+            if _normalise(queue.name) == wanted:
+                return queue
+        known = ", ".join(q.name for q in self.queues) or "none"
+        raise UnknownName(f"unknown queue {name!r} (known: {known})")
+
+    def queue_url(self, name_or_url: str) -> str:
+        """A queue URL given as a URL or as a queue name."""
+        if "://" in name_or_url:
+            return name_or_url
+        url = self.queue(name_or_url).url
+        if url is None:
+            raise UnknownName(f"queue {name_or_url!r} has no {name_or_url}QueueUrl output")
+        return url
+
+    def topic_arn(self, name_or_arn: str) -> str:
+        """A topic ARN given as an ARN or as a topic name (``order-events``, ``OrderEvents``)."""
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn
+        wanted = _normalise(name_or_arn)
+        for name, arn in self.topics.items():
+            if _normalise(name) == wanted:
+                return arn
+        known = ", ".join(self.topics) or "none"
+        raise UnknownName(f"unknown topic {name_or_arn!r} (known: {known})")
+
+
+def flatten_outputs(document: Any) -> dict[str, str]:
+    """Outputs as one flat mapping, from either a flat object or ``{stack: {key: value}}``."""
+    if not isinstance(document, dict):
+        raise EndpointsError("outputs must be a JSON object")
+    flat: dict[str, str] = {}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update({str(k): str(v) for k, v in value.items() if not isinstance(v, dict | list)})
+        elif not isinstance(value, list):
+            flat[str(key)] = str(value)
+    return flat
+
+
+def _queues_of(flat: Mapping[str, str]) -> tuple[QueueEndpoint, ...]:
+    names: dict[str, None] = {}
+    for key in sorted(flat):
+        match = _DLQ_URL.match(key) or _QUEUE_URL.match(key)
+        if match:
+            names.setdefault(match["name"], None)
+    return tuple(
+        QueueEndpoint(name=name, url=flat.get(f"{name}QueueUrl"), dead_letter_url=flat.get(f"{name}DeadLetterQueueUrl"))
+        for name in names
+    )
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_\s]", "", name).lower()
+
+
+def from_local_cloud(endpoint_url: str, cloudformation: Any, stack_names: Iterable[str] = DEFAULT_STACKS) -> Endpoints:
+    """Endpoints of a local cloud server (``make local``): the outputs of the stacks it deployed into moto."""
+    try:
+        return Endpoints.from_stacks(cloudformation, stack_names)
+    except MissingOutput as exc:
+        raise EndpointsError(
+            f"the local cloud at {endpoint_url} does not report {', '.join(exc.names)}: pass --outputs FILE.json"
+        ) from exc
