@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cli import topology as topo
+from cli.topology import Topology, TopologyError, load_templates, render_svg, to_dot, to_markdown, to_mermaid
+
+pytestmark = pytest.mark.unit
+
+ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
+
+
+@pytest.fixture(scope="module")
+def graph() -> Topology:
+    return Topology.from_assembly(ASSEMBLY)
+
+
+def test_templates_are_found_through_the_manifest() -> None:
+    # Given a cloud assembly with two stacks and a tree artifact / When loaded / Then only the stacks are read
+    assert sorted(load_templates(ASSEMBLY)) == ["Billing", "MessagingCore"]
+
+
+def test_nodes_are_topics_queues_dead_letter_queues_and_functions(graph: Topology) -> None:
+    # Given the fixture assembly / When read / Then each resource is a node of the right kind with a readable label
+    kinds = {(n.label, n.kind) for n in graph.nodes}
+    assert kinds == {
+        ("order-events.fifo", "topic"),
+        ("reply.fifo", "queue"),
+        ("reply-dlq.fifo", "dead-letter-queue"),
+        ("ReplyRouter/Function", "function"),
+        ("billing.fifo", "queue"),
+        ("billing-dlq.fifo", "dead-letter-queue"),
+        ("Consumer/Function", "function"),
+    }
+
+
+def test_edges_follow_cross_stack_imports_and_carry_filters(graph: Topology) -> None:
+    # Given the fixture assembly, whose Billing subscription imports the topic from MessagingCore
+    labels = {n.id: n.label for n in graph.nodes}
+    # When edges are read
+    edges = {(labels[e.source], e.kind, labels[e.target], e.label) for e in graph.edges}
+    # Then the subscription, the redrives, the event source mappings and the function links are all there
+    assert edges == {
+        ("order-events.fifo", "subscription", "billing.fifo",
+         "type: orders.OrderCreated, orders.OrderCancelled; kind: event"),
+        ("reply.fifo", "dead-letters", "reply-dlq.fifo", "after 5 receives"),
+        ("billing.fifo", "dead-letters", "billing-dlq.fifo", "after 3 receives"),
+        ("reply.fifo", "triggers", "ReplyRouter/Function", "batch 10"),
+        ("billing.fifo", "triggers", "Consumer/Function", ""),
+        ("Consumer/Function", "publishes", "order-events.fifo", "events"),
+        ("Consumer/Function", "sends", "billing-dlq.fifo", "permanent failures"),
+    }
+
+
+def test_mermaid_has_a_subgraph_per_stack_and_labelled_edges(graph: Topology) -> None:
+    # Given the topology / When rendered as Mermaid
+    text = to_mermaid(graph)
+    # Then it is a flowchart with one subgraph per stack, shaped nodes and the filter on the subscription edge
+    assert text.startswith("flowchart LR\n")
+    assert '  subgraph MessagingCore["MessagingCore"]' in text
+    assert '    MessagingCore_OrderEventsTopic1A2B3C4D{{"order-events.fifo"}}' in text
+    assert ('  MessagingCore_OrderEventsTopic1A2B3C4D -->|"type: orders.OrderCreated, orders.OrderCancelled; '
+            'kind: event"| Billing_BillingQueueAABBCCDD') in text
+    assert '[("billing-dlq.fifo")]' in text
+    # And the markdown page wraps it in a mermaid fence
+    assert to_markdown(graph).startswith("# Messaging topology\n\n```mermaid\nflowchart LR\n")
+
+
+def test_dot_is_a_digraph_with_clusters(graph: Topology) -> None:
+    # Given the topology / When rendered as DOT
+    text = to_dot(graph)
+    # Then every stack is a cluster and the subscription edge carries its filter as a label
+    assert text.startswith("digraph messaging {")
+    assert "subgraph cluster_Billing {" in text
+    assert ('MessagingCore_OrderEventsTopic1A2B3C4D -> Billing_BillingQueueAABBCCDD '
+            '[label="type: orders.OrderCreated, orders.OrderCancelled; kind: event"];') in text
+    assert 'label="Consumer/Function\\nbilling.handler.lambda_handler"' in text
+
+
+def test_svg_without_graphviz_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no dot binary on PATH
+    monkeypatch.setattr(topo.shutil, "which", lambda _name: None)
+    # When SVG is requested / Then a typed error says what to install
+    with pytest.raises(TopologyError, match="install graphviz"):
+        render_svg("digraph {}")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
+def test_svg_with_graphviz(graph: Topology) -> None:
+    # Given Graphviz / When rendered / Then the result is SVG
+    assert "<svg" in render_svg(to_dot(graph))
+
+
+def test_missing_assembly_is_a_typed_error(tmp_path: Path) -> None:
+    # Given no cdk.out / When read / Then the error says to synthesize first
+    with pytest.raises(TopologyError, match="synth"):
+        Topology.from_assembly(tmp_path / "cdk.out")
+    # And a directory without templates is an error too
+    with pytest.raises(TopologyError, match="no stack templates"):
+        Topology.from_assembly(tmp_path)
+
+
+def test_templates_without_a_manifest_are_globbed(tmp_path: Path) -> None:
+    # Given a directory with only a template file
+    (tmp_path / "Solo.template.json").write_text(json.dumps(
+        {"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {}}}}))
+    # When read / Then the stack is named after the file and the topic after its logical id
+    assert [(n.stack, n.label) for n in Topology.from_assembly(tmp_path).nodes] == [("Solo", "T")]
