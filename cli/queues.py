@@ -10,8 +10,9 @@ Design:
 * **Peeking a DLQ** (``dlq list``) receives with a short visibility timeout (``peek_visibility`` seconds) until a
   receive comes back empty, then makes every received message visible again at once (``ChangeMessageVisibility`` 0).
   ``VisibilityTimeout=0`` on the receive itself would hand the same head messages back on every call. On a FIFO queue
-  a receive returns at most 10 messages and a group stays locked while any of its messages is in flight, so one peek
-  shows the head (up to 10 messages) of each message group; :attr:`DlqListing.truncated` says when the queue holds more.
+  a message group stays locked while any of its messages is in flight, so a peek sees what SQS hands out before every
+  group is locked: the head of each group (up to 10 messages per receive), not necessarily the whole queue;
+  :attr:`DlqListing.truncated` says when the queue holds more than was shown.
   A peek increments ``ApproximateReceiveCount`` of the peeked messages; that is harmless on a DLQ without a redrive
   policy of its own.
 * **Redrive** (``dlq redrive``) is receive -> send -> delete, batch by batch, in the order SQS hands the messages out

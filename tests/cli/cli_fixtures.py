@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+
 def outputs_for(queues: dict[str, tuple[str | None, str | None]] | None = None) -> dict[str, str]:
     """A full set of the outputs a client needs, plus the given ``{name: (queue url, dlq url)}``."""
     outputs = {

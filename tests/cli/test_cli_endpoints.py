@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_fixtures import cfn_stack, outputs_for
 
 from cli.endpoints import Endpoints, EndpointsError, MissingOutput, UnknownName
-from cli_fixtures import cfn_stack, outputs_for
 
 pytestmark = pytest.mark.unit
 
@@ -41,7 +41,7 @@ def test_unknown_queue_and_topic_names_list_the_known_ones() -> None:
     # Given endpoints
     endpoints = Endpoints.from_outputs(outputs_for())
     # When an unknown name is used / Then the error lists what exists
-    with pytest.raises(UnknownName, match="known: .*OrdersCommand"):
+    with pytest.raises(UnknownName, match=r"known: .*OrdersCommand"):
         endpoints.queue("nope")
     with pytest.raises(UnknownName, match="OrderEvents"):
         endpoints.topic_arn("nope")
