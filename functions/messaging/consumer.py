@@ -243,7 +243,7 @@ class MessageConsumer:
         self,
         service: str,
         *,
-        source: str | None = None,
+        source: str | Callable[[], str] | None = None,
         settings: ConsumerSettings | None = None,
         sqs_client: SQSClient | None = None,
         sns_client: SNSClient | None = None,
@@ -255,7 +255,7 @@ class MessageConsumer:
         codec: CloudEventJsonCodec | None = None,
     ) -> None:
         self.service = service
-        self.source = source or f"/{service}"
+        self._source = source or f"/{service}"
         self._settings = settings
         self._sqs = LazyClient("sqs", sqs_client)
         self._sns = LazyClient("sns", sns_client)
@@ -266,7 +266,7 @@ class MessageConsumer:
         self._tracer = tracer
         self._codec = codec or CloudEventJsonCodec()
         self._routes: dict[tuple[Kind, str | None], _Route] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     # -- registration -------------------------------------------------------------------------------------------
 
@@ -311,6 +311,19 @@ class MessageConsumer:
         return decorator
 
     # -- lazily created collaborators ---------------------------------------------------------------------------
+
+    @property
+    def source(self) -> str:
+        """``source`` of the messages this consumer sends (replies, events); a callable is resolved on first use.
+
+        Several functions answering the same request (scatter-gather responders) need distinct sources, because a
+        reply's identity is (``source``, ``id``) and its id is derived from the request.
+        """
+        if callable(self._source):
+            with self._lock:
+                if callable(self._source):
+                    self._source = self._source()
+        return self._source
 
     @property
     def settings(self) -> ConsumerSettings:

@@ -1,0 +1,346 @@
+"""MessageConsumer with in-memory fakes: routing, replies, emitted events, duplicates, failure policy, logs, metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, Field
+
+from messaging.codec import CloudEventJsonCodec
+from messaging.consumer import MessageConsumer, MessageContext
+from messaging.envelope import Envelope, Kind, ReplyOutcome, command, event, reply_to
+from messaging.errors import CommandRejected
+from messaging.settings import ConsumerSettings
+from tests.support.fakes import InMemoryEventPublisher, InMemoryPersistenceLayer, RecordingSqsClient
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.sqs_events import failed_ids, sqs_event, synthetic_record
+
+pytestmark = pytest.mark.unit
+
+DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders-commands-dlq.fifo"
+REPLIES = "https://sqs.eu-west-1.amazonaws.com/123456789012/replies.fifo"
+codec = CloudEventJsonCodec()
+
+
+class CreateOrder(BaseModel):
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+@dataclass
+class World:
+    consumer: MessageConsumer
+    sqs: RecordingSqsClient
+    publisher: InMemoryEventPublisher
+    store: InMemoryPersistenceLayer
+    logs: io.StringIO
+    calls: list[str] = field(default_factory=list)
+    fail_next: list[Exception] = field(default_factory=list)
+
+    def handle(self, *records: dict[str, Any]) -> dict[str, Any]:
+        return self.consumer.handle(sqs_event(records), FakeLambdaContext())
+
+    def replies(self) -> list[Envelope]:
+        return [codec.decode(call["MessageBody"]) for call in self.sqs.to(REPLIES)]
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return self.sqs.to(DLQ)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.logs.getvalue().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    sqs, publisher, store, logs = (
+        RecordingSqsClient(),
+        InMemoryEventPublisher(),
+        InMemoryPersistenceLayer(),
+        io.StringIO(),
+    )
+    consumer = MessageConsumer(
+        "orders",
+        settings=ConsumerSettings(dead_letter_queue_url=DLQ, reply_to_allowlist=frozenset({REPLIES})),
+        sqs_client=sqs,  # type: ignore[arg-type]
+        persistence_store=store,
+        event_publisher=publisher,
+        logger=Logger(service=f"orders-unit-{uuid.uuid4().hex}", stream=logs),
+    )
+    w = World(consumer, sqs, publisher, store, logs)
+
+    @consumer.command("orders.CreateOrder", model=CreateOrder)
+    def create_order(cmd: CreateOrder, ctx: MessageContext) -> dict[str, Any]:
+        w.calls.append(ctx.envelope.id)
+        ctx.logger.info("creating order")
+        if w.fail_next:
+            raise w.fail_next.pop(0)
+        if cmd.sku == "blocked":
+            ctx.emit("orders.Ignored", {})
+            raise CommandRejected("sku_blocked", "this sku cannot be ordered")
+        ctx.emit("orders.OrderCreated", {"sku": cmd.sku, "quantity": cmd.quantity})
+        ctx.emit("orders.AuditTrail", {"sku": cmd.sku}, partitionkey="audit")
+        return {"order_id": f"o-{cmd.sku}"}
+
+    @consumer.event("orders.OrderCreated")
+    def on_created(data: dict[str, Any], ctx: MessageContext) -> None:
+        w.calls.append(f"event:{data['sku']}")
+
+    @consumer.reply(idempotent=False)
+    def on_reply(data: dict[str, Any], ctx: MessageContext) -> None:
+        w.calls.append(f"reply:{ctx.envelope.correlationid}")
+
+    yield w
+    consumer.logger.thread_safe_clear_keys()
+
+
+def create(sku: str = "book", *, key: str = "customer-1", replyto: str | None = REPLIES, **data: Any) -> Envelope:
+    return command(
+        "orders.CreateOrder", {"sku": sku, "quantity": 1, **data}, source="/web", partitionkey=key, replyto=replyto
+    )
+
+
+def record_of(envelope: Envelope, **kwargs: Any) -> dict[str, Any]:
+    return synthetic_record(codec.encode(envelope), group_id=envelope.partitionkey or "g", **kwargs)
+
+
+def test_a_command_runs_its_handler_and_gets_a_success_reply_with_the_correlation_id(world: World) -> None:
+    # Given a CreateOrder command with a reply address on the allowlist
+    cmd = create("book")
+    # When the consumer handles it
+    response = world.handle(record_of(cmd))
+    # Then the handler ran once, the record is handled, and one success reply went to replyto
+    assert response == {"batchItemFailures": []}
+    assert world.calls == [cmd.id]
+    [reply] = world.replies()
+    assert reply.kind is Kind.REPLY
+    assert reply.correlationid == cmd.id
+    assert reply.type == "orders.CreateOrder.Reply"
+    assert reply.source == "/orders"
+    assert ReplyOutcome.from_data(reply.data) == ReplyOutcome.success({"order_id": "o-book"})
+    # And the reply went out in the request's group, deduplicated by its own source + id
+    [sent] = world.sqs.to(REPLIES)
+    assert sent["MessageGroupId"] == "customer-1"
+    assert len(sent["MessageDeduplicationId"]) == 64
+
+
+def test_emitted_events_are_published_after_the_handler_with_the_request_partition_key(world: World) -> None:
+    # Given a command whose handler emits two events, one with an explicit partition key
+    cmd = create("pen")
+    # When it is handled
+    world.handle(record_of(cmd))
+    # Then both events were published, in order, from this service's source
+    created, audit = world.publisher.published
+    assert (created.type, created.kind, created.source) == ("orders.OrderCreated", Kind.EVENT, "/orders")
+    assert created.partitionkey == "customer-1"
+    assert created.data == {"sku": "pen", "quantity": 1}
+    assert audit.partitionkey == "audit"
+    assert created.id != audit.id
+
+
+def test_a_command_delivered_twice_runs_once_and_both_deliveries_see_the_same_reply_and_events(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a command that was already handled once
+    cmd = create("lamp")
+    world.handle(record_of(cmd))
+    first_events = list(world.publisher.published)
+    # When SQS delivers it again (a new receipt, receive count 2)
+    response = world.handle(record_of(cmd, receive_count=2))
+    # Then the handler did not run again
+    assert response == {"batchItemFailures": []}
+    assert world.calls == [cmd.id]
+    # And the second delivery sent the very same reply (same id, time and outcome)
+    first, second = world.replies()
+    assert first == second
+    # And republished the very same events (same ids), so FIFO dedup drops the copies downstream
+    assert world.publisher.published == first_events + first_events
+    # And the duplicate was counted
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert any(doc.get("DuplicateDeliveries") == [1.0] or doc.get("DuplicateDeliveries") == 1.0 for doc in emf)
+
+
+def test_a_rejected_command_gets_a_failure_reply_no_events_and_is_not_dead_lettered(world: World) -> None:
+    # Given a command the business logic rejects
+    cmd = create("blocked")
+    # When it is handled, twice
+    first = world.handle(record_of(cmd))
+    second = world.handle(record_of(cmd, receive_count=2))
+    # Then the records are handled, the handler ran once, and both replies are the same failure
+    assert first == second == {"batchItemFailures": []}
+    assert world.calls == [cmd.id]
+    reply_1, reply_2 = world.replies()
+    assert reply_1 == reply_2
+    assert ReplyOutcome.from_data(reply_1.data) == ReplyOutcome.failure("sku_blocked", "this sku cannot be ordered")
+    # And nothing was published (a rejection has no effects) and nothing went to the DLQ
+    assert world.publisher.published == []
+    assert world.dead_letters() == []
+
+
+def test_a_command_without_replyto_is_a_notification_no_reply_is_sent(world: World) -> None:
+    # Given a command without a return address
+    cmd = create("mug", replyto=None)
+    # When it is handled
+    world.handle(record_of(cmd))
+    # Then the handler ran and no reply was sent anywhere
+    assert world.calls == [cmd.id]
+    assert world.sqs.sent == []
+
+
+def test_an_event_is_routed_by_kind_and_type(world: World) -> None:
+    # Given an OrderCreated event (same type name space as the commands, different kind)
+    evt = event("orders.OrderCreated", {"sku": "cup"}, source="/orders", partitionkey="customer-9")
+    # When it is handled
+    response = world.handle(record_of(evt))
+    # Then the event handler ran and no reply was sent
+    assert response == {"batchItemFailures": []}
+    assert world.calls == ["event:cup"]
+    assert world.sqs.sent == []
+
+
+def test_any_reply_type_reaches_the_catch_all_reply_handler_every_time_when_not_idempotent(world: World) -> None:
+    # Given a reply to some request, handled by a non-idempotent reply handler
+    request = command("quotes.RequestQuote", {}, source="/client", partitionkey="p-1")
+    reply = reply_to(request, ReplyOutcome.success({"price": 3}), source="/quotes/standard")
+    # When it is delivered twice
+    world.handle(record_of(reply))
+    world.handle(record_of(reply, receive_count=2))
+    # Then the handler ran both times
+    assert world.calls == [f"reply:{request.id}", f"reply:{request.id}"]
+
+
+def test_an_unknown_type_goes_to_the_dlq_with_reasons_and_the_command_gets_a_failure_reply(world: World) -> None:
+    # Given a command of a type nobody handles, with an allowed replyto
+    cmd = command("orders.Nope", {}, source="/web", partitionkey="customer-1", replyto=REPLIES)
+    record = record_of(cmd)
+    # When it is handled
+    response = world.handle(record)
+    # Then the record is reported handled, and it is in the DLQ with the same body, group and reasons
+    assert response == {"batchItemFailures": []}
+    [dead] = world.dead_letters()
+    assert dead["MessageBody"] == record["body"]
+    assert dead["MessageGroupId"] == "customer-1"
+    attributes = {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()}
+    assert attributes["failure-code"] == "unknown_type"
+    assert attributes["failure-field"] == "type"
+    assert attributes["source-message-id"] == record["messageId"]
+    assert attributes["source-queue"] == record["eventSourceARN"]
+    # And the requester got a failure reply with the error code
+    [reply] = world.replies()
+    assert reply.correlationid == cmd.id
+    assert ReplyOutcome.from_data(reply.data).error_code == "unknown_type"
+
+
+def test_a_payload_that_fails_its_model_names_the_field(world: World) -> None:
+    # Given a CreateOrder with a quantity of zero
+    cmd = create("book", quantity=0)
+    # When it is handled
+    world.handle(record_of(cmd))
+    # Then it is dead-lettered as invalid_payload naming data.quantity, and the handler never ran
+    [dead] = world.dead_letters()
+    assert dead["MessageAttributes"]["failure-code"]["StringValue"] == "invalid_payload"
+    assert dead["MessageAttributes"]["failure-field"]["StringValue"] == "data.quantity"
+    assert world.calls == []
+
+
+def test_a_replyto_not_on_the_allowlist_is_dead_lettered_without_a_reply(world: World) -> None:
+    # Given a command asking for a reply on a queue that is not allowed
+    cmd = create("book", replyto="https://sqs.eu-west-1.amazonaws.com/999999999999/attacker.fifo")
+    # When it is handled
+    world.handle(record_of(cmd))
+    # Then it is in the DLQ and no message was sent to the foreign queue
+    [dead] = world.dead_letters()
+    assert dead["MessageAttributes"]["failure-code"]["StringValue"] == "replyto_not_allowed"
+    assert len(world.sqs.sent) == 1
+
+
+def test_a_transient_failure_fails_its_group_only_and_the_retry_runs_the_handler_again(world: World) -> None:
+    # Given a batch: group A (two commands), group B (one command); the first command of A fails transiently
+    a1, a2, b1 = create("a1", key="A"), create("a2", key="A"), create("b1", key="B")
+    records = [record_of(a1), record_of(a2), record_of(b1)]
+    world.fail_next.append(TimeoutError("database timed out"))
+    # When the batch is handled
+    response = world.handle(*records)
+    # Then A's records are both reported failed (the second was not attempted), B was processed
+    assert failed_ids(response) == [records[0]["messageId"], records[1]["messageId"]]
+    assert world.calls == [a1.id, b1.id]
+    assert [r.correlationid for r in world.replies()] == [b1.id]
+    # And when SQS redelivers group A, the handler runs again (the failed attempt left no idempotency record)
+    retry = world.handle(record_of(a1, receive_count=2), record_of(a2, receive_count=2))
+    assert retry == {"batchItemFailures": []}
+    assert world.calls == [a1.id, b1.id, a1.id, a2.id]
+
+
+def test_a_rejected_event_publish_fails_the_record_and_the_retry_republishes_without_rerunning(world: World) -> None:
+    # Given SNS rejects OrderCreated events
+    world.publisher.reject_types.add("orders.OrderCreated")
+    cmd = create("vase")
+    record = record_of(cmd)
+    # When the command is handled
+    response = world.handle(record)
+    # Then the record failed (SQS retries it) and no reply went out before the events did
+    assert failed_ids(response) == [record["messageId"]]
+    assert world.replies() == []
+    # And when SNS accepts again and SQS redelivers, the stored events are published and the reply sent,
+    # without running the handler a second time
+    world.publisher.reject_types.clear()
+    retry = world.handle(record_of(cmd, receive_count=2))
+    assert retry == {"batchItemFailures": []}
+    assert world.calls == [cmd.id]
+    assert [e.type for e in world.publisher.published] == [
+        "orders.AuditTrail",
+        "orders.OrderCreated",
+        "orders.AuditTrail",
+    ]
+    assert [r.correlationid for r in world.replies()] == [cmd.id]
+
+
+def test_a_failed_dead_letter_send_fails_the_record_so_nothing_is_lost(world: World) -> None:
+    # Given the DLQ cannot be reached
+    world.sqs.fail_urls.add(DLQ)
+    record = synthetic_record("not json at all")
+    # When a poison message is handled
+    response = world.handle(record)
+    # Then the record is reported failed: SQS keeps it and retries
+    assert failed_ids(response) == [record["messageId"]]
+
+
+def test_a_delivery_while_the_same_message_is_in_progress_is_retried_later(world: World) -> None:
+    # Given a handler that, while running, sees a second delivery of its own message (a concurrent duplicate)
+    cmd = create("clock")
+    nested: list[dict[str, Any]] = []
+
+    @world.consumer.command("orders.Probe")
+    def probe(data: dict[str, Any], ctx: MessageContext) -> dict[str, Any]:
+        nested.append(world.handle(record_of(ctx.envelope, message_id="second")))
+        return {}
+
+    probe_cmd = command("orders.Probe", {}, source="/web", partitionkey="p", id=cmd.id)
+    # When the first delivery is handled
+    world.handle(record_of(probe_cmd))
+    # Then the concurrent delivery was reported failed (transient), not run, not dead-lettered
+    assert nested == [{"batchItemFailures": [{"itemIdentifier": "second"}]}]
+    assert world.dead_letters() == []
+
+
+def test_every_log_line_of_a_record_carries_the_cloudevent_keys(world: World) -> None:
+    # Given a command
+    cmd = create("ink")
+    # When it is handled
+    world.handle(record_of(cmd))
+    # Then the handler's own log line and the consumer's lines carry id, type, partitionkey and correlation id
+    lines = [line for line in world.log_lines() if line.get("cloudevent_id") == cmd.id]
+    messages = {line["message"] for line in lines}
+    assert {"creating order", "message processed", "reply sent"} <= messages
+    for line in lines:
+        assert line["cloudevent_type"] == "orders.CreateOrder"
+        assert line["partitionkey"] == "customer-1"
+        assert line["correlationid"] == cmd.id
+    # And the keys do not leak past the invocation
+    assert "cloudevent_id" not in world.consumer.logger.thread_safe_get_current_keys()
