@@ -26,10 +26,8 @@ from cli import queues as q
 from cli.endpoints import DEFAULT_STACKS, Endpoints, EndpointsError, from_local_cloud
 from cli.render import Output, table
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
-from messaging.client import MessagingClient
 from messaging.envelope import Kind
 from messaging.errors import MessagingError, ReplyTimeout
-from messaging.reply_store import DynamoDbReplyStore
 
 EXIT_OK, EXIT_ERROR, EXIT_TIMEOUT, EXIT_NO_REPLY = 0, 1, 2, 3
 DEFAULT_SOURCE = "/cli"
@@ -89,6 +87,10 @@ class Connection:
     def messaging(self) -> Any:
         """A ``messaging.client.MessagingClient`` on the reply queue and the reply table of the endpoints."""
         if self._messaging is None:
+            # Imported here: status, dlq and topology work without the runtime client and its dependencies.
+            from messaging.client import MessagingClient  # noqa: PLC0415
+            from messaging.reply_store import DynamoDbReplyStore  # noqa: PLC0415
+
             endpoints = self.endpoints
             self._messaging = MessagingClient(
                 endpoints.reply_queue_url,

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 REQUIRED_OUTPUTS = (
     "OrdersCommandQueueUrl",
     "OrderEventsTopicArn",
@@ -175,11 +177,24 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_\s]", "", name).lower()
 
 
-def from_local_cloud(endpoint_url: str, cloudformation: Any, stack_names: Iterable[str] = DEFAULT_STACKS) -> Endpoints:
-    """Endpoints of a local cloud server (``make local``): the outputs of the stacks it deployed into moto."""
+LOCAL_OUTPUTS_FILE = Path(".localcloud") / "outputs.json"
+"""Where a local cloud server (``make local``) is expected to write its flat stack outputs."""
+
+
+def from_local_cloud(
+    endpoint_url: str,
+    cloudformation: Any,
+    stack_names: Iterable[str] = DEFAULT_STACKS,
+    *,
+    outputs_file: Path = LOCAL_OUTPUTS_FILE,
+) -> Endpoints:
+    """Endpoints of a local cloud server: its outputs file if present, else ``DescribeStacks`` at the endpoint."""
+    if outputs_file.is_file():
+        return Endpoints.from_file(outputs_file)
     try:
         return Endpoints.from_stacks(cloudformation, stack_names)
-    except MissingOutput as exc:
+    except (MissingOutput, ClientError) as exc:
         raise EndpointsError(
-            f"the local cloud at {endpoint_url} does not report {', '.join(exc.names)}: pass --outputs FILE.json"
+            f"the local cloud at {endpoint_url} reports no stack outputs and {outputs_file} does not exist: "
+            "pass --outputs FILE.json"
         ) from exc

@@ -1,0 +1,366 @@
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from cli_fixtures import outputs_for
+from moto import mock_aws
+
+from cli.app import Connection, main
+from cli.endpoints import Endpoints
+from messaging.envelope import Envelope, Kind, ReplyOutcome, command, reply_to
+from messaging.errors import ReplyTimeout
+
+ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
+
+
+@dataclass(frozen=True)
+class FakeReply:
+    envelope: Envelope
+    outcome: ReplyOutcome
+    correlation_id: str
+    responder: str
+
+
+def reply_from(responder: str, outcome: ReplyOutcome, request_id: str = "req-1") -> FakeReply:
+    request = command("quotes.RequestQuote", {}, source="/cli", partitionkey="c-1", id=request_id)
+    envelope = reply_to(request, outcome, source=responder)
+    return FakeReply(envelope, outcome, request_id, responder)
+
+
+class FakeMessaging:
+    """The MessagingClient API of the brief, recording calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        self.error: BaseException | None = None
+        self.reply: FakeReply | None = reply_from("/orders", ReplyOutcome.success({"order_id": "o-1"}))
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((name, args, kwargs))
+        if self.error is not None:
+            raise self.error
+
+    def notify(self, queue_url: str, type: str, data: Any, *, partitionkey: str) -> Envelope:
+        self._call("notify", queue_url, type, data, partitionkey=partitionkey)
+        return command(type, data, source="/cli", partitionkey=partitionkey, id="m-1")
+
+    def send(self, queue_url: str, type: str, data: Any, *, partitionkey: str) -> str:
+        self._call("send", queue_url, type, data, partitionkey=partitionkey)
+        return "req-1"
+
+    def get_reply(self, correlation_id: str) -> FakeReply | None:
+        self._call("get_reply", correlation_id)
+        return self.reply
+
+    def request(self, queue_url: str, type: str, data: Any, *, partitionkey: str, timeout: float) -> FakeReply:
+        self._call("request", queue_url, type, data, partitionkey=partitionkey, timeout=timeout)
+        assert self.reply is not None
+        return self.reply
+
+    def publish(self, topic_arn: str, type: str, data: Any, *, partitionkey: str, kind: Kind) -> Envelope:
+        self._call("publish", topic_arn, type, data, partitionkey=partitionkey, kind=kind)
+        return Envelope(type=type, source="/cli", kind=kind, data=data, id="e-1", partitionkey=partitionkey)
+
+    def scatter_gather(self, topic_arn: str, type: str, data: Any, *, partitionkey: str, window: float,
+                       min_replies: int | None) -> list[FakeReply]:
+        self._call("scatter_gather", topic_arn, type, data, partitionkey=partitionkey, window=window,
+                   min_replies=min_replies)
+        return [
+            reply_from("/quotes/standard", ReplyOutcome.success({"price": 10})),
+            reply_from("/quotes/express", ReplyOutcome.failure("no_capacity", "fully booked")),
+        ]
+
+
+class FakeConnection:
+    def __init__(self, args: argparse.Namespace, messaging: FakeMessaging) -> None:
+        self.args = args
+        self.endpoints = Endpoints.from_outputs(outputs_for())
+        self.messaging = messaging
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def fake() -> FakeMessaging:
+    return FakeMessaging()
+
+
+def run(argv: list[str], fake: FakeMessaging | None = None) -> Result:
+    out, err = io.StringIO(), io.StringIO()
+    connect: Any = (lambda args: FakeConnection(args, fake)) if fake is not None else Connection
+    code = main(argv, connect=connect, stdout=out, stderr=err)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+# ------------------------------------------------------------------------------------------------- arguments (unit)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["request", "orders-command", "orders.CreateOrder"], "required: -k/--partition-key"),
+        (["send", "orders-command", "t", "-k", "c", "--data", "{nope"], "argument -d/--data: not JSON"),
+        (["notify", "orders-command", "t", "-k", "c", "--data", "[1]"], "must be a JSON object, not list"),
+        (["request", "q", "t", "-k", "c", "--timeout", "-1"], "must be greater than 0"),
+        (["scatter-gather", "t", "t", "-k", "c", "--min-replies", "x"], "'x' is not an integer"),
+        (["topology", "--format", "png"], "invalid choice: 'png'"),
+        (["dlq"], "required: ACTION"),
+        ([], "required: COMMAND"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_one_line_error(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given bad arguments / When the CLI parses them
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    # Then it exits 2 with the usage and exactly one error line, no traceback
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert raised.value.code == 2
+    assert len(errors) == 1 and expected in errors[0]
+    assert "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------------- messaging (unit)
+
+
+@pytest.mark.unit
+def test_send_resolves_the_queue_name_and_prints_the_correlation_id(fake: FakeMessaging) -> None:
+    # Given a fake client / When a command is sent by queue name with JSON output
+    result = run(["send", "orders-command", "orders.CreateOrder", "-k", "c-1", "-d", '{"sku": "b"}', "--json"], fake)
+    # Then the queue URL came from the outputs and the correlation id is printed as JSON
+    assert result.code == 0
+    assert fake.calls == [("send", (outputs_for()["OrdersCommandQueueUrl"], "orders.CreateOrder", {"sku": "b"}),
+                           {"partitionkey": "c-1"})]
+    assert json.loads(result.out)["correlation_id"] == "req-1"
+
+
+@pytest.mark.unit
+def test_json_flag_is_accepted_before_the_subcommand(fake: FakeMessaging) -> None:
+    # Given --json before the subcommand / When notify runs / Then the output is JSON
+    result = run(["--json", "notify", "orders-command", "orders.CancelOrder", "-k", "c-1"], fake)
+    assert json.loads(result.out) == {"id": "m-1", "type": "orders.CancelOrder", "partitionkey": "c-1",
+                                      "source": "/cli"}
+
+
+@pytest.mark.unit
+def test_request_prints_the_reply_and_progress_goes_to_stderr(fake: FakeMessaging) -> None:
+    # Given a client that answers / When a blocking request runs
+    result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "--timeout", "3"], fake)
+    # Then the reply is a table on stdout and the wait was shown on stderr
+    assert result.code == 0
+    assert result.out.splitlines()[0].split() == ["RESPONDER", "OUTCOME", "RESULT", "/", "ERROR"]
+    assert '/orders    success  {"order_id":"o-1"}' in result.out
+    assert "waiting for the reply to orders.CreateOrder (up to 3.0s)" in result.err
+    assert fake.calls[0][2]["timeout"] == 3.0
+
+
+@pytest.mark.unit
+def test_request_timeout_exits_2_with_one_line(fake: FakeMessaging) -> None:
+    # Given a client whose request times out
+    fake.error = ReplyTimeout("req-9", 0.5)
+    # When the request runs
+    result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "-q"], fake)
+    # Then the exit code is 2 and stderr holds one line
+    assert result.code == 2
+    assert result.err == "error: timed out: no reply to req-9 within 0.5s\n"
+
+
+@pytest.mark.unit
+def test_reply_not_there_yet_exits_3(fake: FakeMessaging) -> None:
+    # Given no reply stored yet / When it is asked for
+    fake.reply = None
+    result = run(["reply", "req-1", "--json"], fake)
+    # Then the exit code says "not yet" and the JSON says no outcome
+    assert result.code == 3
+    assert json.loads(result.out) == {"correlation_id": "req-1", "outcome": None}
+
+
+@pytest.mark.unit
+def test_scatter_gather_lists_every_responder(fake: FakeMessaging) -> None:
+    # Given responders that answer / When scatter-gather runs with a minimum
+    result = run(["scatter-gather", "quote-requests", "quotes.RequestQuote", "-k", "c-1", "-w", "1", "-n", "2",
+                  "--json"], fake)
+    # Then each reply is listed with its outcome, and the window and minimum reached the client
+    replies = json.loads(result.out)
+    assert [(r["responder"], r["outcome"]) for r in replies] == [("/quotes/standard", "success"),
+                                                                 ("/quotes/express", "failure")]
+    assert replies[1]["error"] == {"code": "no_capacity", "message": "fully booked"}
+    assert fake.calls[0][2] == {"partitionkey": "c-1", "window": 1.0, "min_replies": 2}
+
+
+@pytest.mark.unit
+def test_publish_takes_a_topic_name_and_a_kind(fake: FakeMessaging) -> None:
+    # Given a fake client / When an event is published by topic name
+    result = run(["publish", "order-events", "orders.OrderCreated", "-k", "c-1", "--kind", "event"], fake)
+    # Then the ARN came from the outputs and the kind is typed
+    assert result.code == 0
+    assert fake.calls[0][1][0] == outputs_for()["OrderEventsTopicArn"]
+    assert fake.calls[0][2]["kind"] is Kind.EVENT
+    assert result.out.startswith("published orders.OrderCreated (event) id=e-1")
+
+
+@pytest.mark.unit
+def test_aws_errors_are_one_line_and_exit_1(fake: FakeMessaging) -> None:
+    # Given an AWS error from the client
+    fake.error = ClientError({"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue", "Message": "no queue"}},
+                             "SendMessage")
+    # When a command is sent
+    result = run(["notify", "orders-command", "t", "-k", "c"], fake)
+    # Then one line names the operation and the code
+    assert result.code == 1
+    assert result.err == "error: SendMessage failed: AWS.SimpleQueueService.NonExistentQueue: no queue\n"
+
+
+@pytest.mark.unit
+def test_unknown_queue_name_is_one_line(fake: FakeMessaging) -> None:
+    # Given a queue name that is not in the outputs / When used / Then one line lists the known names
+    result = run(["notify", "nope", "t", "-k", "c"], fake)
+    assert result.code == 1
+    assert result.err.startswith("error: unknown queue 'nope' (known: ")
+    assert result.err.count("\n") == 1
+
+
+@pytest.mark.unit
+def test_missing_outputs_file_is_one_line(tmp_path: Path) -> None:
+    # Given an outputs file without the reply channel
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"OrdersCommandQueueUrl": "u"}))
+    # When a command needs the endpoints / Then one line names the missing outputs
+    result = run(["--outputs", str(path), "status"])
+    assert result.code == 1
+    assert result.err == "error: stack output(s) missing: OrderEventsTopicArn, QuoteRequestsTopicArn, ...\n"
+
+
+# ------------------------------------------------------------------------------------------------- topology (unit)
+
+
+@pytest.mark.unit
+def test_topology_writes_a_markdown_page_with_mermaid(tmp_path: Path) -> None:
+    # Given the fixture assembly / When the topology is written to a file
+    target = tmp_path / "topology.md"
+    result = run(["topology", "--assembly", str(ASSEMBLY), "-o", str(target)])
+    # Then the file is a Markdown page with a Mermaid flowchart and stderr says what was written
+    assert result.code == 0
+    assert target.read_text().startswith("# Messaging topology\n\n```mermaid\nflowchart LR")
+    assert "7 nodes, 7 edges" in result.err
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("fmt", "start"), [("dot", "digraph messaging {"), ("mermaid", "flowchart LR")])
+def test_topology_formats_on_stdout(fmt: str, start: str) -> None:
+    # Given the fixture assembly / When rendered to stdout / Then it is the requested format
+    result = run(["topology", "--assembly", str(ASSEMBLY), "--format", fmt])
+    assert result.out.startswith(start)
+
+
+@pytest.mark.unit
+def test_topology_json_lists_nodes_and_edges() -> None:
+    # Given the fixture assembly / When rendered with --json / Then nodes and edges are plain JSON
+    document = json.loads(run(["topology", "--assembly", str(ASSEMBLY), "--json"]).out)
+    assert len(document["nodes"]) == 7 and len(document["edges"]) == 7
+
+
+@pytest.mark.unit
+def test_topology_svg_without_graphviz_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no Graphviz on PATH
+    monkeypatch.setenv("PATH", "")
+    # When SVG is asked for / Then one line says what to do
+    result = run(["topology", "--assembly", str(ASSEMBLY), "--format", "svg"])
+    assert result.code == 1
+    assert result.err.startswith("error: Graphviz 'dot' not found") and result.err.count("\n") == 1
+
+
+@pytest.mark.unit
+def test_topology_without_an_assembly_is_one_line(tmp_path: Path) -> None:
+    # Given no cdk.out / When topology runs / Then one line says to synthesize
+    result = run(["topology", "--assembly", str(tmp_path / "cdk.out")])
+    assert result.code == 1 and "run `make synth`" in result.err
+
+
+# ------------------------------------------------------------------------------------------- status and dlq (moto)
+
+
+@pytest.fixture
+def deployed(aws_env: None, tmp_path: Path) -> Iterator[tuple[Path, Any, dict[str, str]]]:
+    """Queues of a small deployment on moto and an outputs file naming them."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        urls: dict[str, tuple[str | None, str | None]] = {}
+        for name in ("orders-command", "billing"):
+            dlq = sqs.create_queue(QueueName=f"{name}-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+            url = sqs.create_queue(QueueName=f"{name}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+            urls["OrdersCommand" if name == "orders-command" else "Billing"] = (url, dlq)
+        outputs = outputs_for(urls)
+        outputs.pop("ReplyQueueUrl")
+        outputs["ReplyQueueUrl"] = sqs.create_queue(QueueName="reply.fifo", Attributes={"FifoQueue": "true"})[
+            "QueueUrl"
+        ]
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(outputs))
+        yield path, sqs, outputs
+
+
+@pytest.mark.integration
+def test_status_table_and_json(deployed: tuple[Path, Any, dict[str, str]]) -> None:
+    # Given two messages in the orders queue and one in the billing DLQ
+    path, sqs, outputs = deployed
+    for n in range(2):
+        sqs.send_message(QueueUrl=outputs["OrdersCommandQueueUrl"], MessageBody="{}", MessageGroupId="g",
+                         MessageDeduplicationId=str(n))
+    sqs.send_message(QueueUrl=outputs["BillingDeadLetterQueueUrl"], MessageBody="{}", MessageGroupId="g",
+                     MessageDeduplicationId="x")
+    # When the status is shown as a table and as JSON
+    table_result = run(["status", "--outputs", str(path)])
+    json_result = run(["status", "--outputs", str(path), "--json"])
+    # Then the table has a row per queue with n/a for the unknown age, and the JSON the same numbers
+    rows = {line.split()[0]: line.split()[1:] for line in table_result.out.splitlines()[1:]}
+    assert rows["OrdersCommand"] == ["2", "0", "0", "n/a", "n/a"]
+    assert rows["Billing"] == ["0", "0", "1", "n/a", "n/a"]
+    statuses = {s["name"]: s for s in json.loads(json_result.out)}
+    assert statuses["Billing"]["dead_letters"] == 1 and statuses["Billing"]["oldest_age_seconds"] is None
+
+
+@pytest.mark.integration
+def test_dlq_list_and_redrive_through_the_cli(deployed: tuple[Path, Any, dict[str, str]]) -> None:
+    # Given two dead letters of one group with failure attributes
+    path, sqs, outputs = deployed
+    for n in range(2):
+        sqs.send_message(
+            QueueUrl=outputs["BillingDeadLetterQueueUrl"],
+            MessageBody=json.dumps({"id": f"e-{n}", "type": "orders.OrderCreated"}),
+            MessageGroupId="c-1",
+            MessageDeduplicationId=f"d-{n}",
+            MessageAttributes={"failure-code": {"DataType": "String", "StringValue": "invalid_payload"},
+                               "failure-reason": {"DataType": "String", "StringValue": "total: field required"}},
+        )
+    # When the DLQ is listed
+    listed = run(["dlq", "list", "billing", "--outputs", str(path)])
+    # Then each message shows its group, type and failure, and they are left in place
+    lines = listed.out.splitlines()
+    assert lines[0].split()[:3] == ["GROUP", "SENT", "(UTC)"]
+    assert "c-1" in lines[1] and "orders.OrderCreated" in lines[1] and "invalid_payload" in lines[1]
+    assert "total: field required" in lines[2]
+    assert "2 message(s) in" in listed.err
+    # When they are redriven
+    redriven = run(["dlq", "redrive", "billing", "--outputs", str(path), "--json"])
+    # Then both moved back to the billing queue in order
+    assert json.loads(redriven.out)["moved"] == 2
+    received = sqs.receive_message(QueueUrl=outputs["BillingQueueUrl"], MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["id"] for m in received] == ["e-0", "e-1"]
