@@ -1,0 +1,73 @@
+"""Reply channel: reply queue, reply router function and the reply table replies wait in until they expire."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.consumer_function import ConsumerFunction
+from infra.service_queue import ServiceQueue
+
+REPLY_ROUTER_HANDLER = "reply_router.handler.lambda_handler"
+#: Conditional put of a reply (duplicates are detected by the condition).
+ROUTER_ACTIONS = ("dynamodb:PutItem",)
+#: What a requester needs: its replies by correlation id (consistent Query) or one reply.
+READER_ACTIONS = ("dynamodb:Query", "dynamodb:GetItem")
+
+
+class ReplyChannel(Construct):
+    """Replies flow responder -> reply queue -> router -> reply table (``correlationid`` / ``replyid``, TTL
+    ``expires_at``). A requester reads its own replies by correlation id, also after it went away and came back.
+
+    Example:
+        >>> replies = ReplyChannel(stack, "Replies")  # doctest: +SKIP
+        >>> replies.allow_replies_from(orders_function)  # doctest: +SKIP
+        >>> replies.grant_read_replies(client_role)  # doctest: +SKIP
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, queue_name: str = "replies") -> None:
+        super().__init__(scope, construct_id)
+        self.queue = ServiceQueue(self, "Queue", name="Reply", queue_name=queue_name)
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="correlationid", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="replyid", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires_at",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        CfnOutput(self, "TableName", value=self.table.table_name).override_logical_id("ReplyTableName")
+        self.router = ConsumerFunction(
+            self,
+            "Router",
+            function_name="reply-router",
+            handler=REPLY_ROUTER_HANDLER,
+            service_name="reply-router",
+        )
+        self.table.grant(self.router.role, *ROUTER_ACTIONS)
+        self.router.add_environment("REPLY_TABLE_NAME", self.table.table_name)
+        self.router.consume(self.queue)
+
+    def allow_replies_from(self, responder: ConsumerFunction) -> None:
+        """Let ``responder`` send replies here: send grant on the reply queue and its key, ``REPLY_TO_ALLOWLIST``.
+
+        Example:
+            >>> replies.allow_replies_from(quote_function)  # doctest: +SKIP
+        """
+        self.queue.grant_send(responder.role)
+        responder.add_environment("REPLY_TO_ALLOWLIST", self.queue.queue_url)
+
+    def grant_read_replies(self, principal: iam.IGrantable) -> None:
+        """Let a requester read replies from the reply table.
+
+        Example:
+            >>> replies.grant_read_replies(client_role)  # doctest: +SKIP
+        """
+        self.table.grant(principal, *READER_ACTIONS)

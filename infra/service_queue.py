@@ -1,0 +1,136 @@
+"""SQS FIFO service queue with its FIFO dead-letter queue, high-throughput mode, CMK and TLS-only policy."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+#: AWS recommends a source-queue visibility timeout of at least six times the consumer function's timeout.
+VISIBILITY_TIMEOUT_FACTOR = 6
+MAX_RECEIVE_COUNT_DEFAULT = 5
+_FIFO_SUFFIX = ".fifo"
+_MAX_QUEUE_NAME = 80
+
+
+class ServiceQueue(Construct):
+    """A FIFO queue + FIFO DLQ sharing one customer-managed key, with stable outputs.
+
+    ``name`` is the output prefix (``<name>QueueUrl``, ``<name>QueueArn``, ``<name>DeadLetterQueueUrl``);
+    ``queue_name`` the physical name without ``.fifo`` (the DLQ is ``<queue_name>-dlq.fifo``).
+
+    Example:
+        >>> queue = ServiceQueue(stack, "Commands", name="OrdersCommand",
+        ...                      queue_name="orders-commands")  # doctest: +SKIP
+        >>> queue.queue_url  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        queue_name: str,
+        max_receive_count: int = MAX_RECEIVE_COUNT_DEFAULT,
+        retention: Duration | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if max_receive_count < 1:
+            raise ValueError("max_receive_count must be at least 1")
+        if len(queue_name) + len("-dlq") + len(_FIFO_SUFFIX) > _MAX_QUEUE_NAME:
+            raise ValueError(f"queue name {queue_name!r} is too long for SQS")
+        self.name = name
+        self.queue_name = f"{queue_name}{_FIFO_SUFFIX}"
+        self.dead_letter_queue_name = f"{queue_name}-dlq{_FIFO_SUFFIX}"
+        self.max_receive_count = max_receive_count
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=f"Encrypts the SQS FIFO queue {self.queue_name} and its dead-letter queue",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            queue_name=self.dead_letter_queue_name,
+            fifo=True,
+            content_based_deduplication=False,
+            deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            data_key_reuse=Duration.minutes(5),
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            queue_name=self.queue_name,
+            fifo=True,
+            content_based_deduplication=False,
+            deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            data_key_reuse=Duration.minutes(5),
+            enforce_ssl=True,
+            retention_period=retention or Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count, queue=self.dead_letter_queue),
+        )
+        CfnOutput(self, "Url", value=self.queue.queue_url).override_logical_id(f"{name}QueueUrl")
+        CfnOutput(self, "Arn", value=self.queue.queue_arn).override_logical_id(f"{name}QueueArn")
+        CfnOutput(self, "DeadLetterUrl", value=self.dead_letter_queue.queue_url).override_logical_id(
+            f"{name}DeadLetterQueueUrl"
+        )
+
+    @property
+    def queue_url(self) -> str:
+        """The queue URL (a token)."""
+        return self.queue.queue_url
+
+    @property
+    def dead_letter_queue_url(self) -> str:
+        """The dead-letter queue URL (a token)."""
+        return self.dead_letter_queue.queue_url
+
+    def set_visibility_timeout_for(self, consumer_timeout: Duration) -> None:
+        """Set the visibility timeout to six times the consumer's timeout (AWS recommendation for Lambda consumers).
+
+        Example:
+            >>> queue.set_visibility_timeout_for(Duration.seconds(30))  # 180 s  # doctest: +SKIP
+        """
+        cfn_queue = self.queue.node.default_child
+        if not isinstance(cfn_queue, sqs.CfnQueue):
+            raise TypeError("the service queue has no CfnQueue")
+        cfn_queue.visibility_timeout = int(consumer_timeout.to_seconds()) * VISIBILITY_TIMEOUT_FACTOR
+
+    def grant_send(self, grantee: iam.IGrantable) -> None:
+        """Allow ``grantee`` to send to the queue (``sqs:SendMessage`` + data-key calls on this queue's key only).
+
+        Example:
+            >>> reply_queue.grant_send(orders_function.role)  # doctest: +SKIP
+        """
+        _grant_send(grantee, self.queue, self.key)
+
+    def grant_send_dead_letter(self, grantee: iam.IGrantable) -> None:
+        """Allow ``grantee`` to send to the dead-letter queue (permanent failures are dead-lettered by the consumer).
+
+        Example:
+            >>> queue.grant_send_dead_letter(function.role)  # doctest: +SKIP
+        """
+        _grant_send(grantee, self.dead_letter_queue, self.key)
+
+
+def _grant_send(grantee: iam.IGrantable, queue: sqs.IQueue, key: kms.IKey) -> None:
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=["sqs:SendMessage", "sqs:GetQueueAttributes"], resource_arns=[queue.queue_arn]
+    )
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=["kms:GenerateDataKey", "kms:Decrypt"], resource_arns=[key.key_arn]
+    )

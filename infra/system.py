@@ -1,0 +1,64 @@
+"""The example system: every stack of DESIGN.md wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import App
+
+from infra.compliance import add_nag_gate
+from infra.monitoring import MonitoredFunction, MonitoredQueue
+from infra.stacks import MessagingCoreStack, MonitoringStack, OrdersStack, QuotesStack, SubscriberStack
+
+
+@dataclass(frozen=True)
+class System:
+    """The stacks of the example system."""
+
+    core: MessagingCoreStack
+    orders: OrdersStack
+    billing: SubscriberStack
+    notifications: SubscriberStack
+    quotes: QuotesStack
+    monitoring: MonitoringStack
+
+
+def build_system(app: App, *, nag: bool = True) -> System:
+    """Add the example system's stacks (environment-agnostic) to ``app``, gated by cdk-nag unless ``nag=False``.
+
+    Example:
+        >>> system = build_system(App())  # doctest: +SKIP
+        >>> system.orders.stack_name
+        'Orders'
+    """
+    core = MessagingCoreStack(app, "MessagingCore")
+    orders = OrdersStack(app, "Orders", replies=core.replies)
+    billing = SubscriberStack(
+        app,
+        "Billing",
+        topic=orders.events,
+        service="billing",
+        event_types=["orders.OrderCreated", "orders.OrderCancelled"],
+    )
+    notifications = SubscriberStack(
+        app, "Notifications", topic=orders.events, service="notifications", event_types=["orders.OrderCreated"]
+    )
+    quotes = QuotesStack(app, "Quotes", replies=core.replies)
+    queues = [core.replies.queue, orders.queue, billing.queue, notifications.queue, *quotes.queues.values()]
+    functions = [
+        core.replies.router,
+        orders.function,
+        billing.function,
+        notifications.function,
+        *quotes.functions.values(),
+    ]
+    monitoring = MonitoringStack(
+        app,
+        "Monitoring",
+        alarm_topic=core.alarms.topic,
+        queues=[MonitoredQueue.of(queue) for queue in queues],
+        functions=[MonitoredFunction.of(function) for function in functions],
+    )
+    if nag:
+        add_nag_gate(app)
+    return System(core, orders, billing, notifications, quotes, monitoring)
