@@ -228,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     _message_args(sub, "queue")
     sub = command("reply", "the reply to an earlier `send`, by correlation id (exit 3 if none yet)")
     sub.add_argument("correlation_id")
+    sub.add_argument("--all", action="store_true", help="every reply so far (scatter-gather), oldest first")
     sub = command("request", "command with replyto, waiting for the reply (exit 2 on timeout)")
     _message_args(sub, "queue")
     sub.add_argument("-t", "--timeout", type=positive_float, default=10.0, help="seconds to wait (default 10)")
@@ -330,7 +331,14 @@ def cmd_send(run: Run) -> int:
 
 
 def cmd_reply(run: Run) -> int:
-    reply = run.conn.messaging.get_reply(run.args.correlation_id)
+    if run.args.all:
+        replies = run.conn.messaging.get_replies(run.args.correlation_id)
+        if replies:
+            _show_replies(run, [reply_record(r) for r in replies], single=False)
+            return EXIT_OK
+        reply = None
+    else:
+        reply = run.conn.messaging.get_reply(run.args.correlation_id)
     if reply is None:
         if run.out.as_json:
             run.out.json({"correlation_id": run.args.correlation_id, "outcome": None})

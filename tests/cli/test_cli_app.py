@@ -16,8 +16,10 @@ from moto import mock_aws
 
 from cli.app import Connection, main
 from cli.endpoints import Endpoints
+from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope, Kind, ReplyOutcome, command, reply_to
 from messaging.errors import ReplyTimeout
+from messaging.reply_store import DynamoDbReplyStore
 
 ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
 
@@ -364,3 +366,64 @@ def test_dlq_list_and_redrive_through_the_cli(deployed: tuple[Path, Any, dict[st
     assert json.loads(redriven.out)["moved"] == 2
     received = sqs.receive_message(QueueUrl=outputs["BillingQueueUrl"], MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"])["id"] for m in received] == ["e-0", "e-1"]
+
+
+# ------------------------------------------------------------------------------ the real client on moto (integration)
+
+
+@pytest.fixture
+def messaging_stack(deployed: tuple[Path, Any, dict[str, str]]) -> tuple[Path, Any, dict[str, str]]:
+    """The deployment plus the reply table, so the CLI runs the real MessagingClient."""
+    path, sqs, outputs = deployed
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName=outputs["ReplyTableName"],
+        KeySchema=[
+            {"AttributeName": "correlationid", "KeyType": "HASH"},
+            {"AttributeName": "replyid", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[{"AttributeName": "correlationid", "AttributeType": "S"},
+                              {"AttributeName": "replyid", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return path, sqs, outputs
+
+
+@pytest.mark.integration
+def test_send_then_reply_with_the_real_client(messaging_stack: tuple[Path, Any, dict[str, str]]) -> None:
+    # Given the CLI sends a command with replyto
+    path, sqs, outputs = messaging_stack
+    sent = run(["send", "orders-command", "orders.CreateOrder", "-k", "c-1", "-d", '{"sku": "b"}',
+                "--outputs", str(path), "--json"])
+    correlation_id = json.loads(sent.out)["correlation_id"]
+    # Then the command is on the queue with the reply queue as replyto
+    [message] = sqs.receive_message(QueueUrl=outputs["OrdersCommandQueueUrl"])["Messages"]
+    request = json.loads(message["Body"])
+    assert (request["id"], request["replyto"], request["partitionkey"]) == (correlation_id, outputs["ReplyQueueUrl"],
+                                                                           "c-1")
+    # When no reply is stored yet / Then `reply` exits 3
+    assert run(["reply", correlation_id, "--outputs", str(path)]).code == 3
+    # When the orders service's reply is stored (as the reply router does)
+    envelope = CloudEventJsonCodec().decode(message["Body"])
+    DynamoDbReplyStore(outputs["ReplyTableName"], boto3.client("dynamodb", region_name="us-east-1")).put(
+        reply_to(envelope, ReplyOutcome.success({"order_id": "o-7"}), source="/orders"), 3600
+    )
+    # Then `reply` shows it
+    shown = run(["reply", correlation_id, "--outputs", str(path), "--json"])
+    assert shown.code == 0
+    assert json.loads(shown.out) | {"time": None} == {
+        "correlation_id": correlation_id, "responder": "/orders", "outcome": "success",
+        "reply_id": json.loads(shown.out)["reply_id"], "type": "orders.CreateOrder.Reply", "time": None,
+        "result": {"order_id": "o-7"},
+    }
+
+
+@pytest.mark.integration
+def test_request_without_a_responder_times_out_with_exit_2(messaging_stack: tuple[Path, Any, dict[str, str]]) -> None:
+    # Given no service consumes the orders queue / When a blocking request waits briefly
+    path, _, _ = messaging_stack
+    result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "--timeout", "0.3",
+                  "--outputs", str(path)])
+    # Then it times out with exit 2 and one error line after the progress lines
+    assert result.code == 2
+    assert result.err.splitlines()[-1].startswith("error: timed out: no reply to ")
+    assert result.err.splitlines()[0] == "waiting for the reply to orders.CreateOrder (up to 0.3s)"
