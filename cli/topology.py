@@ -2,8 +2,8 @@
 
 Nodes are SNS topics, SQS queues (dead-letter queues marked) and Lambda functions; edges are subscriptions (with
 their filter policies), dead-letter redrives, event source mappings, and "publishes" links from a function's
-``EVENT_TOPIC_ARN`` / "sends" links from its ``DEAD_LETTER_QUEUE_URL``. References across stacks
-(``Fn::ImportValue`` of another stack's export) are followed.
+``EVENT_TOPIC_ARN``, "sends" links from its ``DEAD_LETTER_QUEUE_URL`` and "replies" links to the queues of its
+``REPLY_TO_ALLOWLIST``. References across stacks (``Fn::ImportValue`` of another stack's export) are followed.
 
 Example:
     >>> template = {"Resources": {
@@ -51,7 +51,7 @@ class Node:
 class Edge:
     source: str
     target: str
-    kind: str  # subscription | dead-letters | triggers | publishes | sends
+    kind: str  # subscription | dead-letters | triggers | publishes | sends | replies
     label: str = ""
 
 
@@ -175,6 +175,8 @@ class _Builder:
             self._edge(
                 stack, {"Ref": logical_id}, variables.get("DEAD_LETTER_QUEUE_URL"), "sends", "permanent failures"
             )
+            for reply_queue in _list_items(variables.get("REPLY_TO_ALLOWLIST")):
+                self._edge(stack, {"Ref": logical_id}, reply_queue, "replies", "replies")
 
     def _edge(self, stack: str, source: Any, target: Any, kind: str, label: str) -> None:
         source_key, target_key = self._ref(stack, source), self._ref(stack, target)
@@ -214,6 +216,15 @@ def _label(key: NodeKey, kind: str, resource: Mapping[str, Any]) -> str:
     return re.sub(r"[0-9A-F]{8}$", "", key[1])
 
 
+def _list_items(value: Any) -> list[Any]:
+    """The items of a comma-separated list value: ``Fn::Join`` on ``,`` or a single reference."""
+    if isinstance(value, Mapping) and isinstance(value.get("Fn::Join"), list) and len(value["Fn::Join"]) == 2:
+        separator, items = value["Fn::Join"]
+        if separator == "," and isinstance(items, list):
+            return items
+    return [value] if value is not None else []
+
+
 def _filter_label(policy: Any) -> str:
     if not isinstance(policy, Mapping):
         return ""
@@ -240,6 +251,7 @@ _MERMAID_ARROWS = {
     "dead-letters": "-.->",
     "publishes": "-->",
     "sends": "-.->",
+    "replies": "-->",
 }
 
 
@@ -286,6 +298,7 @@ _DOT_EDGES = {
     "dead-letters": 'style=dashed, color="#b12828"',
     "publishes": 'color="#c77800"',
     "sends": 'style=dotted, color="#b12828"',
+    "replies": 'color="#2866b1"',
 }
 
 

@@ -110,3 +110,22 @@ def test_templates_without_a_manifest_are_globbed(tmp_path: Path) -> None:
         {"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {}}}}))
     # When read / Then the stack is named after the file and the topic after its logical id
     assert [(n.stack, n.label) for n in Topology.from_assembly(tmp_path).nodes] == [("Solo", "T")]
+
+
+def test_functions_link_to_the_reply_queues_they_may_answer_on() -> None:
+    # Given a responder whose REPLY_TO_ALLOWLIST joins two queues, one imported from another stack
+    core = {
+        "Resources": {"Replies": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "replies.fifo"}}},
+        "Outputs": {"X": {"Value": {"Ref": "Replies"}, "Export": {"Name": "Core:Replies"}}},
+    }
+    quotes = {"Resources": {
+        "Other": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "other.fifo"}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "quotes", "Environment": {"Variables": {
+            "REPLY_TO_ALLOWLIST": {"Fn::Join": [",", [{"Fn::ImportValue": "Core:Replies"}, {"Ref": "Other"}]]}}}}},
+    }}
+    # When the topology is built
+    graph = Topology.from_templates({"Core": core, "Quotes": quotes})
+    # Then the function has a "replies" edge to each queue
+    labels = {n.id: n.label for n in graph.nodes}
+    assert {(labels[e.source], labels[e.target]) for e in graph.edges if e.kind == "replies"} == {
+        ("quotes", "replies.fifo"), ("quotes", "other.fifo")}
