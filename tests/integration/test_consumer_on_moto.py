@@ -1,0 +1,282 @@
+"""The consumer against moto SQS/SNS/DynamoDB: dead-lettering of invalid input, FIFO group isolation, duplicates."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+from messaging.codec import CloudEventJsonCodec
+from messaging.consumer import MessageConsumer, MessageContext
+from messaging.envelope import Envelope, Kind, ReplyOutcome, command
+from tests.support.aws import Messaging, drain
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.sqs_events import event_from_queue, failed_ids, queue_arn_from_url, receive_all, record_from_sqs_message
+
+pytestmark = pytest.mark.integration
+codec = CloudEventJsonCodec()
+
+
+class CreateOrder(BaseModel):
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+@dataclass
+class Orders:
+    consumer: MessageConsumer
+    calls: list[str] = field(default_factory=list)
+    flaky: set[str] = field(default_factory=set)
+
+
+@pytest.fixture
+def orders(messaging: Messaging) -> Orders:
+    # The consumer reads its settings from the environment and creates its clients on the first invocation.
+    consumer = MessageConsumer(service="orders")
+    state = Orders(consumer)
+
+    @consumer.command("orders.CreateOrder", model=CreateOrder)
+    def create_order(cmd: CreateOrder, ctx: MessageContext) -> dict[str, Any]:
+        state.calls.append(cmd.sku)
+        if cmd.sku in state.flaky:
+            state.flaky.discard(cmd.sku)
+            raise ConnectionError("state table throttled")
+        ctx.emit("orders.OrderCreated", {"sku": cmd.sku})
+        return {"order_id": f"o-{cmd.sku}"}
+
+    return state
+
+
+def valid_command(messaging: Messaging, sku: str, key: str) -> Envelope:
+    return command(
+        "orders.CreateOrder", {"sku": sku, "quantity": 1}, source="/web", partitionkey=key, replyto=messaging.replies_url
+    )
+
+
+def send_raw(messaging: Messaging, body: str, group: str) -> None:
+    messaging.sqs.send_message(
+        QueueUrl=messaging.commands_url,
+        MessageBody=body,
+        MessageGroupId=group,
+        MessageDeduplicationId=hashlib.sha256(body.encode()).hexdigest(),
+    )
+
+
+def send(messaging: Messaging, envelope: Envelope, group: str | None = None) -> None:
+    send_raw(messaging, codec.encode(envelope), group or envelope.partitionkey or "g")
+
+
+def run_lambda(messaging: Messaging, orders: Orders) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One Lambda invocation on the next FIFO batch; deletes the records reported handled, like the ESM does."""
+    event = event_from_queue(messaging.sqs, messaging.commands_url)
+    response = orders.consumer.handle(event, FakeLambdaContext())
+    failed = set(failed_ids(response))
+    for record in event["Records"]:
+        if record["messageId"] not in failed:
+            messaging.sqs.delete_message(QueueUrl=messaging.commands_url, ReceiptHandle=record["receiptHandle"])
+    return event, response
+
+
+def cloud_event(**changes: Any) -> dict[str, Any]:
+    document = json.loads(
+        codec.encode(
+            command(
+                "orders.CreateOrder",
+                {"sku": "poison", "quantity": 1},
+                source="/web",
+                partitionkey="poison-group",
+                replyto="https://sqs.eu-west-1.amazonaws.com/123456789012/replies.fifo",
+            )
+        )
+    )
+    for name, value in changes.items():
+        if value is _DROP:
+            document.pop(name)
+        else:
+            document[name] = value
+    return document
+
+
+_DROP = object()
+
+INVALID_INPUTS: dict[str, tuple[Callable[[], str], str, str | None]] = {
+    "not JSON": (lambda: "definitely { not json", "not_json", None),
+    "JSON array": (lambda: "[1, 2, 3]", "not_cloudevent", None),
+    "missing id": (lambda: json.dumps(cloud_event(id=_DROP)), "not_cloudevent", "id"),
+    "missing source": (lambda: json.dumps(cloud_event(source=_DROP)), "not_cloudevent", "source"),
+    "bad specversion": (lambda: json.dumps(cloud_event(specversion="0.3")), "invalid_attribute", "specversion"),
+    "bad kind": (lambda: json.dumps(cloud_event(kind="query")), "invalid_attribute", "kind"),
+    "unknown type": (lambda: json.dumps(cloud_event(type="orders.Teleport")), "unknown_type", "type"),
+    "payload fails model": (
+        lambda: json.dumps(cloud_event(data={"sku": "x", "quantity": -1})),
+        "invalid_payload",
+        "data.quantity",
+    ),
+    "replyto not allowed": (
+        lambda: json.dumps(cloud_event(replyto="https://sqs.eu-west-1.amazonaws.com/666/evil.fifo")),
+        "replyto_not_allowed",
+        "replyto",
+    ),
+    "missing partitionkey": (lambda: json.dumps(cloud_event(partitionkey=_DROP)), "missing_partitionkey", "partitionkey"),
+    "invalid partitionkey chars": (
+        lambda: json.dumps(cloud_event(partitionkey="customer 42 ünïcode")),
+        "invalid_attribute",
+        "partitionkey",
+    ),
+    "non-object data": (lambda: json.dumps(cloud_event(data="a string")), "invalid_attribute", "data"),
+    "bad time": (lambda: json.dumps(cloud_event(time="last tuesday")), "invalid_attribute", "time"),
+    "unsupported schemaversion": (
+        lambda: json.dumps(cloud_event(schemaversion="2")),
+        "unsupported_schema_version",
+        "schemaversion",
+    ),
+    "data content type not JSON": (
+        lambda: json.dumps(cloud_event(datacontenttype="application/xml")),
+        "invalid_attribute",
+        "datacontenttype",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(INVALID_INPUTS))
+def test_invalid_input_goes_to_the_dlq_with_its_reason_and_blocks_no_group(
+    case: str, messaging: Messaging, orders: Orders
+) -> None:
+    make_body, code, field_name = INVALID_INPUTS[case]
+    body = make_body()
+    # Given a poison message first in group A, a valid command after it in group A, and one in group B
+    send_raw(messaging, body, "group-a")
+    after_poison = valid_command(messaging, "after-poison", "group-a")
+    other_group = valid_command(messaging, "other-group", "group-b")
+    send(messaging, after_poison)
+    send(messaging, other_group)
+    # When the consumer handles the batch
+    event, response = run_lambda(messaging, orders)
+    # Then no record is failed: the poison message is handled by dead-lettering, the valid ones by their handler
+    assert len(event["Records"]) == 3
+    assert response == {"batchItemFailures": []}
+    assert orders.calls == ["after-poison", "other-group"]
+    # And the poison message is in the real DLQ, same body and group, with the reason in message attributes
+    [dead] = drain(messaging.sqs, messaging.dlq_url)
+    assert dead["Body"] == body
+    assert dead["Attributes"]["MessageGroupId"] == "group-a"
+    attributes = {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()}
+    assert attributes["failure-code"] == code
+    assert attributes.get("failure-field") == field_name
+    assert attributes["failure-reason"]
+    assert attributes["source-queue"] == queue_arn_from_url(messaging.commands_url)
+    assert attributes["source-message-id"] == event["Records"][0]["messageId"]
+    # And the command queue is empty: nothing is left to block group A
+    assert receive_all(messaging.sqs, messaging.commands_url) == []
+
+
+def test_an_unknown_command_with_an_allowed_replyto_gets_a_failure_reply(messaging: Messaging, orders: Orders) -> None:
+    # Given a command of an unknown type asking for a reply on the allowed reply queue
+    request = command("orders.Teleport", {}, source="/web", partitionkey="c-7", replyto=messaging.replies_url)
+    send(messaging, request)
+    # When it is handled
+    run_lambda(messaging, orders)
+    # Then it is dead-lettered and the requester gets a failure reply naming the error code
+    assert len(drain(messaging.sqs, messaging.dlq_url)) == 1
+    [raw] = drain(messaging.sqs, messaging.replies_url)
+    reply = codec.decode(raw["Body"])
+    assert reply.correlationid == request.id
+    assert raw["Attributes"]["MessageGroupId"] == "c-7"
+    assert ReplyOutcome.from_data(reply.data).error_code == "unknown_type"
+
+
+def test_a_failing_group_does_not_stop_the_other_groups_of_the_batch(messaging: Messaging, orders: Orders) -> None:
+    # Given one FIFO batch: group A (a1 fails transiently, then a2), group B (b1, b2)
+    commands = {
+        sku: valid_command(messaging, sku, key)
+        for sku, key in [("a1", "group-a"), ("b1", "group-b"), ("a2", "group-a"), ("b2", "group-b")]
+    }
+    for envelope in commands.values():
+        send(messaging, envelope)
+    orders.flaky.add("a1")
+    # When the consumer handles the batch
+    event, response = run_lambda(messaging, orders)
+    # Then a1 and the later a2 are reported failed (a2 not even attempted); group B was processed in order
+    by_sku = {json.loads(r["body"])["data"]["sku"]: r["messageId"] for r in event["Records"]}
+    assert set(failed_ids(response)) == {by_sku["a1"], by_sku["a2"]}
+    assert orders.calls == ["a1", "b1", "b2"]
+    replies = [codec.decode(m["Body"]) for m in drain(messaging.sqs, messaging.replies_url)]
+    assert sorted(r.correlationid or "" for r in replies) == sorted([commands["b1"].id, commands["b2"].id])
+    # And nothing went to the DLQ (a transient failure is SQS's to retry)
+    assert drain(messaging.sqs, messaging.dlq_url) == []
+
+
+def test_a_command_delivered_twice_runs_once_and_both_deliveries_get_the_same_reply(
+    messaging: Messaging, orders: Orders
+) -> None:
+    # Given a command whose first delivery is handled but whose acknowledgement is lost (visibility times out)
+    request = valid_command(messaging, "lamp", "customer-1")
+    send(messaging, request)
+    arn = queue_arn_from_url(messaging.commands_url)
+    [first] = receive_all(messaging.sqs, messaging.commands_url, visibility_timeout=0)
+    first_response = orders.consumer.handle({"Records": [record_from_sqs_message(first, arn)]}, FakeLambdaContext())
+    first_replies = drain(messaging.sqs, messaging.replies_url)
+    first_events = drain(messaging.sqs, messaging.subscriber_url)
+    # When SQS delivers the same message again
+    [second] = receive_all(messaging.sqs, messaging.commands_url)
+    assert second["MessageId"] == first["MessageId"]
+    assert second["Attributes"]["ApproximateReceiveCount"] == "2"
+    second_response = orders.consumer.handle({"Records": [record_from_sqs_message(second, arn)]}, FakeLambdaContext())
+    second_replies = drain(messaging.sqs, messaging.replies_url)
+    second_events = drain(messaging.sqs, messaging.subscriber_url)
+    # Then both deliveries are handled, the handler ran once
+    assert first_response == second_response == {"batchItemFailures": []}
+    assert orders.calls == ["lamp"]
+    # And both deliveries produced the same reply (same id, same outcome), correlated to the request
+    [reply_1], [reply_2] = first_replies, second_replies
+    assert reply_1["Body"] == reply_2["Body"]
+    reply = codec.decode(reply_1["Body"])
+    assert reply.kind is Kind.REPLY
+    assert reply.correlationid == request.id
+    assert ReplyOutcome.from_data(reply.data) == ReplyOutcome.success({"order_id": "o-lamp"})
+    # And the same event (same id) was published both times; SNS FIFO dedup drops the copy in real AWS
+    assert [codec.decode(m["Body"]).id for m in first_events] == [codec.decode(m["Body"]).id for m in second_events]
+    assert len(first_events) == 1
+
+
+def test_a_reused_message_id_with_different_content_is_dead_lettered(messaging: Messaging, orders: Orders) -> None:
+    # Given a handled command, and a second message with the same source and id but different data
+    original = valid_command(messaging, "pen", "customer-2")
+    send(messaging, original)
+    run_lambda(messaging, orders)
+    drain(messaging.sqs, messaging.replies_url)
+    impostor = command(
+        "orders.CreateOrder", {"sku": "gold", "quantity": 99}, source="/web", partitionkey="customer-2", id=original.id
+    )
+    send(messaging, impostor)
+    # When it is handled
+    _, response = run_lambda(messaging, orders)
+    # Then it is not executed and not answered with the first outcome: it is dead-lettered as an id conflict
+    assert response == {"batchItemFailures": []}
+    assert orders.calls == ["pen"]
+    [dead] = drain(messaging.sqs, messaging.dlq_url)
+    assert dead["MessageAttributes"]["failure-code"]["StringValue"] == "message_id_conflict"
+
+
+def test_metrics_are_flushed_per_invocation_in_the_namespace_with_the_service_dimension(
+    messaging: Messaging, orders: Orders, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a batch with one valid command and one poison message
+    send(messaging, valid_command(messaging, "mug", "customer-3"))
+    send_raw(messaging, "not json", "other")
+    # When it is handled
+    run_lambda(messaging, orders)
+    # Then one EMF document carries the counts of this invocation
+    [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    directive = emf["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "FifoMessaging"
+    assert directive["Dimensions"] == [["service"]]
+    assert emf["service"] == "orders"
+    assert emf["MessagesProcessed"] == [1.0]
+    assert emf["MessagesDeadLettered"] == [1.0]
+    assert emf["RepliesSent"] == [1.0]
