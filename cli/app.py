@@ -48,15 +48,28 @@ class ReplyLike(Protocol):
 class Connection:
     """The AWS side of a command: boto3 clients, the endpoints and the messaging client, all created lazily."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        *,
+        endpoints: Endpoints | None = None,
+        client_factory: Callable[[str], Any] | None = None,
+    ) -> None:
+        """``endpoints`` and ``client_factory`` (service name -> boto3 client) override what the arguments say, e.g.
+        for an in-process local cloud: ``Connection(args, endpoints=Endpoints.from_outputs(cloud.outputs),
+        client_factory=cloud.client)``."""
         self.args = args
         self._session: Any = None
         self._clients: dict[str, Any] = {}
-        self._endpoints: Endpoints | None = None
+        self._endpoints = endpoints
+        self._client_factory = client_factory
         self._messaging: Any = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
+            if self._client_factory is not None:
+                self._clients[service] = self._client_factory(service)
+                return self._clients[service]
             if self._session is None:
                 self._session = boto3.session.Session(profile_name=self.args.profile, region_name=self.args.region)
             options: dict[str, Any] = {}

@@ -427,3 +427,22 @@ def test_request_without_a_responder_times_out_with_exit_2(messaging_stack: tupl
     assert result.code == 2
     assert result.err.splitlines()[-1].startswith("error: timed out: no reply to ")
     assert result.err.splitlines()[0] == "waiting for the reply to orders.CreateOrder (up to 0.3s)"
+
+
+@pytest.mark.integration
+def test_injected_endpoints_and_clients_serve_an_in_process_cloud(deployed: tuple[Path, Any, dict[str, str]]) -> None:
+    # Given endpoints and clients from an in-process cloud (here: moto), not from the arguments
+    _, _, outputs = deployed
+    endpoints = Endpoints.from_outputs(outputs)
+
+    def connect(args: argparse.Namespace) -> Connection:
+        return Connection(
+            args, endpoints=endpoints, client_factory=lambda name: boto3.client(name, region_name="us-east-1")
+        )
+
+    out, err = io.StringIO(), io.StringIO()
+    # When status runs without --outputs or --stacks
+    code = main(["status", "billing", "--json", "--no-age"], connect=connect, stdout=out, stderr=err)
+    # Then it used the injected endpoints
+    assert code == 0
+    assert [s["name"] for s in json.loads(out.getvalue())] == ["Billing"]
