@@ -32,7 +32,7 @@ setup: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy functions infra
+	$(VENV)/bin/mypy functions infra localcloud cli demo
 
 test: lint
 	$(VENV)/bin/pytest

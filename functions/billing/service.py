@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
+from messaging.channels import LazyClient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,13 +52,12 @@ class DynamoDbLedger:
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self._table_name = table_name
-        self._client = client
+        self._client = LazyClient("dynamodb", client)
 
     @property
     def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
-        return self._client
+        client: DynamoDBClient = self._client.get()
+        return client
 
     def record(self, entry: LedgerEntry) -> None:
         item: dict[str, Any] = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-import boto3
+from messaging.channels import LazyClient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -49,13 +49,12 @@ class DynamoDbNotificationOutbox:
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self._table_name = table_name
-        self._client = client
+        self._client = LazyClient("dynamodb", client)
 
     @property
     def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
-        return self._client
+        client: DynamoDBClient = self._client.get()
+        return client
 
     def deliver(self, notification: Notification) -> None:
         self.client.put_item(

@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
+from messaging.channels import LazyClient
 from orders.models import OrderLine
 from orders.service import Order
 
@@ -53,13 +52,12 @@ class DynamoDbOrderRepository:
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self._table_name = table_name
-        self._client = client
+        self._client = LazyClient("dynamodb", client)
 
     @property
     def client(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
-        return self._client
+        client: DynamoDBClient = self._client.get()
+        return client
 
     def add(self, order: Order) -> None:
         self.client.put_item(
