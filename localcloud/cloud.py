@@ -1,0 +1,281 @@
+"""The local cloud: a synthesized cloud assembly deployed into moto, with its functions run in-process.
+
+In-process (tests, demo)::
+
+    with LocalCloud() as cloud:
+        cloud.deploy("cdk.out")
+        cloud.start_pollers()
+        sqs = cloud.client("sqs")
+        sqs.send_message(QueueUrl=cloud.outputs["OrdersCommandQueueUrl"], ...)
+        cloud.drain(timeout=10)
+
+Against a moto server (``python -m localcloud serve``) the same class runs with ``endpoint_url`` set: the deployer,
+the pollers and the handlers all talk to the server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto import mock_aws
+from moto.sqs.models import sqs_backends
+
+from localcloud import environ, motopatches
+from localcloud.assembly import CloudAssembly
+from localcloud.clock import CLOCK, Clock
+from localcloud.deployer import Deployer, Deployment
+from localcloud.errors import AssemblyError, LocalCloudError
+from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, EventSourceMappingEmulator, Invocation
+from localcloud.runtime import LocalFunction
+
+log = logging.getLogger("localcloud")
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"
+"""moto's default account: the ARNs and URLs of every local resource carry it."""
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+"""Credentials the local cloud gives its functions and clients (moto accepts any)."""
+SYNTH_CONTEXT = {"aws:cdk:bundling-stacks": [], "aws:cdk:enable-asset-metadata": True}
+
+
+class LocalCloud:
+    """A cloud assembly running on moto, in-process (``endpoint_url=None``, uses ``mock_aws``) or on a moto server.
+
+    Example::
+
+        with LocalCloud() as cloud:
+            cloud.deploy("cdk.out")
+            cloud.outputs["ReplyQueueUrl"]
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str | None = None,
+        region: str = DEFAULT_REGION,
+        default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
+    ) -> None:
+        motopatches.install()
+        environ.install()
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.account_id = DEFAULT_ACCOUNT_ID
+        self.default_concurrency = default_concurrency
+        self.deployment = Deployment()
+        self.functions: dict[str, LocalFunction] = {}
+        self._emulator: EventSourceMappingEmulator | None = None
+        self._mock: Any = None
+        self._session = boto3.session.Session()
+        self._clients: dict[str, Any] = {}
+        self._client_lock = threading.Lock()
+
+    # -------------------------------------------------------------------------------------------------- lifecycle
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start moto in-process (no-op against a server)."""
+        if self.endpoint_url is None and self._mock is None:
+            self._mock = mock_aws()
+            self._mock.start()
+
+    def stop(self) -> None:
+        """Stop the pollers and, in-process, moto (every resource is gone afterwards)."""
+        self.stop_pollers()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    @property
+    def clock(self) -> Clock:
+        """The clock of SQS timing rules; ``cloud.clock.advance(31)`` lets visibility timeouts pass at once."""
+        return CLOCK
+
+    # ------------------------------------------------------------------------------------------------------ clients
+    def client_environment(self) -> dict[str, str | None]:
+        """Variables that point an AWS SDK at this local cloud (what functions get)."""
+        variables: dict[str, str | None] = {
+            **DUMMY_CREDENTIALS,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_PROFILE": None,
+            "AWS_CONFIG_FILE": None,
+            "AWS_SHARED_CREDENTIALS_FILE": None,
+        }
+        if self.endpoint_url:
+            variables["AWS_ENDPOINT_URL"] = self.endpoint_url
+        return variables
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client of ``service`` bound to this local cloud.
+
+        Example::
+
+            cloud.client("sqs").list_queues()
+        """
+        options: dict[str, Any] = {
+            "region_name": self.region,
+            "aws_access_key_id": DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            "aws_session_token": DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
+            "config": Config(retries={"max_attempts": 2, "mode": "standard"}),
+        }
+        if self.endpoint_url:
+            options["endpoint_url"] = self.endpoint_url
+        options.update(kwargs)
+        cacheable = not kwargs
+        with self._client_lock:
+            if cacheable and service in self._clients:
+                return self._clients[service]
+            client = self._session.client(service, **options)  # type: ignore[call-overload]
+            if cacheable:
+                self._clients[service] = client
+            return client
+
+    # ------------------------------------------------------------------------------------------------------ deploy
+    def deploy(self, assembly_dir: str | Path) -> Deployment:
+        """Deploy every stack of the cloud assembly in ``assembly_dir``; returns the (accumulated) deployment."""
+        assembly = CloudAssembly.load(Path(assembly_dir))
+        deployer = Deployer(self.client, region=self.region, account_id=self.account_id)
+        deployer.deployment = self.deployment
+        with environ.overlay(self.client_environment()):
+            deployer.deploy(assembly)
+        extra = self.client_environment()
+        for name, spec in self.deployment.functions.items():
+            if name not in self.functions:
+                self.functions[name] = LocalFunction(spec, extra_env=extra)
+        return self.deployment
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """Every stack output, flat (output id -> local URL / ARN / name)."""
+        return self.deployment.outputs
+
+    @property
+    def stack_outputs(self) -> dict[str, dict[str, Any]]:
+        """Outputs per stack name."""
+        return {name: dict(stack.outputs) for name, stack in self.deployment.stacks.items()}
+
+    def function(self, name_or_logical_prefix: str) -> LocalFunction:
+        """A deployed function by name, or by the start of its logical id (``"OrdersConsumer"``)."""
+        if name_or_logical_prefix in self.functions:
+            return self.functions[name_or_logical_prefix]
+        matches = [f for f in self.functions.values() if f.spec.logical_id.startswith(name_or_logical_prefix)]
+        if len(matches) != 1:
+            raise LocalCloudError(f"{len(matches)} functions match {name_or_logical_prefix!r}")
+        return matches[0]
+
+    # ----------------------------------------------------------------------------------------------------- pollers
+    def start_pollers(self) -> None:
+        """Start the event-source-mapping emulator for every mapping deployed so far."""
+        if self._emulator is not None and self._emulator.running:
+            return
+        self._emulator = EventSourceMappingEmulator(
+            lambda: self.client("sqs"),
+            self.functions,
+            self.deployment.mappings,
+            self.deployment.queues,
+            region=self.region,
+            default_concurrency=self.default_concurrency,
+        )
+        with environ.overlay(self.client_environment()):
+            self._emulator.start()
+
+    def stop_pollers(self) -> None:
+        """Stop polling; running batches finish first."""
+        if self._emulator is not None:
+            self._emulator.stop()
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        """Every batch invocation so far (oldest first)."""
+        return list(self._emulator.invocations) if self._emulator else []
+
+    def drain(self, timeout: float = 30.0, *, advance_clock: bool = False) -> bool:
+        """Run until every polled queue is empty and no batch is running; False if ``timeout`` passed first.
+
+        With ``advance_clock`` the clock jumps to the next visibility-timeout expiry whenever only in-flight
+        messages are left, so retries and redrives happen without waiting.
+
+        Example::
+
+            cloud.drain(timeout=10, advance_clock=True)
+        """
+        deadline = time.monotonic() + timeout
+        idle_since: float | None = None
+        while time.monotonic() < deadline:
+            busy = self._emulator.busy() if self._emulator else False
+            visible, next_visible = self._queue_state()
+            if not busy and visible == 0 and next_visible is None:
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since >= 0.05:
+                    return True
+            else:
+                idle_since = None
+                if advance_clock and not busy and visible == 0 and next_visible is not None:
+                    CLOCK.advance(next_visible + 0.01)
+            time.sleep(0.01)
+        return False
+
+    def _queue_state(self) -> tuple[int, float | None]:
+        """Visible messages in polled queues, and seconds until the next in-flight one becomes visible."""
+        arns = set(self._emulator.pollers) if self._emulator else set()
+        visible = 0
+        wake: float | None = None
+        now = CLOCK.now_millis()
+        with motopatches.MOTO_LOCK:
+            backend = sqs_backends[self.account_id][self.region]
+            for arn in arns:
+                queue = backend.queues.get(arn.rsplit(":", 1)[-1])
+                if queue is None:
+                    continue
+                for message in queue._messages:
+                    due = max(message.visible_at, message.delayed_until)
+                    if due < now:
+                        visible += 1
+                    else:
+                        seconds = (due - now) / 1000.0
+                        wake = seconds if wake is None else min(wake, seconds)
+        return visible, wake
+
+
+def synthesize(assembly_dir: Path, *, app_dir: Path | None = None, python: str | None = None) -> Path:
+    """Run ``app.py`` to synthesize the cloud assembly into ``assembly_dir`` (asset bundling skipped).
+
+    Example::
+
+        synthesize(Path("cdk.out"))
+    """
+    app_dir = app_dir or Path.cwd()
+    if not (app_dir / "app.py").is_file():
+        raise AssemblyError(f"{assembly_dir} does not exist and there is no app.py in {app_dir} to synthesize it")
+    env = dict(os.environ.copy() if hasattr(os.environ, "copy") else os.environ)
+    env["CDK_OUTDIR"] = str(assembly_dir.resolve())
+    env["CDK_CONTEXT_JSON"] = json.dumps(SYNTH_CONTEXT)
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    env.setdefault("CDK_DEFAULT_ACCOUNT", DEFAULT_ACCOUNT_ID)
+    env.setdefault("CDK_DEFAULT_REGION", DEFAULT_REGION)
+    interpreter = python or sys.executable
+    completed = subprocess.run(  # noqa: S603 - the project's own app, run with the project's interpreter
+        [interpreter, "app.py"], cwd=app_dir, env=env, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise AssemblyError(f"synthesis failed:\n{completed.stderr[-4000:]}")
+    return assembly_dir

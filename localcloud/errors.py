@@ -1,0 +1,19 @@
+"""Errors of the local cloud."""
+
+from __future__ import annotations
+
+
+class LocalCloudError(Exception):
+    """Base class of every local-cloud error."""
+
+
+class TemplateError(LocalCloudError):
+    """A template cannot be deployed (bad reference, unsupported intrinsic, missing export)."""
+
+
+class UnsupportedResourceError(TemplateError):
+    """A resource type that is neither emulated nor listed in ``localcloud.deployer.NOT_EMULATED``."""
+
+
+class AssemblyError(LocalCloudError):
+    """The cloud assembly directory is missing or malformed, or synthesis failed."""

@@ -1,0 +1,65 @@
+"""Test handler: each SQS record's JSON body says what to do.
+
+Body: {"tag": str, "n": int, "action": "ok" | "fail" | "raise" | "sleep", "fail_until": int, "seconds": float}
+- fail: reported in batchItemFailures (and every later record of its group, as FIFO consumers must);
+- fail_until: fail while ApproximateReceiveCount <= fail_until;
+- raise: the invocation raises; sleep: sleeps ``seconds`` first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from fixture_handlers import recorder
+
+COLD_STARTS = 0
+COLD_STARTS += 1
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    worker = os.environ["WORKER_NAME"]
+    bodies = [json.loads(r["body"]) for r in event["Records"]]
+    recorder.enter(worker)
+    try:
+        recorder.record(
+            {
+                "worker": worker,
+                "event": event,
+                "bodies": bodies,
+                "env": {k: os.getenv(k) for k in ("WORKER_NAME", "OWN_QUEUE_URL", "RECORDS_TABLE",
+                                                   "AWS_LAMBDA_FUNCTION_NAME", "POWERTOOLS_TRACE_DISABLED",
+                                                   "AWS_REGION")},
+                "context": {
+                    "function_name": context.function_name,
+                    "memory_limit_in_mb": context.memory_limit_in_mb,
+                    "invoked_function_arn": context.invoked_function_arn,
+                    "aws_request_id": context.aws_request_id,
+                    "log_group_name": context.log_group_name,
+                    "remaining": context.get_remaining_time_in_millis(),
+                },
+                "module": __name__,
+                "cold_starts": COLD_STARTS,
+                "at": time.monotonic(),
+            }
+        )
+        failures: list[dict[str, str]] = []
+        failed_groups: set[str] = set()
+        for record, body in zip(event["Records"], bodies, strict=True):
+            group = record["attributes"].get("MessageGroupId", "")
+            action = body.get("action", "ok")
+            if action == "sleep":
+                time.sleep(float(body.get("seconds", 0.1)))
+            if action == "raise":
+                raise RuntimeError(f"asked to raise by {body.get('tag')}")
+            count = int(record["attributes"]["ApproximateReceiveCount"])
+            failing = action == "fail" or count <= int(body.get("fail_until", 0)) or group in failed_groups
+            if failing:
+                failures.append({"itemIdentifier": record["messageId"]})
+                if group:
+                    failed_groups.add(group)
+        return {"batchItemFailures": failures}
+    finally:
+        recorder.leave(worker)
