@@ -16,7 +16,13 @@ from messaging.consumer import MessageConsumer, MessageContext
 from messaging.envelope import Envelope, Kind, ReplyOutcome, command
 from tests.support.aws import Messaging, drain
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.sqs_events import event_from_queue, failed_ids, queue_arn_from_url, receive_all, record_from_sqs_message
+from tests.support.sqs_events import (
+    event_from_queue,
+    failed_ids,
+    queue_arn_from_url,
+    receive_all,
+    record_from_sqs_message,
+)
 
 pytestmark = pytest.mark.integration
 codec = CloudEventJsonCodec()
@@ -54,7 +60,11 @@ def orders(messaging: Messaging) -> Orders:
 
 def valid_command(messaging: Messaging, sku: str, key: str) -> Envelope:
     return command(
-        "orders.CreateOrder", {"sku": sku, "quantity": 1}, source="/web", partitionkey=key, replyto=messaging.replies_url
+        "orders.CreateOrder",
+        {"sku": sku, "quantity": 1},
+        source="/web",
+        partitionkey=key,
+        replyto=messaging.replies_url,
     )
 
 
@@ -122,7 +132,11 @@ INVALID_INPUTS: dict[str, tuple[Callable[[], str], str, str | None]] = {
         "replyto_not_allowed",
         "replyto",
     ),
-    "missing partitionkey": (lambda: json.dumps(cloud_event(partitionkey=_DROP)), "missing_partitionkey", "partitionkey"),
+    "missing partitionkey": (
+        lambda: json.dumps(cloud_event(partitionkey=_DROP)),
+        "missing_partitionkey",
+        "partitionkey",
+    ),
     "invalid partitionkey chars": (
         lambda: json.dumps(cloud_event(partitionkey="customer 42 ünïcode")),
         "invalid_attribute",

@@ -17,12 +17,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 
 from messaging.channels import BatchResult, FailedEntry
+from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope
+from messaging.fifo import message_group_id
+
+MAX_SNS_MESSAGE_BYTES = 262_144
+codec = CloudEventJsonCodec()
 
 
 @dataclass
 class InMemoryEventPublisher:
-    """The EventPublisher port in memory; ``reject_types`` names event types to refuse (as SNS would, sender fault)."""
+    """The EventPublisher port in memory, with the checks SNS makes: a message over 256 KiB is rejected (sender
+    fault). ``reject_types`` names further event types to refuse."""
 
     published: list[Envelope] = field(default_factory=list)
     reject_types: set[str] = field(default_factory=set)
@@ -33,9 +39,13 @@ class InMemoryEventPublisher:
         return f"mem-{envelope.id}"
 
     def publish_batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
+        for envelope in envelopes:
+            message_group_id(envelope)  # raises before sending anything, like the real publisher
         result = BatchResult()
         for envelope in envelopes:
-            if envelope.type in self.reject_types:
+            if len(codec.encode(envelope)) > MAX_SNS_MESSAGE_BYTES:
+                result.failed.append(FailedEntry(envelope.id, "InvalidParameter", "Message too long", True))
+            elif envelope.type in self.reject_types:
                 result.failed.append(FailedEntry(envelope.id, "InvalidParameter", "rejected by the fake", True))
             else:
                 self.published.append(envelope)
