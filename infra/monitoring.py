@@ -89,25 +89,25 @@ class MonitoredFunction:
         return cls(function.function_name, function.service_name)
 
 
-def _sqs(metric_name: str, queue_name: str, statistic: str) -> cloudwatch.Metric:
+def _sqs(metric_name: str, queue_name: str, statistic: str, *, labelled: bool = True) -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace="AWS/SQS",
         metric_name=metric_name,
         dimensions_map={"QueueName": queue_name},
         statistic=statistic,
         period=_PERIOD,
-        label=queue_name,
+        label=queue_name if labelled else None,
     )
 
 
-def _lambda(metric_name: str, function_name: str, statistic: str) -> cloudwatch.Metric:
+def _lambda(metric_name: str, function_name: str, statistic: str, *, labelled: bool = True) -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace="AWS/Lambda",
         metric_name=metric_name,
         dimensions_map={"FunctionName": function_name},
         statistic=statistic,
         period=_PERIOD,
-        label=function_name,
+        label=function_name if labelled else None,
     )
 
 
@@ -142,7 +142,7 @@ class MessagingMonitor(Construct):
                 f"{queue.name}DeadLetters",
                 f"{queue.dead_letter_queue_name} has messages",
                 f"A message reached the dead-letter queue {queue.dead_letter_queue_name}.",
-                _sqs("ApproximateNumberOfMessagesVisible", queue.dead_letter_queue_name, "Maximum"),
+                _sqs("ApproximateNumberOfMessagesVisible", queue.dead_letter_queue_name, "Maximum", labelled=False),
                 threshold=1,
                 evaluation_periods=1,
             )
@@ -150,7 +150,7 @@ class MessagingMonitor(Construct):
                 f"{queue.name}OldestMessage",
                 f"{queue.queue_name} oldest message too old",
                 f"The oldest message in {queue.queue_name} waited longer than {age_seconds} s: consumers are stuck.",
-                _sqs("ApproximateAgeOfOldestMessage", queue.queue_name, "Maximum"),
+                _sqs("ApproximateAgeOfOldestMessage", queue.queue_name, "Maximum", labelled=False),
                 threshold=age_seconds + 1,
                 evaluation_periods=3,
             )
@@ -159,7 +159,7 @@ class MessagingMonitor(Construct):
                 "".join(part.capitalize() for part in function.function_name.split("-")) + "Errors",
                 f"{function.function_name} errors",
                 f"The function {function.function_name} failed.",
-                _lambda("Errors", function.function_name, "Sum"),
+                _lambda("Errors", function.function_name, "Sum", labelled=False),
                 threshold=1,
                 evaluation_periods=1,
             )

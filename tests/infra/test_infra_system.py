@@ -1,0 +1,441 @@
+"""CDK assertions over the whole example system, synthesized once (with the cdk-nag gate, without bundling)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App
+
+from infra.system import build_system
+
+pytestmark = pytest.mark.infra
+
+STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring")
+Resource = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Assembly:
+    templates: dict[str, dict[str, Any]]
+
+    def resources(self, type_: str) -> Iterator[tuple[str, str, Resource]]:
+        for stack, template in self.templates.items():
+            for logical_id, resource in template["Resources"].items():
+                if resource["Type"] == type_:
+                    yield stack, logical_id, resource
+
+    def resource(self, stack: str, logical_id: str) -> Resource:
+        resource: Resource = self.templates[stack]["Resources"][logical_id]
+        return resource
+
+    def path(self, stack: str, logical_id: str) -> str:
+        return str(self.resource(stack, logical_id)["Metadata"]["aws:cdk:path"])
+
+    def target(self, stack: str, value: Any) -> tuple[str, str]:
+        """(stack, logical id) a Ref / GetAtt / ImportValue points at."""
+        if "Ref" in value:
+            return stack, value["Ref"]
+        if "Fn::GetAtt" in value:
+            return stack, value["Fn::GetAtt"][0]
+        if "Fn::ImportValue" in value:
+            export = value["Fn::ImportValue"]
+            producer = export.split(":", 1)[0]
+            for output in self.templates[producer]["Outputs"].values():
+                if output.get("Export", {}).get("Name") == export:
+                    return self.target(producer, output["Value"])
+        raise AssertionError(f"cannot resolve {value!r} in {stack}")
+
+
+@pytest.fixture(scope="module")
+def assembly() -> Assembly:
+    # Given the example system with the cdk-nag gate (a finding would make synth raise), asset bundling skipped
+    cdk_json = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text(encoding="utf-8"))
+    app = App(
+        analytics_reporting=False,
+        context={
+            **cdk_json["context"],
+            "aws:cdk:bundling-stacks": [],
+            "aws:cdk:enable-asset-metadata": True,
+            "aws:cdk:enable-path-metadata": True,
+        },
+    )
+    build_system(app)
+    # When it is synthesized once
+    cloud_assembly = app.synth()
+    return Assembly({name: cloud_assembly.get_stack_by_name(name).template for name in STACKS})
+
+
+def _is_dead_letter_target(assembly: Assembly, stack: str, logical_id: str) -> bool:
+    return any(
+        q["Properties"].get("RedrivePolicy", {}).get("deadLetterTargetArn") == {"Fn::GetAtt": [logical_id, "Arn"]}
+        for s, _, q in assembly.resources("AWS::SQS::Queue")
+        if s == stack
+    )
+
+
+def test_every_stack_is_synthesized_without_cdk_metadata(assembly: Assembly) -> None:
+    # Then every stack is there and none carries the version-reporting resource
+    assert set(assembly.templates) == set(STACKS)
+    assert not list(assembly.resources("AWS::CDK::Metadata"))
+
+
+def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assembly: Assembly) -> None:
+    queues = list(assembly.resources("AWS::SQS::Queue"))
+    assert len(queues) == 14  # 7 service queues, 7 DLQs
+    for stack, logical_id, queue in queues:
+        props = queue["Properties"]
+        # Then each is FIFO, explicitly named, in high-throughput mode, without content-based dedup
+        assert props["FifoQueue"] is True
+        assert props["QueueName"].endswith(".fifo")
+        assert props["ContentBasedDeduplication"] is False
+        assert props["DeduplicationScope"] == "messageGroup"
+        assert props["FifoThroughputLimit"] == "perMessageGroupId"
+        if _is_dead_letter_target(assembly, stack, logical_id):
+            assert "RedrivePolicy" not in props
+            continue
+        # And each service queue redrives to a FIFO DLQ of its own stack after 5 receives
+        redrive = props["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == 5
+        _, dlq_id = assembly.target(stack, redrive["deadLetterTargetArn"])
+        assert assembly.resource(stack, dlq_id)["Properties"]["FifoQueue"] is True
+
+
+def test_service_queue_visibility_timeout_is_six_times_the_consumer_timeout(assembly: Assembly) -> None:
+    for stack, _, mapping in assembly.resources("AWS::Lambda::EventSourceMapping"):
+        _, queue_id = assembly.target(stack, mapping["Properties"]["EventSourceArn"])
+        _, function_id = assembly.target(stack, mapping["Properties"]["FunctionName"])
+        timeout = assembly.resource(stack, function_id)["Properties"]["Timeout"]
+        # Then the source queue hides a message for 6x the function timeout
+        assert assembly.resource(stack, queue_id)["Properties"]["VisibilityTimeout"] == 6 * timeout
+
+
+def test_every_topic_is_fifo_with_explicit_dedup_and_group_scope(assembly: Assembly) -> None:
+    topics = {t["Properties"]["TopicName"]: t["Properties"] for _, _, t in assembly.resources("AWS::SNS::Topic")}
+    assert set(topics) == {"order-events.fifo", "quote-requests.fifo", "messaging-alarms"}
+    for name in ("order-events.fifo", "quote-requests.fifo"):
+        # Then the event topics are FIFO, dedup ids explicit, throughput per message group
+        assert topics[name]["FifoTopic"] is True
+        assert topics[name]["ContentBasedDeduplication"] is False
+        assert topics[name]["FifoThroughputScope"] == "MessageGroup"
+
+
+def _denies_insecure_transport(statement: dict[str, Any]) -> bool:
+    return (
+        statement["Effect"] == "Deny"
+        and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        and statement["Action"] in ("sqs:*", "sns:*", "sns:Publish", ["sns:Publish"])
+    )
+
+
+def test_every_queue_and_topic_is_tls_only(assembly: Assembly) -> None:
+    # Given which queues / topics a TLS-only statement covers
+    covered: set[tuple[str, str]] = set()
+    for stack, _, policy in assembly.resources("AWS::SQS::QueuePolicy"):
+        if any(_denies_insecure_transport(s) for s in policy["Properties"]["PolicyDocument"]["Statement"]):
+            covered |= {assembly.target(stack, q) for q in policy["Properties"]["Queues"]}
+    for stack, _, policy in assembly.resources("AWS::SNS::TopicPolicy"):
+        if any(_denies_insecure_transport(s) for s in policy["Properties"]["PolicyDocument"]["Statement"]):
+            covered |= {assembly.target(stack, t) for t in policy["Properties"]["Topics"]}
+    # Then every queue and every topic is covered
+    for type_ in ("AWS::SQS::Queue", "AWS::SNS::Topic"):
+        for stack, logical_id, _ in assembly.resources(type_):
+            assert (stack, logical_id) in covered, assembly.path(stack, logical_id)
+
+
+def test_queues_and_topics_use_customer_managed_keys_and_tables_kms(assembly: Assembly) -> None:
+    for type_ in ("AWS::SQS::Queue", "AWS::SNS::Topic"):
+        for stack, _, resource in assembly.resources(type_):
+            # Then queues and topics are encrypted with a rotating KMS key of the same stack
+            key_stack, key_id = assembly.target(stack, resource["Properties"]["KmsMasterKeyId"])
+            key = assembly.resource(key_stack, key_id)
+            assert key["Type"] == "AWS::KMS::Key"
+            assert key["Properties"]["EnableKeyRotation"] is True
+    tables = list(assembly.resources("AWS::DynamoDB::Table"))
+    assert len(tables) == 10  # reply, 3 state, 6 idempotency
+    for _, _, table in tables:
+        # And tables are encrypted with KMS (AWS-managed key)
+        assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_every_table_has_ttl_pitr_and_on_demand_billing(assembly: Assembly) -> None:
+    for _, _, table in assembly.resources("AWS::DynamoDB::Table"):
+        props = table["Properties"]
+        assert props["TimeToLiveSpecification"]["Enabled"] is True
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+    # Then the key schemas are the ones the runtime relies on
+    schemas = {
+        (
+            tuple(k["AttributeName"] for k in t["Properties"]["KeySchema"]),
+            t["Properties"]["TimeToLiveSpecification"]["AttributeName"],
+        )
+        for _, _, t in assembly.resources("AWS::DynamoDB::Table")
+    }
+    assert schemas == {
+        (("id",), "expiration"),
+        (("pk", "sk"), "expires_at"),
+        (("correlationid", "replyid"), "expires_at"),
+    }
+
+
+def test_every_event_source_mapping_reports_batch_item_failures(assembly: Assembly) -> None:
+    mappings = list(assembly.resources("AWS::Lambda::EventSourceMapping"))
+    assert len(mappings) == 7
+    for _, _, mapping in mappings:
+        props = mapping["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BatchSize"] == 10
+        assert props["ScalingConfig"]["MaximumConcurrency"] >= 2
+
+
+def test_every_subscription_is_raw_with_a_message_body_filter(assembly: Assembly) -> None:
+    # Given the subscriptions by subscribed queue name
+    filters = {}
+    for stack, _, subscription in assembly.resources("AWS::SNS::Subscription"):
+        props = subscription["Properties"]
+        assert props["Protocol"] == "sqs"
+        assert props["RawMessageDelivery"] is True
+        assert props["FilterPolicyScope"] == "MessageBody"
+        _, queue_id = assembly.target(stack, props["Endpoint"])
+        topic_stack, topic_id = assembly.target(stack, props["TopicArn"])
+        topic = assembly.resource(topic_stack, topic_id)["Properties"]["TopicName"]
+        queue = assembly.resource(stack, queue_id)["Properties"]["QueueName"]
+        filters[queue] = (topic, props["FilterPolicy"])
+    # Then each subscriber gets exactly the types and kinds of the brief
+    created, cancelled = "orders.OrderCreated", "orders.OrderCancelled"
+    quote = ("quote-requests.fifo", {"type": ["quotes.RequestQuote"], "kind": ["command"]})
+    assert filters == {
+        "billing.fifo": ("order-events.fifo", {"type": [created, cancelled], "kind": ["event"]}),
+        "notifications.fifo": ("order-events.fifo", {"type": [created], "kind": ["event"]}),
+        "quotes-standard.fifo": quote,
+        "quotes-express.fifo": quote,
+        "quotes-economy.fifo": quote,
+    }
+
+
+def test_sns_may_deliver_only_from_the_subscribed_topic(assembly: Assembly) -> None:
+    for stack, _, subscription in assembly.resources("AWS::SNS::Subscription"):
+        topic_arn = subscription["Properties"]["TopicArn"]
+        _, queue_id = assembly.target(stack, subscription["Properties"]["Endpoint"])
+        key_id = assembly.target(stack, assembly.resource(stack, queue_id)["Properties"]["KmsMasterKeyId"])[1]
+        key_statements = assembly.resource(stack, key_id)["Properties"]["KeyPolicy"]["Statement"]
+        # Then the queue key lets sns.amazonaws.com use it only for that topic
+        assert any(
+            s.get("Principal") == {"Service": "sns.amazonaws.com"}
+            and s["Condition"] == {"ArnEquals": {"aws:SourceArn": topic_arn}}
+            for s in key_statements
+        )
+
+
+def test_an_alarm_watches_every_dead_letter_queue(assembly: Assembly) -> None:
+    # Given every DLQ of the system
+    dlqs = {
+        q["Properties"]["QueueName"]
+        for stack, logical_id, q in assembly.resources("AWS::SQS::Queue")
+        if _is_dead_letter_target(assembly, stack, logical_id)
+    }
+    assert len(dlqs) == 7
+    # When the alarms are collected
+    alarmed = set()
+    for _, _, alarm in assembly.resources("AWS::CloudWatch::Alarm"):
+        props = alarm["Properties"]
+        assert props["AlarmActions"], "every alarm notifies the alarm topic"
+        if props["Namespace"] == "AWS/SQS" and props["MetricName"] == "ApproximateNumberOfMessagesVisible":
+            assert props["Threshold"] == 1
+            assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+            alarmed |= {d["Value"] for d in props["Dimensions"]}
+    # Then any message in any DLQ alarms
+    assert alarmed == dlqs
+
+
+def test_age_and_error_alarms_cover_every_queue_and_function(assembly: Assembly) -> None:
+    alarms = [a["Properties"] for _, _, a in assembly.resources("AWS::CloudWatch::Alarm")]
+    aged = {a["Dimensions"][0]["Value"] for a in alarms if a["MetricName"] == "ApproximateAgeOfOldestMessage"}
+    errors = {a["Dimensions"][0]["Value"] for a in alarms if a["MetricName"] == "Errors"}
+    functions = {f["Properties"]["FunctionName"] for _, _, f in assembly.resources("AWS::Lambda::Function")}
+    assert aged == {
+        "replies.fifo",
+        "orders-commands.fifo",
+        "billing.fifo",
+        "notifications.fifo",
+        "quotes-standard.fifo",
+        "quotes-express.fifo",
+        "quotes-economy.fifo",
+    }
+    assert errors == functions
+
+
+def test_alarm_topic_lets_cloudwatch_publish_through_its_key(assembly: Assembly) -> None:
+    resources = assembly.templates["MessagingCore"]["Resources"]
+    key = next(r for k, r in resources.items() if k.startswith("AlarmsKey") and r["Type"] == "AWS::KMS::Key")
+    topic_policy = next(r for r in resources.values() if r["Type"] == "AWS::SNS::TopicPolicy")
+    cloudwatch = {"Service": "cloudwatch.amazonaws.com"}
+    # Then CloudWatch may use the key and publish to the topic
+    key_actions = [s["Action"] for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Principal") == cloudwatch]
+    assert key_actions == [["kms:Decrypt", "kms:GenerateDataKey"]]
+    statements = topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(s.get("Principal") == cloudwatch and s["Action"] == "sns:Publish" for s in statements)
+
+
+def test_dashboard_shows_queues_functions_and_powertools_metrics(assembly: Assembly) -> None:
+    dashboards = list(assembly.resources("AWS::CloudWatch::Dashboard"))
+    assert len(dashboards) == 1
+    body = json.dumps(dashboards[0][2]["Properties"]["DashboardBody"])
+    for needle in (
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "billing-dlq.fifo",
+        "Invocations",
+        "Errors",
+        "Duration",
+        "Throttles",
+        "ConcurrentExecutions",
+        "FifoMessaging",
+        "MessagesProcessed",
+        "MessagesDeadLettered",
+        "MessagesRetried",
+        "DuplicateDeliveries",
+        "RepliesSent",
+        "quotes-economy",
+    ):
+        assert needle in body, needle
+
+
+# Which construct paths each function's policies may name (its own resources, plus the reply queue it answers on).
+ALLOWED = {
+    "reply-router": ("MessagingCore/Replies/Router/", "MessagingCore/Replies/Queue/", "MessagingCore/Replies/Table/"),
+    "orders": (
+        "Orders/Handler/",
+        "Orders/Commands/",
+        "Orders/State/",
+        "Orders/Idempotency/",
+        "Orders/OrderEvents/",
+        "MessagingCore/Replies/Queue/",
+    ),
+    "billing": ("Billing/Handler/", "Billing/Queue/", "Billing/State/", "Billing/Idempotency/"),
+    "notifications": (
+        "Notifications/Handler/",
+        "Notifications/Queue/",
+        "Notifications/State/",
+        "Notifications/Idempotency/",
+    ),
+    **{
+        f"quotes-{name}": (
+            f"Quotes/{name.capitalize()}Responder/",
+            f"Quotes/{name.capitalize()}Queue/",
+            f"Quotes/{name.capitalize()}Idempotency/",
+            "MessagingCore/Replies/Queue/",
+        )
+        for name in ("standard", "express", "economy")
+    },
+}
+XRAY = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+
+
+def test_each_function_has_its_own_role_naming_only_its_own_resources(assembly: Assembly) -> None:
+    roles = {}
+    for stack, _, function in assembly.resources("AWS::Lambda::Function"):
+        name = function["Properties"]["FunctionName"]
+        roles[name] = assembly.target(stack, function["Properties"]["Role"])
+    # Then no two functions share a role
+    assert set(roles) == set(ALLOWED)
+    assert len(set(roles.values())) == len(roles)
+    for name, (stack, role_id) in roles.items():
+        role = assembly.resource(stack, role_id)["Properties"]
+        assert "ManagedPolicyArns" not in role and "Policies" not in role
+        policies = [
+            p
+            for s, _, p in assembly.resources("AWS::IAM::Policy")
+            if s == stack and {"Ref": role_id} in p["Properties"]["Roles"]
+        ]
+        assert policies
+        for policy in policies:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                assert statement["Effect"] == "Allow"
+                resources = (
+                    statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                )
+                for resource in resources:
+                    if resource == "*":
+                        # And "*" only where AWS requires it (X-Ray has no resource-level permissions)
+                        assert statement["Action"] == XRAY, (name, statement)
+                        continue
+                    target_stack, target_id = assembly.target(stack, resource)
+                    path = assembly.path(target_stack, target_id)
+                    # And every other resource is one of its own (or the reply queue it may answer on)
+                    assert path.startswith(ALLOWED[name]), (name, path)
+
+
+def test_functions_are_arm64_python_traced_with_their_own_log_group(assembly: Assembly) -> None:
+    handlers = {}
+    for stack, _, function in assembly.resources("AWS::Lambda::Function"):
+        props = function["Properties"]
+        handlers[props["FunctionName"]] = props["Handler"]
+        assert props["Runtime"] == "python3.14"
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert function["Metadata"]["aws:asset:path"]
+        log_group = assembly.resource(*assembly.target(stack, props["LoggingConfig"]["LogGroup"]))
+        assert log_group["Properties"]["LogGroupName"] == f"/aws/lambda/{props['FunctionName']}"
+        assert log_group["Properties"]["RetentionInDays"] > 0
+    assert handlers == {
+        "reply-router": "reply_router.handler.lambda_handler",
+        "orders": "orders.handler.lambda_handler",
+        "billing": "billing.handler.lambda_handler",
+        "notifications": "notifications.handler.lambda_handler",
+        "quotes-standard": "quotes.handler.lambda_handler",
+        "quotes-express": "quotes.handler.lambda_handler",
+        "quotes-economy": "quotes.handler.lambda_handler",
+    }
+    # And nothing creates a Custom::LogRetention function behind our back
+    assert not list(assembly.resources("Custom::LogRetention"))
+
+
+def test_environment_variables_come_with_the_linked_resources(assembly: Assembly) -> None:
+    env = {
+        f["Properties"]["FunctionName"]: f["Properties"]["Environment"]["Variables"]
+        for _, _, f in assembly.resources("AWS::Lambda::Function")
+    }
+    base = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "DEAD_LETTER_QUEUE_URL"}
+    service = base | {"STATE_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"}
+    responder = base | {"IDEMPOTENCY_TABLE_NAME", "REPLY_TO_ALLOWLIST", "QUOTE_RESPONDER_NAME"}
+    assert {name: set(variables) for name, variables in env.items()} == {
+        "reply-router": base | {"REPLY_TABLE_NAME"},
+        "orders": service | {"EVENT_TOPIC_ARN", "REPLY_TO_ALLOWLIST"},
+        "billing": service,
+        "notifications": service,
+        "quotes-standard": responder,
+        "quotes-express": responder,
+        "quotes-economy": responder,
+    }
+    assert {v["POWERTOOLS_METRICS_NAMESPACE"] for v in env.values()} == {"FifoMessaging"}
+    assert {env[f"quotes-{n}"]["QUOTE_RESPONDER_NAME"] for n in ("standard", "express", "economy")} == {
+        "standard",
+        "express",
+        "economy",
+    }
+    reply_queue = {"Fn::ImportValue": "MessagingCore:ExportsOutputRefRepliesQueueA81D66B7471DB455"}
+    assert env["orders"]["REPLY_TO_ALLOWLIST"] == reply_queue
+
+
+def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> None:
+    def queue(name: str) -> set[str]:
+        return {f"{name}QueueUrl", f"{name}QueueArn", f"{name}DeadLetterQueueUrl"}
+
+    outputs = {
+        stack: {k for k in template.get("Outputs", {}) if not k.startswith("ExportsOutput")}
+        for stack, template in assembly.templates.items()
+    }
+    assert outputs == {
+        "MessagingCore": queue("Reply") | {"ReplyTableName", "AlarmTopicArn"},
+        "Orders": queue("OrdersCommand") | {"OrderEventsTopicArn", "OrdersTableName"},
+        "Billing": queue("Billing") | {"BillingTableName"},
+        "Notifications": queue("Notifications") | {"NotificationsTableName"},
+        "Quotes": queue("QuoteStandard") | queue("QuoteExpress") | queue("QuoteEconomy") | {"QuoteRequestsTopicArn"},
+        "Monitoring": {"DashboardName"},
+    }
