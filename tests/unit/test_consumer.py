@@ -344,3 +344,16 @@ def test_every_log_line_of_a_record_carries_the_cloudevent_keys(world: World) ->
         assert line["correlationid"] == cmd.id
     # And the keys do not leak past the invocation
     assert "cloudevent_id" not in world.consumer.logger.thread_safe_get_current_keys()
+
+
+def test_a_tracer_wraps_each_record_in_a_subsegment(world: World) -> None:
+    # Given a consumer with a (disabled, as locally) Powertools tracer
+    from aws_lambda_powertools import Tracer  # noqa: PLC0415 - the tracer is optional and heavy to import
+
+    world.consumer._tracer = Tracer(service="orders", disabled=True)
+    cmd = create("trace")
+    # When a command is handled
+    response = world.handle(record_of(cmd))
+    # Then processing is unchanged
+    assert response == {"batchItemFailures": []}
+    assert world.calls == [cmd.id]
