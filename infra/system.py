@@ -28,22 +28,34 @@ def build_system(app: App, *, nag: bool = True) -> System:
 
     Example:
         >>> system = build_system(App())  # doctest: +SKIP
-        >>> system.orders.stack_name
+        >>> system.orders.stack_name  # doctest: +SKIP
         'Orders'
     """
-    core = MessagingCoreStack(app, "MessagingCore")
-    orders = OrdersStack(app, "Orders", replies=core.replies)
+    core = MessagingCoreStack(
+        app, "MessagingCore", description="FIFO messaging: alarm topic and reply channel (reply queue, router, table)"
+    )
+    orders = OrdersStack(
+        app, "Orders", replies=core.replies, description="FIFO messaging example: orders service and order-events topic"
+    )
     billing = SubscriberStack(
         app,
         "Billing",
         topic=orders.events,
         service="billing",
         event_types=["orders.OrderCreated", "orders.OrderCancelled"],
+        description="FIFO messaging example: billing, subscriber of order events",
     )
     notifications = SubscriberStack(
-        app, "Notifications", topic=orders.events, service="notifications", event_types=["orders.OrderCreated"]
+        app,
+        "Notifications",
+        topic=orders.events,
+        service="notifications",
+        event_types=["orders.OrderCreated"],
+        description="FIFO messaging example: notifications, subscriber of order events",
     )
-    quotes = QuotesStack(app, "Quotes", replies=core.replies)
+    quotes = QuotesStack(
+        app, "Quotes", replies=core.replies, description="FIFO messaging example: scatter-gather quote responders"
+    )
     queues = [core.replies.queue, orders.queue, billing.queue, notifications.queue, *quotes.queues.values()]
     functions = [
         core.replies.router,
@@ -55,6 +67,7 @@ def build_system(app: App, *, nag: bool = True) -> System:
     monitoring = MonitoringStack(
         app,
         "Monitoring",
+        description="FIFO messaging: dashboard and alarms over every queue and function",
         alarm_topic=core.alarms.topic,
         queues=[MonitoredQueue.of(queue) for queue in queues],
         functions=[MonitoredFunction.of(function) for function in functions],
