@@ -26,6 +26,8 @@ class ConsumerFunction(Construct):
 
     The function gets its own IAM role (log writes scoped to its own log group, X-Ray), a log group with retention,
     and the Powertools environment. ``consume(queue)`` attaches the queue with batch item failures reported.
+    No reserved concurrency: the event source's maximum concurrency already caps SQS-driven scaling (and, unlike
+    reserved concurrency, cannot make Lambda throttle polled batches back to the queue).
 
     Example:
         >>> fn = ConsumerFunction(stack, "Handler", function_name="orders", handler="orders.handler.lambda_handler",

@@ -4,6 +4,11 @@ The local bundler copies ``functions/`` (no caches, tests or ``requirements.in``
 ``functions/requirements.txt`` as manylinux arm64 wheels for the runtime's Python. boto3/botocore (and urllib3, needed
 only by botocore) are left to the Lambda runtime, which ships them; shipping a botocore without its matching boto3
 would shadow the runtime's pair.
+
+Runtime: ``python3.14`` on arm64. Every bundled dependency with native code (pydantic-core, wrapt) publishes
+``cp314`` manylinux2014 aarch64 wheels, so the newest Lambda Python runtime bundles without compiling anything.
+Synthesizing with the context ``aws:cdk:bundling-stacks: []`` skips bundling; the functions' ``aws:asset:path``
+metadata then names the ``functions/`` source directory itself.
 """
 
 from __future__ import annotations
