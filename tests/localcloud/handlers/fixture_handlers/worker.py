@@ -3,7 +3,8 @@
 Body: {"tag": str, "n": int, "action": "ok" | "fail" | "raise" | "sleep", "fail_until": int, "seconds": float}
 - fail: reported in batchItemFailures (and every later record of its group, as FIFO consumers must);
 - fail_until: fail while ApproximateReceiveCount <= fail_until;
-- raise: the invocation raises; sleep: sleeps ``seconds`` first.
+- raise / sleep: the invocation raises / sleeps ``seconds`` while ApproximateReceiveCount <= ``until``;
+- bogus: answers with an item identifier that is not in the batch.
 """
 
 from __future__ import annotations
@@ -50,11 +51,13 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         for record, body in zip(event["Records"], bodies, strict=True):
             group = record["attributes"].get("MessageGroupId", "")
             action = body.get("action", "ok")
-            if action == "sleep":
-                time.sleep(float(body.get("seconds", 0.1)))
-            if action == "raise":
-                raise RuntimeError(f"asked to raise by {body.get('tag')}")
             count = int(record["attributes"]["ApproximateReceiveCount"])
+            if action == "raise" and count <= int(body.get("until", 10**6)):
+                raise RuntimeError(f"asked to raise by {body.get('tag')}")
+            if action == "sleep" and count <= int(body.get("until", 10**6)):
+                time.sleep(float(body.get("seconds", 0.1)))
+            if action == "bogus":
+                return {"batchItemFailures": [{"itemIdentifier": "not-in-this-batch"}]}
             failing = action == "fail" or count <= int(body.get("fail_until", 0)) or group in failed_groups
             if failing:
                 failures.append({"itemIdentifier": record["messageId"]})
