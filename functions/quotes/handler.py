@@ -10,7 +10,9 @@ from messaging.consumer import MessageConsumer, MessageContext
 from quotes.models import RequestQuote
 from quotes.service import QuoteService
 
-consumer = MessageConsumer(service="quotes")
+# Each responder replies under its own source, so the replies of the three responders to one request have distinct
+# (source, id) identities and are neither deduplicated against each other nor mixed up in the reply store.
+consumer = MessageConsumer(service="quotes", source=lambda: f"/quotes/{os.environ['QUOTE_RESPONDER_NAME']}")
 
 
 @functools.cache
