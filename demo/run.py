@@ -281,8 +281,8 @@ def scatter_gather(system: System, t: Transcript) -> None:
         expect(len(replies) == 3, f"expected 3 replies, got {len(replies)}")
         expect([r.outcome.error_code for r in refusals] == ["too_heavy"], "express must refuse a 40 kg parcel")
         refusal = refusals[0]
-        quotes = len(replies) - len(refusals)
-        t.say(f"   {quotes} quotes, refusal from {refusal.responder}: {refusal.outcome.error_message}")
+        accepted = len(replies) - len(refusals)
+        t.say(f"   {accepted} quotes, refusal from {refusal.responder}: {refusal.outcome.error_message}")
 
 
 def ordering(system: System, t: Transcript, customers: int = 8, per_customer: int = 10) -> None:
