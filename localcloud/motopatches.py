@@ -169,6 +169,23 @@ def _release_timed_out(queue: Any) -> None:
         queue.pending_messages.discard(message)
 
 
+def _visible_messages_grouped(self: Any) -> list[Any]:
+    """Visible messages; on a FIFO queue, grouped by message group (groups by their oldest message, order kept inside).
+
+    AWS: "When receiving messages from a FIFO queue with multiple message group IDs, Amazon SQS first attempts to
+    return as many messages with the same message group ID as possible. This allows other consumers to process
+    messages with a different message group ID." moto hands out messages in arrival order across groups instead, so
+    one batch of an interleaved backlog locks every group and competing consumers find nothing to do.
+    """
+    visible = [message for message in self._messages if message.visible and not message.delayed]
+    if not self.fifo_queue:
+        return visible
+    rank: dict[Any, int] = {}
+    for message in visible:
+        rank.setdefault(message.group_id, len(rank))
+    return sorted(visible, key=lambda message: rank[message.group_id])
+
+
 def _receive_message(original: Any) -> Any:
     """SQS ``ReceiveMessage``: one non-blocking attempt at a time under the lock; long polls wait on a condition."""
 
@@ -269,6 +286,7 @@ def install() -> None:
     for name in ("delete_message", "change_message_visibility", "purge_queue", "set_queue_attributes"):
         setattr(backend, name, _with_notify(getattr(backend, name)))
     sqs_models.Queue.add_message = _add_message  # type: ignore[method-assign]
+    sqs_models.Queue.messages = property(_visible_messages_grouped)  # type: ignore[assignment,method-assign]
     sns_models.Topic.publish = _topic_publish(sns_models.Topic.publish)  # type: ignore[method-assign]
     sns_models.Subscription.publish = _subscription_publish(  # type: ignore[method-assign]
         sns_models.Subscription.publish

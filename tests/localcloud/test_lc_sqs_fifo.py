@@ -150,6 +150,26 @@ def test_group_with_messages_in_flight_is_locked_while_other_groups_flow(cloud: 
     sqs.purge_queue(QueueUrl=url)
 
 
+def test_a_receive_returns_as_many_messages_of_one_group_as_possible(cloud: LocalCloud, sqs: Any, tag: str) -> None:
+    """SQS first returns as many messages of the same group as possible, so other consumers get the other groups.
+
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
+    """
+    # Given an interleaved backlog: A1 B1 A2 B2 A3 B3
+    url = cloud.outputs["InboxUrl"]
+    for n in range(3):
+        send(sqs, url, tag, 2 * n, f"{tag}-A")
+        send(sqs, url, tag, 2 * n + 1, f"{tag}-B")
+    # When one consumer receives three messages and a second consumer receives next
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, MessageSystemAttributeNames=["All"])["Messages"]
+    second = receive_all(sqs, url)
+    # Then the first batch is all of group A, in order, and group B is left whole for the second consumer
+    assert [m["Body"] for m in first] == [body(tag, 0), body(tag, 2), body(tag, 4)]
+    assert [m["Body"] for m in second] == [body(tag, 1), body(tag, 3), body(tag, 5)]
+    for message in first + second:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
 def test_in_flight_message_reappears_after_visibility_timeout(cloud: LocalCloud, sqs: Any, tag: str) -> None:
     """A received, undeleted message is invisible for the visibility timeout, then received again.
 
