@@ -142,7 +142,11 @@ class System:
         messages: list[dict[str, Any]] = []
         while True:
             batch = self.sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=30
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                MessageAttributeNames=["All"],
+                MessageSystemAttributeNames=["All"],
+                VisibilityTimeout=30,
             ).get("Messages", [])
             if not batch:
                 break
@@ -305,16 +309,17 @@ def ordering(system: System, t: Transcript, customers: int = 8, per_customer: in
         batches = [
             i for i in system.cloud.invocations if i.function_name == orders_function and set(i.group_ids) & set(keys)
         ]
-        peak = _peak_overlap([(b.started, b.ended) for b in batches])
+        peak = peak_overlap([(b.started, b.ended) for b in batches])
         for key in keys:
             spans = [(b.started, b.ended) for b in batches if key in b.group_ids]
-            expect(_peak_overlap(spans) <= 1, f"two batches of group {key} ran at once")
+            expect(peak_overlap(spans) <= 1, f"two batches of group {key} ran at once")
         t.say(f"   {len(batches)} batches, never two of one shard at once, up to {peak} batches in parallel")
         t.say("   every shard's orders were created in the order they were sent")
         expect(peak >= 2, "shards were not processed in parallel")
 
 
-def _peak_overlap(spans: list[tuple[float, float]]) -> int:
+def peak_overlap(spans: list[tuple[float, float]]) -> int:
+    """The largest number of (start, end) spans running at one moment."""
     edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
     peak = current = 0
     for _, delta in edges:
