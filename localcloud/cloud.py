@@ -67,6 +67,7 @@ class LocalCloud:
         default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
     ) -> None:
         motopatches.install()
+        self._patched = True
         environ.install()
         self.endpoint_url = endpoint_url
         self.region = region
@@ -102,6 +103,9 @@ class LocalCloud:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        if self._patched:
+            motopatches.uninstall()
+            self._patched = False
 
     @property
     def clock(self) -> Clock:

@@ -1,7 +1,8 @@
 """Fixes to moto 5.2.5's SQS and SNS models so they behave as AWS documents it.
 
-Installed once per process by :func:`install` (idempotent); both the in-process ``mock_aws`` mode and the
-server mode go through the patched models. Each fix names the AWS behaviour it restores:
+Installed by :func:`install` and removed by :func:`uninstall` (counted: nested local clouds share them); both
+the in-process ``mock_aws`` mode and the server mode go through the patched models.
+Each fix names the AWS behaviour it restores:
 
 - :func:`_send_message` - SQS FIFO exactly-once processing: a message whose deduplication id was sent in the last
   5 minutes is accepted but not delivered, *even if the first one was already received and deleted*
@@ -60,7 +61,9 @@ MOTO_LOCK = threading.RLock()
 MOTO_CHANGED = threading.Condition(MOTO_LOCK)
 """Notified whenever queue contents or visibility may have changed (send, delete, visibility, clock advance)."""
 
-_installed = False
+_users = 0
+_listening = False
+_saved: list[tuple[Any, str, Any]] = []
 _SEQUENCE_BASE = 18_000_000_000_000_000_000
 
 
@@ -273,24 +276,50 @@ def _locked_dispatch(original: Any) -> Any:
     return dispatch
 
 
+def _patch(owner: Any, name: str, value: Any) -> None:
+    _saved.append((owner, name, vars(owner)[name]))
+    setattr(owner, name, value)
+
+
 def install() -> None:
-    """Install every fix (idempotent)."""
-    global _installed  # noqa: PLW0603 - install once per process
-    if _installed:
+    """Install every fix; nested calls are counted and only the first patches moto.
+
+    Example::
+
+        motopatches.install()
+        ...
+        motopatches.uninstall()
+    """
+    global _users, _listening  # noqa: PLW0603 - one set of patches per process
+    _users += 1
+    if _users > 1:
         return
-    sqs_models.unix_time = CLOCK.now  # type: ignore[attr-defined,assignment]
-    sqs_models.unix_time_millis = CLOCK.now_millis  # type: ignore[attr-defined,assignment]
     backend = sqs_models.SQSBackend
-    backend.send_message = _send_message(backend.send_message)  # type: ignore[method-assign]
-    backend.receive_message = _receive_message(backend.receive_message)  # type: ignore[method-assign]
+    _patch(sqs_models, "unix_time", CLOCK.now)
+    _patch(sqs_models, "unix_time_millis", CLOCK.now_millis)
+    _patch(backend, "send_message", _send_message(backend.send_message))
+    _patch(backend, "receive_message", _receive_message(backend.receive_message))
     for name in ("delete_message", "change_message_visibility", "purge_queue", "set_queue_attributes"):
-        setattr(backend, name, _with_notify(getattr(backend, name)))
-    sqs_models.Queue.add_message = _add_message  # type: ignore[method-assign]
-    sqs_models.Queue.messages = property(_visible_messages_grouped)  # type: ignore[assignment,method-assign]
-    sns_models.Topic.publish = _topic_publish(sns_models.Topic.publish)  # type: ignore[method-assign]
-    sns_models.Subscription.publish = _subscription_publish(  # type: ignore[method-assign]
-        sns_models.Subscription.publish
-    )
-    BaseResponse._dispatch = _locked_dispatch(BaseResponse._dispatch)  # type: ignore[method-assign]
-    CLOCK.on_advance(notify_changed)
-    _installed = True
+        _patch(backend, name, _with_notify(getattr(backend, name)))
+    _patch(sqs_models.Queue, "add_message", _add_message)
+    _patch(sqs_models.Queue, "messages", property(_visible_messages_grouped))
+    _patch(sns_models.Topic, "publish", _topic_publish(sns_models.Topic.publish))
+    _patch(sns_models.Subscription, "publish", _subscription_publish(sns_models.Subscription.publish))
+    _patch(BaseResponse, "_dispatch", _locked_dispatch(BaseResponse._dispatch))
+    if not _listening:
+        CLOCK.on_advance(notify_changed)
+        _listening = True
+
+
+def uninstall() -> None:
+    """Undo :func:`install` once the last user is gone: moto and the clock are as they were before."""
+    global _users  # noqa: PLW0603 - one set of patches per process
+    if _users == 0:
+        return
+    _users -= 1
+    if _users > 0:
+        return
+    while _saved:
+        owner, name, original = _saved.pop()
+        setattr(owner, name, original)
+    CLOCK.reset()
