@@ -195,8 +195,8 @@ def test_serve_lists_fifo_queues_to_the_aws_cli(fixture_assembly: Path) -> None:
                                     capture_output=True, text=True, env=cli_env, check=True, timeout=60).stdout
             urls = json.loads(listed)["QueueUrls"]
         else:
-            cloud = LocalCloud(endpoint_url=f"http://localhost:{port}")
-            urls = cloud.client("sqs").list_queues()["QueueUrls"]
+            with LocalCloud(endpoint_url=f"http://localhost:{port}") as cloud:
+                urls = cloud.client("sqs").list_queues()["QueueUrls"]
         # Then the FIFO queues are there, addressed on the local endpoint
         assert any("Inbox" in url and url.endswith(".fifo") for url in urls)
         assert all(url.startswith(f"http://localhost:{port}/") for url in urls)
