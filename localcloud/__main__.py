@@ -11,6 +11,7 @@ stays up until Ctrl-C. Any AWS SDK or the AWS CLI works against it with dummy cr
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -28,6 +29,10 @@ from localcloud.errors import LocalCloudError
 def _print(text: str = "") -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+OUTPUTS_FILE = Path(".localcloud") / "outputs.json"
+"""Where the server writes its flat stack outputs while it runs (``python -m cli --endpoint-url ...`` reads them)."""
 
 
 def serve(port: int, assembly: Path, region: str, *, once: bool = False) -> int:
@@ -58,7 +63,10 @@ def serve(port: int, assembly: Path, region: str, *, once: bool = False) -> int:
             _print(f"\nnot emulated: {len(skipped)} resource(s) of types " +
                    ", ".join(sorted({deployment.stacks[k.split('/')[0]].types[k.split('/', 1)[1]]
                                      for k in skipped})))
-        _print(f"\n{len(deployment.mappings)} event source mapping(s) polling; Ctrl-C to stop")
+        OUTPUTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        OUTPUTS_FILE.write_text(json.dumps(cloud.outputs, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        _print(f"\noutputs written to {OUTPUTS_FILE} (python -m cli --endpoint-url {endpoint} ... reads them)")
+        _print(f"{len(deployment.mappings)} event source mapping(s) polling; Ctrl-C to stop")
         if once:
             return 0
         stop = threading.Event()
@@ -70,6 +78,7 @@ def serve(port: int, assembly: Path, region: str, *, once: bool = False) -> int:
             pass
         return 0
     finally:
+        OUTPUTS_FILE.unlink(missing_ok=True)
         cloud.stop()
         server.stop()
 
