@@ -2,7 +2,8 @@
 
 Example:
     $ python -m cli --outputs outputs.json request orders-command orders.CreateOrder \\
-          --partition-key customer-42 --data '{"customer_id": "customer-42", "items": [{"sku": "book", "quantity": 1}]}'
+          --partition-key customer-42 \\
+          --data '{"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}'
 
 Exit codes: 0 success; 1 error (AWS, configuration, missing output); 2 bad arguments or a request timed out;
 3 ``reply``: no reply yet.
