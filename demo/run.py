@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "functions") not in sys.path:
     sys.path.insert(0, str(ROOT / "functions"))
 
-from localcloud import LocalCloud, synthesize  # noqa: E402
+from localcloud import LocalCloud, LocalCloudError, synthesize  # noqa: E402
 from messaging.channels import QueueSender  # noqa: E402
 from messaging.client import MessagingClient, Reply  # noqa: E402
 from messaging.envelope import command  # noqa: E402
@@ -407,9 +407,16 @@ def main(argv: list[str], out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--assembly", type=Path, help="use this synthesized cloud assembly instead of synthesizing one")
     args = parser.parse_args(argv)
+    try:
+        return run(args.assembly, out)
+    except LocalCloudError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+
+
+def run(assembly: Path | None, out: TextIO) -> int:
+    """Synthesize (unless ``assembly`` is given), deploy, run every scenario; 0 only if every check passed."""
     t = Transcript(out)
     started = time.perf_counter()
-    assembly = args.assembly
     if assembly is None:
         t.say(f"synthesizing the CDK app into {DEMO_ASSEMBLY.relative_to(ROOT)} (asset bundling skipped) ...")
         assembly = synthesize(DEMO_ASSEMBLY, app_dir=ROOT)
