@@ -118,6 +118,27 @@ class ReplyOutcome:
         raise ValueError(f"reply outcome must be 'success' or 'failure', not {outcome!r}")
 
 
+def _message(
+    kind: Kind,
+    type: str,
+    data: Mapping[str, Any] | None,
+    *,
+    source: str,
+    partitionkey: str,
+    replyto: str | None = None,
+    id: str | None = None,
+) -> Envelope:
+    return Envelope(
+        type=type,
+        source=source,
+        kind=kind,
+        data=dict(data or {}),
+        id=id or new_message_id(),
+        partitionkey=partitionkey,
+        replyto=replyto,
+    )
+
+
 def command(
     type: str,
     data: Mapping[str, Any] | None,
@@ -128,29 +149,14 @@ def command(
     id: str | None = None,
 ) -> Envelope:
     """A command: asks one service to do something; with ``replyto`` it expects a reply there."""
-    return Envelope(
-        type=type,
-        source=source,
-        kind=Kind.COMMAND,
-        data=dict(data or {}),
-        id=id or new_message_id(),
-        partitionkey=partitionkey,
-        replyto=replyto,
-    )
+    return _message(Kind.COMMAND, type, data, source=source, partitionkey=partitionkey, replyto=replyto, id=id)
 
 
 def event(
     type: str, data: Mapping[str, Any] | None, *, source: str, partitionkey: str, id: str | None = None
 ) -> Envelope:
     """An event: tells subscribers that something happened."""
-    return Envelope(
-        type=type,
-        source=source,
-        kind=Kind.EVENT,
-        data=dict(data or {}),
-        id=id or new_message_id(),
-        partitionkey=partitionkey,
-    )
+    return _message(Kind.EVENT, type, data, source=source, partitionkey=partitionkey, id=id)
 
 
 def document(
@@ -163,15 +169,7 @@ def document(
     id: str | None = None,
 ) -> Envelope:
     """A document: carries data only, the receiver decides what to do with it."""
-    return Envelope(
-        type=type,
-        source=source,
-        kind=Kind.DOCUMENT,
-        data=dict(data or {}),
-        id=id or new_message_id(),
-        partitionkey=partitionkey,
-        replyto=replyto,
-    )
+    return _message(Kind.DOCUMENT, type, data, source=source, partitionkey=partitionkey, replyto=replyto, id=id)
 
 
 def reply_id_for(request: Envelope) -> str:
