@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from messaging.channels import LazyClient
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from messaging.aws import DynamoDbTableAdapter
 
 
 @dataclass(frozen=True)
@@ -47,17 +44,8 @@ class BillingService:
         return entry
 
 
-class DynamoDbLedger:
+class DynamoDbLedger(DynamoDbTableAdapter):
     """Ledger entries in the billing state table: ``pk = CUSTOMER#<id>``, ``sk = <KIND>#<order_id>``."""
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table_name = table_name
-        self._client = LazyClient("dynamodb", client)
-
-    @property
-    def client(self) -> DynamoDBClient:
-        client: DynamoDBClient = self._client.get()
-        return client
 
     def record(self, entry: LedgerEntry) -> None:
         item: dict[str, Any] = {
@@ -68,7 +56,7 @@ class DynamoDbLedger:
             "amount": {"N": str(entry.amount)},
             "currency": {"S": entry.currency},
         }
-        self.client.put_item(TableName=self._table_name, Item=item)
+        self.client.put_item(TableName=self.table_name, Item=item)
 
 
 class InMemoryLedger:

@@ -20,11 +20,11 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from messaging.aws import LazyClient
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope
 from messaging.errors import PublishFailed
@@ -89,24 +89,6 @@ class EventPublisher(Protocol):
         ...
 
 
-class LazyClient:
-    """Holds a boto3 client: the injected one, or one created on first use (thread-safe)."""
-
-    def __init__(self, service: str, client: Any | None) -> None:
-        self._service = service
-        self._client = client
-        self._lock = threading.Lock()
-
-    def get(self) -> Any:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    import boto3  # noqa: PLC0415 - imported on first use to keep cold imports light
-
-                    self._client = boto3.session.Session().client(self._service)  # type: ignore[call-overload]
-        return self._client
-
-
 def _attributes(envelope: Envelope) -> dict[str, Any]:
     return {
         "type": {"DataType": "String", "StringValue": envelope.type},
@@ -162,14 +144,13 @@ class TopicPublisher:
         self, topic_arn: str, client: SNSClient | None = None, *, codec: CloudEventJsonCodec | None = None
     ) -> None:
         self.topic_arn = topic_arn
-        self._client = LazyClient("sns", client)
+        self._client: LazyClient[SNSClient] = LazyClient("sns", client)
         self._codec = codec or CloudEventJsonCodec()
         self._fifo = topic_arn.endswith(".fifo")
 
     @property
     def client(self) -> SNSClient:
-        client: SNSClient = self._client.get()
-        return client
+        return self._client.get()
 
     def _entry(self, envelope: Envelope) -> dict[str, Any]:
         entry: dict[str, Any] = {"Message": self._codec.encode(envelope), "MessageAttributes": _attributes(envelope)}
@@ -212,14 +193,13 @@ class QueueSender:
         self, queue_url: str, client: SQSClient | None = None, *, codec: CloudEventJsonCodec | None = None
     ) -> None:
         self.queue_url = queue_url
-        self._client = LazyClient("sqs", client)
+        self._client: LazyClient[SQSClient] = LazyClient("sqs", client)
         self._codec = codec or CloudEventJsonCodec()
         self._fifo = queue_url.endswith(".fifo")
 
     @property
     def client(self) -> SQSClient:
-        client: SQSClient = self._client.get()
-        return client
+        return self._client.get()
 
     def _entry(self, envelope: Envelope) -> dict[str, Any]:
         entry: dict[str, Any] = {

@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from messaging.channels import LazyClient, QueueSender, TopicPublisher
+from messaging.aws import LazyClient
+from messaging.channels import QueueSender, TopicPublisher
 from messaging.envelope import Envelope, Kind, ReplyOutcome, command, new_message_id
 from messaging.errors import ReplyTimeout
 
@@ -70,8 +71,8 @@ class MessagingClient:
         self.reply_queue_url = reply_queue_url
         self.reply_store = reply_store
         self.source = source
-        self._sqs = LazyClient("sqs", sqs_client)
-        self._sns = LazyClient("sns", sns_client)
+        self._sqs: LazyClient[SQSClient] = LazyClient("sqs", sqs_client)
+        self._sns: LazyClient[SNSClient] = LazyClient("sns", sns_client)
         self._sleep = sleep
         self._clock = clock
 

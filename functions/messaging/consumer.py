@@ -53,7 +53,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from pydantic import BaseModel, ValidationError
 
-from messaging.channels import EventPublisher, LazyClient, QueueSender, TopicPublisher
+from messaging.aws import LazyClient
+from messaging.channels import EventPublisher, QueueSender, TopicPublisher
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope, Kind, ReplyOutcome, reply_to
 from messaging.errors import (
@@ -257,8 +258,8 @@ class MessageConsumer:
         self.service = service
         self._source = source or f"/{service}"
         self._settings = settings
-        self._sqs = LazyClient("sqs", sqs_client)
-        self._sns = LazyClient("sns", sns_client)
+        self._sqs: LazyClient[SQSClient] = LazyClient("sqs", sqs_client)
+        self._sns: LazyClient[SNSClient] = LazyClient("sns", sns_client)
         self._dynamodb_client = dynamodb_client
         self._persistence_store = persistence_store
         self._event_publisher = event_publisher

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from messaging.channels import LazyClient
+from messaging.aws import DynamoDbTableAdapter
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope
 
@@ -77,7 +77,7 @@ class InMemoryReplyStore:
         return [reply for _, _, reply in sorted(live, key=lambda item: (item[0], item[2].time))]
 
 
-class DynamoDbReplyStore:
+class DynamoDbReplyStore(DynamoDbTableAdapter):
     """Replies in DynamoDB: partition key ``correlationid``, sort key ``replyid``, TTL attribute ``expires_at``.
 
     The item also holds ``body`` (the reply as CloudEvents JSON) and ``stored_at`` (epoch milliseconds, for ordering).
@@ -87,14 +87,8 @@ class DynamoDbReplyStore:
     def __init__(
         self, table_name: str, client: DynamoDBClient | None = None, *, codec: CloudEventJsonCodec | None = None
     ) -> None:
-        self.table_name = table_name
-        self._client = LazyClient("dynamodb", client)
+        super().__init__(table_name, client)
         self._codec = codec or CloudEventJsonCodec()
-
-    @property
-    def client(self) -> DynamoDBClient:
-        client: DynamoDBClient = self._client.get()
-        return client
 
     def put(self, reply: Envelope, ttl_seconds: int) -> bool:
         now = time.time()

@@ -9,12 +9,9 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from messaging.channels import LazyClient
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from messaging.aws import DynamoDbTableAdapter
 
 
 @dataclass(frozen=True)
@@ -44,21 +41,12 @@ class NotificationService:
         return notification
 
 
-class DynamoDbNotificationOutbox:
+class DynamoDbNotificationOutbox(DynamoDbTableAdapter):
     """Sent notifications in the notifications state table: ``pk = CUSTOMER#<id>``, ``sk = NOTIFICATION#<order_id>``."""
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table_name = table_name
-        self._client = LazyClient("dynamodb", client)
-
-    @property
-    def client(self) -> DynamoDBClient:
-        client: DynamoDBClient = self._client.get()
-        return client
 
     def deliver(self, notification: Notification) -> None:
         self.client.put_item(
-            TableName=self._table_name,
+            TableName=self.table_name,
             Item={
                 "pk": {"S": f"CUSTOMER#{notification.customer_id}"},
                 "sk": {"S": f"NOTIFICATION#{notification.order_id}"},

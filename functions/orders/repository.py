@@ -6,14 +6,11 @@ Table layout (``STATE_TABLE_NAME``): ``pk = CUSTOMER#<customer_id>``, ``sk = ORD
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from messaging.channels import LazyClient
+from messaging.aws import DynamoDbTableAdapter
 from orders.models import OrderLine
 from orders.service import Order
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 def _keys(customer_id: str, order_id: str) -> dict[str, Any]:
@@ -47,38 +44,29 @@ def _from_item(item: dict[str, Any]) -> Order:
     )
 
 
-class DynamoDbOrderRepository:
+class DynamoDbOrderRepository(DynamoDbTableAdapter):
     """Orders in the service's DynamoDB state table; the client is created on first use unless injected."""
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table_name = table_name
-        self._client = LazyClient("dynamodb", client)
-
-    @property
-    def client(self) -> DynamoDBClient:
-        client: DynamoDBClient = self._client.get()
-        return client
 
     def add(self, order: Order) -> None:
         self.client.put_item(
-            TableName=self._table_name,
+            TableName=self.table_name,
             Item=_to_item(order),
             ConditionExpression="attribute_not_exists(pk)",
         )
 
     def get(self, customer_id: str, order_id: str) -> Order | None:
         response = self.client.get_item(
-            TableName=self._table_name, Key=_keys(customer_id, order_id), ConsistentRead=True
+            TableName=self.table_name, Key=_keys(customer_id, order_id), ConsistentRead=True
         )
         item = response.get("Item")
         return _from_item(item) if item else None
 
     def replace(self, order: Order) -> None:
-        self.client.put_item(TableName=self._table_name, Item=_to_item(order))
+        self.client.put_item(TableName=self.table_name, Item=_to_item(order))
 
     def list_for_customer(self, customer_id: str) -> list[Order]:
         response = self.client.query(
-            TableName=self._table_name,
+            TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :order)",
             ExpressionAttributeValues={":pk": {"S": f"CUSTOMER#{customer_id}"}, ":order": {"S": "ORDER#"}},
             ConsistentRead=True,
