@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from messaging.aws import LazyClient
 from messaging.channels import QueueSender, TopicPublisher
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from messaging.reply_store import ReplyStore
 
 _MAX_POLL_INTERVAL = 0.5
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +115,10 @@ class MessagingClient:
     ) -> Reply:
         """Send a command and wait for its reply; raise :class:`~messaging.errors.ReplyTimeout` after ``timeout``."""
         correlation_id = self.send(queue_url, type, data, partitionkey=partitionkey)
-        deadline = self._clock() + timeout
-        interval = poll_interval
-        while True:
-            reply = self.get_reply(correlation_id)
-            if reply is not None:
-                return reply
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                raise ReplyTimeout(correlation_id, timeout)
-            self._sleep(min(interval, remaining))
-            interval = min(interval * 1.5, _MAX_POLL_INTERVAL)
+        reply = self._poll(lambda: self.get_reply(correlation_id), lambda r: r is not None, timeout, poll_interval)
+        if reply is None:
+            raise ReplyTimeout(correlation_id, timeout)
+        return reply
 
     def publish(
         self,
@@ -162,14 +156,25 @@ class MessagingClient:
         until ``window`` seconds have passed or ``min_replies`` have arrived; oldest first."""
         request = self._command(type, data, partitionkey, replyto=self.reply_queue_url)
         TopicPublisher(topic_arn, client=self._sns.get()).publish(request)
+
+        def enough(replies: list[Reply]) -> bool:
+            return min_replies is not None and len(replies) >= min_replies
+
+        return self._poll(lambda: self.get_replies(request.id), enough, window, poll_interval)
+
+    def _poll(self, read: Callable[[], _T], done: Callable[[_T], bool], window: float, poll_interval: float) -> _T:
+        """Call ``read`` until ``done`` holds for its value or ``window`` seconds have passed; return the last value.
+
+        The pause between reads grows by half each time, up to half a second, and never overshoots the window.
+        """
         deadline = self._clock() + window
         interval = poll_interval
         while True:
-            replies = self.get_replies(request.id)
-            if min_replies is not None and len(replies) >= min_replies:
-                return replies
+            value = read()
+            if done(value):
+                return value
             remaining = deadline - self._clock()
             if remaining <= 0:
-                return replies
+                return value
             self._sleep(min(interval, remaining))
             interval = min(interval * 1.5, _MAX_POLL_INTERVAL)
