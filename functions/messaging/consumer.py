@@ -45,12 +45,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from pydantic import BaseModel, ValidationError
 
 from messaging.aws import LazyClient
@@ -347,6 +341,8 @@ class MessageConsumer:
             table = self.settings.idempotency_table_name
             if not table:
                 raise ConfigurationError("IDEMPOTENCY_TABLE_NAME is not set: idempotent handlers need it")
+            from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415
+
             with self._lock:
                 if self._persistence_store is None:
                     self._persistence_store = DynamoDBPersistenceLayer(
@@ -389,6 +385,13 @@ class MessageConsumer:
         return {"batchItemFailures": list(failures)}
 
     def _idempotent_runner(self, context: LambdaContext | None) -> Callable[..., dict[str, Any]]:
+        # Imported on the first idempotent record, not with the handler module: the idempotency package imports boto3,
+        # about half of a handler's cold import time.
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function  # noqa: PLC0415
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
+            IdempotencyValidationError,
+        )
+
         # A config per invocation: register_lambda_context mutates it, and invocations may run in parallel threads.
         config = IdempotencyConfig(
             event_key_jmespath="[source, id]",
@@ -398,9 +401,16 @@ class MessageConsumer:
         )
         if context is not None:
             config.register_lambda_context(context)
-        runner: Callable[..., dict[str, Any]] = idempotent_function(
+        run: Callable[..., dict[str, Any]] = idempotent_function(
             _run_execution, data_keyword_argument="message", persistence_store=self._persistence(), config=config
         )
+
+        def runner(**kwargs: Any) -> dict[str, Any]:
+            try:
+                return run(**kwargs)
+            except IdempotencyValidationError as exc:
+                raise MessageIdConflict() from exc
+
         return runner
 
     def _flush_metrics(self, counts: Counter[str]) -> None:
@@ -488,10 +498,7 @@ class MessageConsumer:
         envelope = ctx.envelope
         data = dict(envelope.data or {})
         message = {"source": envelope.source, "id": envelope.id, "type": envelope.type, "data": data}
-        try:
-            result = invocation.idempotent(message=message, execution=execution)
-        except IdempotencyValidationError as exc:
-            raise MessageIdConflict() from exc
+        result = invocation.idempotent(message=message, execution=execution)
         return result, not execution.ran
 
     def _result(
