@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +20,8 @@ from messaging.settings import ConsumerSettings
 pytestmark = pytest.mark.unit
 QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:order-events.fifo"
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+HANDLERS = ["orders.handler", "billing.handler", "notifications.handler", "quotes.handler", "reply_router.handler"]
 
 
 class FakeSqs:
@@ -73,6 +78,18 @@ def test_no_client_is_created_before_first_use(monkeypatch: pytest.MonkeyPatch) 
     consumer = MessageConsumer("orders")
     # Then nothing was created and no settings were read yet
     assert consumer._settings is None
+
+
+@pytest.mark.parametrize("module", HANDLERS)
+def test_a_handler_module_imports_without_boto3(module: str) -> None:
+    # Given a fresh interpreter, as a Lambda cold start
+    probe = f"import sys, {module}; print(sorted(m for m in ('boto3', 'moto', 'aws_cdk') if m in sys.modules))"
+    # When the handler module is imported
+    imported = subprocess.run(
+        [sys.executable, "-c", probe], cwd=FUNCTIONS, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    # Then neither boto3 (created with the first client) nor a test or infra library was loaded
+    assert imported == "[]"
 
 
 def test_a_standard_topic_gets_no_fifo_attributes() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -346,14 +347,39 @@ def test_every_log_line_of_a_record_carries_the_cloudevent_keys(world: World) ->
     assert "cloudevent_id" not in world.consumer.logger.thread_safe_get_current_keys()
 
 
-def test_a_tracer_wraps_each_record_in_a_subsegment(world: World) -> None:
+def test_a_tracer_wraps_each_record_in_a_subsegment(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a consumer with a (disabled, as locally) Powertools tracer
     from aws_lambda_powertools import Tracer  # noqa: PLC0415 - the tracer is optional and heavy to import
 
-    world.consumer._tracer = Tracer(service="orders", disabled=True)
-    cmd = create("trace")
-    # When a command is handled
-    response = world.handle(record_of(cmd))
+    tracer = Tracer(service="orders", disabled=True)
+    opened: list[str] = []
+    in_subsegment = tracer.provider.in_subsegment
+
+    def recording_in_subsegment(name: str, **kwargs: Any) -> Any:
+        opened.append(name)
+        return in_subsegment(name=name, **kwargs)
+
+    monkeypatch.setattr(tracer.provider, "in_subsegment", recording_in_subsegment)
+    world.consumer._tracer = tracer
+    cmd, other = create("trace"), create("trace-2", key="customer-2")
+    records = [record_of(cmd), record_of(other)]
+    # When two commands are handled in one batch
+    response = world.handle(*records)
     # Then processing is unchanged
     assert response == {"batchItemFailures": []}
-    assert world.calls == [cmd.id]
+    assert world.calls == [cmd.id, other.id]
+    # And each record ran in its own subsegment, named after its SQS message id
+    assert opened == [f"## message {record['messageId']}" for record in records]
+
+
+def test_the_lambda_context_bounds_the_in_progress_idempotency_record(world: World) -> None:
+    # Given a Lambda invocation with 30 s left
+    cmd = create("clock")
+    before_ms = int(time.time() * 1000)
+    # When a command is handled
+    world.handle(record_of(cmd))
+    # Then its idempotency record expires "in progress" when the invocation would time out, not later
+    [record] = world.store.records.values()
+    assert record.status == "COMPLETED"
+    assert record.in_progress_expiry_timestamp is not None
+    assert before_ms < record.in_progress_expiry_timestamp <= int(time.time() * 1000) + 30_000
