@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import CfnOutput
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from infra.defaults import customer_managed_key
 
 if TYPE_CHECKING:
     from infra.consumer_function import ConsumerFunction
@@ -31,14 +32,7 @@ class EventTopic(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, topic_name: str, output_name: str | None = None) -> None:
         super().__init__(scope, construct_id)
         self.topic_name = f"{topic_name}.fifo"
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"Encrypts the SNS FIFO topic {self.topic_name}",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
-        )
+        self.key = customer_managed_key(self, f"Encrypts the SNS FIFO topic {self.topic_name}")
         self.topic = sns.Topic(
             self,
             "Topic",

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.consumer_function import METRICS_NAMESPACE, ConsumerFunction
+from infra.defaults import customer_managed_key
 from infra.service_queue import ServiceQueue
 
 #: Powertools custom metrics the runtime emits (namespace FifoMessaging, dimension ``service``).
@@ -32,13 +32,8 @@ class AlarmTopic(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, topic_name: str = "messaging-alarms") -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts the alarm topic; CloudWatch may use it to publish alarm notifications",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
+        self.key = customer_managed_key(
+            self, "Encrypts the alarm topic; CloudWatch may use it to publish alarm notifications"
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -99,26 +94,27 @@ class MonitoredFunction:
         return cls(function.function_name, function.service_name)
 
 
-def _sqs(metric_name: str, queue_name: str, statistic: str, *, labelled: bool = True) -> cloudwatch.Metric:
+def _metric(
+    namespace: str, metric_name: str, dimension: tuple[str, str], statistic: str, label: str | None
+) -> cloudwatch.Metric:
+    name, value = dimension
     return cloudwatch.Metric(
-        namespace="AWS/SQS",
+        namespace=namespace,
         metric_name=metric_name,
-        dimensions_map={"QueueName": queue_name},
+        dimensions_map={name: value},
         statistic=statistic,
         period=_PERIOD,
-        label=queue_name if labelled else None,
+        label=label,
     )
+
+
+def _sqs(metric_name: str, queue_name: str, statistic: str, *, labelled: bool = True) -> cloudwatch.Metric:
+    return _metric("AWS/SQS", metric_name, ("QueueName", queue_name), statistic, queue_name if labelled else None)
 
 
 def _lambda(metric_name: str, function_name: str, statistic: str, *, labelled: bool = True) -> cloudwatch.Metric:
-    return cloudwatch.Metric(
-        namespace="AWS/Lambda",
-        metric_name=metric_name,
-        dimensions_map={"FunctionName": function_name},
-        statistic=statistic,
-        period=_PERIOD,
-        label=function_name if labelled else None,
-    )
+    label = function_name if labelled else None
+    return _metric("AWS/Lambda", metric_name, ("FunctionName", function_name), statistic, label)
 
 
 class MessagingMonitor(Construct):
@@ -222,14 +218,7 @@ class MessagingMonitor(Construct):
                 _graph(
                     f"{function.service_name}: messages",
                     [
-                        cloudwatch.Metric(
-                            namespace=METRICS_NAMESPACE,
-                            metric_name=metric,
-                            dimensions_map={"service": function.service_name},
-                            statistic="Sum",
-                            period=_PERIOD,
-                            label=metric,
-                        )
+                        _metric(METRICS_NAMESPACE, metric, ("service", function.service_name), "Sum", metric)
                         for metric in CUSTOM_METRICS
                     ],
                     width=24,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, RemovalPolicy
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import CfnOutput
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.consumer_function import ConsumerFunction
+from infra.defaults import secure_table
 from infra.service_queue import ServiceQueue
 
 REPLY_ROUTER_HANDLER = "reply_router.handler.lambda_handler"
@@ -30,19 +30,7 @@ class ReplyChannel(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, queue_name: str = "replies") -> None:
         super().__init__(scope, construct_id)
         self.queue = ServiceQueue(self, "Queue", name="Reply", queue_name=queue_name)
-        self.table = dynamodb.Table(
-            self,
-            "Table",
-            partition_key=dynamodb.Attribute(name="correlationid", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="replyid", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expires_at",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.table = secure_table(self, partition_key="correlationid", sort_key="replyid", ttl_attribute="expires_at")
         CfnOutput(self, "TableName", value=self.table.table_name).override_logical_id("ReplyTableName")
         self.router = ConsumerFunction(
             self,

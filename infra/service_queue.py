@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from infra.defaults import customer_managed_key
 
 #: AWS recommends a source-queue visibility timeout of at least six times the consumer function's timeout.
 VISIBILITY_TIMEOUT_FACTOR = 6
@@ -46,47 +48,47 @@ class ServiceQueue(Construct):
         self.queue_name = f"{queue_name}{_FIFO_SUFFIX}"
         self.dead_letter_queue_name = f"{queue_name}-dlq{_FIFO_SUFFIX}"
         self.max_receive_count = max_receive_count
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"Encrypts the SQS FIFO queue {self.queue_name} and its dead-letter queue",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
+        self.key = customer_managed_key(
+            self, f"Encrypts the SQS FIFO queue {self.queue_name} and its dead-letter queue"
         )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            queue_name=self.dead_letter_queue_name,
-            fifo=True,
-            content_based_deduplication=False,
-            deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP,
-            fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            data_key_reuse=Duration.minutes(5),
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+        self.dead_letter_queue = self._fifo_queue(
+            "DeadLetterQueue", self.dead_letter_queue_name, retention=Duration.days(14)
         )
-        self.queue = sqs.Queue(
-            self,
+        self.queue = self._fifo_queue(
             "Queue",
-            queue_name=self.queue_name,
-            fifo=True,
-            content_based_deduplication=False,
-            deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP,
-            fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            data_key_reuse=Duration.minutes(5),
-            enforce_ssl=True,
-            retention_period=retention or Duration.days(4),
+            self.queue_name,
+            retention=retention or Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count, queue=self.dead_letter_queue),
         )
         CfnOutput(self, "Url", value=self.queue.queue_url).override_logical_id(f"{name}QueueUrl")
         CfnOutput(self, "Arn", value=self.queue.queue_arn).override_logical_id(f"{name}QueueArn")
         CfnOutput(self, "DeadLetterUrl", value=self.dead_letter_queue.queue_url).override_logical_id(
             f"{name}DeadLetterQueueUrl"
+        )
+
+    def _fifo_queue(
+        self,
+        construct_id: str,
+        queue_name: str,
+        *,
+        retention: Duration,
+        dead_letter_queue: sqs.DeadLetterQueue | None = None,
+    ) -> sqs.Queue:
+        """A FIFO queue under this construct's key: explicit dedup ids, high-throughput mode, TLS only."""
+        return sqs.Queue(
+            self,
+            construct_id,
+            queue_name=queue_name,
+            fifo=True,
+            content_based_deduplication=False,
+            deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            data_key_reuse=Duration.minutes(5),
+            enforce_ssl=True,
+            retention_period=retention,
+            dead_letter_queue=dead_letter_queue,
         )
 
     @property

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, RemovalPolicy
-from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from infra.consumer_function import ConsumerFunction
+from infra.defaults import secure_table
 
 #: Item and transaction calls (TransactWriteItems is authorised per item action, ConditionCheckItem included).
 STATE_ACTIONS = (
@@ -24,7 +24,7 @@ STATE_ACTIONS = (
 class StateTable(Construct):
     """On-demand table, ``pk`` / ``sk`` strings, TTL attribute ``expires_at`` (optional per item), PITR, retained.
 
-    Encryption: AWS-managed key, as for :class:`infra.idempotency_store.IdempotencyStore`.
+    Encryption: the AWS-managed key (see :func:`infra.defaults.secure_table` for why).
 
     Example:
         >>> table = StateTable(stack, "State", output_name="OrdersTableName")  # doctest: +SKIP
@@ -40,18 +40,8 @@ class StateTable(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.Table(
-            self,
-            "Table",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expires_at",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=removal_policy,
+        self.table = secure_table(
+            self, partition_key="pk", sort_key="sk", ttl_attribute="expires_at", removal_policy=removal_policy
         )
         CfnOutput(self, "Name", value=self.table.table_name).override_logical_id(output_name)
 
