@@ -20,9 +20,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from messaging.aws import LazyClient
 from messaging.codec import CloudEventJsonCodec
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 MAX_BATCH_SIZE = 10
 """SNS ``PublishBatch`` and SQS ``SendMessageBatch`` take at most 10 entries per call."""
-
-_ClientT = TypeVar("_ClientT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,31 +87,38 @@ class EventPublisher(Protocol):
         ...
 
 
-def _attributes(envelope: Envelope) -> dict[str, Any]:
-    return {
-        "type": {"DataType": "String", "StringValue": envelope.type},
-        "kind": {"DataType": "String", "StringValue": envelope.kind.value},
+def _entry(body_key: str, body: str, envelope: Envelope, *, fifo: bool) -> dict[str, Any]:
+    """The request entry of one message: body, ``type``/``kind`` attributes and, on FIFO, group and dedup ids."""
+    entry: dict[str, Any] = {
+        body_key: body,
+        "MessageAttributes": {
+            "type": {"DataType": "String", "StringValue": envelope.type},
+            "kind": {"DataType": "String", "StringValue": envelope.kind.value},
+        },
     }
-
-
-def _chunks(items: Sequence[_ClientT], size: int = MAX_BATCH_SIZE) -> Iterator[Sequence[_ClientT]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    if fifo:
+        entry["MessageGroupId"] = message_group_id(envelope)
+        entry["MessageDeduplicationId"] = deduplication_id(envelope)
+    return entry
 
 
 def _send_in_batches(
     envelopes: Sequence[Envelope],
-    entry: Callable[[str, Envelope], dict[str, Any]],
+    entries: Sequence[dict[str, Any]],
     call: Callable[[list[dict[str, Any]]], Any],
 ) -> BatchResult:
-    """Send ``envelopes`` 10 per call; entry ids are positions, mapped back to envelope ids in the result."""
+    """Send ``entries`` (one per envelope, prepared in advance) 10 per call; an entry's ``Id`` is its position in the
+    call, mapped back to the envelope id in the result."""
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
     result = BatchResult()
-    for chunk in _chunks(envelopes):
-        entries = [entry(str(position), envelope) for position, envelope in enumerate(chunk)]
+    for start in range(0, len(envelopes), MAX_BATCH_SIZE):
+        chunk = envelopes[start : start + MAX_BATCH_SIZE]
+        batch = [
+            {"Id": str(position), **entry} for position, entry in enumerate(entries[start : start + MAX_BATCH_SIZE])
+        ]
         try:
-            response = call(entries)
+            response = call(batch)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
@@ -153,11 +158,7 @@ class TopicPublisher:
         return self._client.get()
 
     def _entry(self, envelope: Envelope) -> dict[str, Any]:
-        entry: dict[str, Any] = {"Message": self._codec.encode(envelope), "MessageAttributes": _attributes(envelope)}
-        if self._fifo:
-            entry["MessageGroupId"] = message_group_id(envelope)
-            entry["MessageDeduplicationId"] = deduplication_id(envelope)
-        return entry
+        return _entry("Message", self._codec.encode(envelope), envelope, fifo=self._fifo)
 
     def publish(self, envelope: Envelope) -> str:
         """Publish one envelope; return the SNS ``MessageId``."""
@@ -166,12 +167,12 @@ class TopicPublisher:
 
     def publish_batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
         """Publish envelopes with ``PublishBatch``, 10 per call, in order."""
-        prepared = {id(env): self._entry(env) for env in envelopes}  # validates every envelope before sending any
+        entries = [self._entry(env) for env in envelopes]  # validates every envelope before sending any
 
-        def call(entries: list[dict[str, Any]]) -> Any:
-            return self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)  # type: ignore[arg-type]
+        def call(batch: list[dict[str, Any]]) -> Any:
+            return self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=batch)  # type: ignore[arg-type]
 
-        return _send_in_batches(envelopes, lambda entry_id, env: {"Id": entry_id, **prepared[id(env)]}, call)
+        return _send_in_batches(envelopes, entries, call)
 
 
 class QueueSender:
@@ -202,14 +203,7 @@ class QueueSender:
         return self._client.get()
 
     def _entry(self, envelope: Envelope) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "MessageBody": self._codec.encode(envelope),
-            "MessageAttributes": _attributes(envelope),
-        }
-        if self._fifo:
-            entry["MessageGroupId"] = message_group_id(envelope)
-            entry["MessageDeduplicationId"] = deduplication_id(envelope)
-        return entry
+        return _entry("MessageBody", self._codec.encode(envelope), envelope, fifo=self._fifo)
 
     def send(self, envelope: Envelope) -> str:
         """Send one envelope; return the SQS ``MessageId``."""
@@ -218,9 +212,9 @@ class QueueSender:
 
     def send_batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
         """Send envelopes with ``SendMessageBatch``, 10 per call, in order."""
-        prepared = {id(env): self._entry(env) for env in envelopes}
+        entries = [self._entry(env) for env in envelopes]  # validates every envelope before sending any
 
-        def call(entries: list[dict[str, Any]]) -> Any:
-            return self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)  # type: ignore[arg-type]
+        def call(batch: list[dict[str, Any]]) -> Any:
+            return self.client.send_message_batch(QueueUrl=self.queue_url, Entries=batch)  # type: ignore[arg-type]
 
-        return _send_in_batches(envelopes, lambda entry_id, env: {"Id": entry_id, **prepared[id(env)]}, call)
+        return _send_in_batches(envelopes, entries, call)
