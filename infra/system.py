@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from aws_cdk import App
 
 from infra.compliance import add_nag_gate
 from infra.monitoring import MonitoredFunction, MonitoredQueue
 from infra.stacks import MessagingCoreStack, MonitoringStack, OrdersStack, QuotesStack, SubscriberStack
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+
+def cdk_context() -> dict[str, Any]:
+    """The context of ``cdk.json`` (feature flags), for apps synthesized without the CDK CLI.
+
+    The CLI passes this context to ``app.py`` itself; ``python app.py`` (the local cloud, tests) must apply it too,
+    or it would synthesize other templates than ``cdk synth`` does.
+
+    Example:
+        >>> cdk_context()["@aws-cdk/aws-iam:minimizePolicies"]
+        True
+    """
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]
+    return context
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aws_cdk import App
 
-from infra.system import build_system
+from infra.system import build_system, cdk_context
 
 pytestmark = pytest.mark.infra
 
@@ -54,11 +54,10 @@ class Assembly:
 @pytest.fixture(scope="module")
 def assembly() -> Assembly:
     # Given the example system with the cdk-nag gate (a finding would make synth raise), asset bundling skipped
-    cdk_json = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text(encoding="utf-8"))
     app = App(
         analytics_reporting=False,
         context={
-            **cdk_json["context"],
+            **cdk_context(),
             "aws:cdk:bundling-stacks": [],
             "aws:cdk:enable-asset-metadata": True,
             "aws:cdk:enable-path-metadata": True,
@@ -439,3 +438,17 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
         "Quotes": queue("QuoteStandard") | queue("QuoteExpress") | queue("QuoteEconomy") | {"QuoteRequestsTopicArn"},
         "Monitoring": {"DashboardName"},
     }
+
+
+def test_app_py_synthesizes_the_same_templates_as_the_cdk_cli_context(
+    assembly: Assembly, example_assembly: Path
+) -> None:
+    # Given the templates `python app.py` writes (what the local cloud deploys and cfn-lint checks)
+    def without_metadata(template: dict[str, Any]) -> dict[str, Any]:
+        resources = {k: {f: v for f, v in r.items() if f != "Metadata"} for k, r in template["Resources"].items()}
+        return {**template, "Resources": resources}
+
+    for stack in STACKS:
+        written = json.loads((example_assembly / f"{stack}.template.json").read_text(encoding="utf-8"))
+        # Then they are the ones synthesized with cdk.json's context (feature flags included), metadata aside
+        assert without_metadata(written) == without_metadata(assembly.templates[stack]), stack
