@@ -38,7 +38,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger
@@ -501,9 +501,7 @@ class MessageConsumer:
         result = invocation.idempotent(message=message, execution=execution)
         return result, not execution.ran
 
-    def _result(
-        self, request: Envelope, outcome: ReplyOutcome | None, *, events: Sequence[Envelope]
-    ) -> dict[str, Any]:
+    def _result(self, request: Envelope, outcome: ReplyOutcome | None, *, events: Sequence[Envelope]) -> dict[str, Any]:
         reply = None
         if outcome is not None and request.replyto is not None:
             reply = self._codec.encode(self._reply_envelope(request, outcome))
@@ -517,16 +515,7 @@ class MessageConsumer:
         reply = reply_to(request, outcome, source=self.source)
         if reply.partitionkey is None or not is_valid_fifo_id(reply.partitionkey):
             # The request's key (or id) cannot be a MessageGroupId: use a digest of its identity instead.
-            return Envelope(
-                type=reply.type,
-                source=reply.source,
-                kind=reply.kind,
-                data=reply.data,
-                id=reply.id,
-                time=reply.time,
-                partitionkey=dedup_id_of(request.source, request.id),
-                correlationid=reply.correlationid,
-            )
+            return replace(reply, partitionkey=dedup_id_of(request.source, request.id))
         return reply
 
     def _deliver(self, request: Envelope, result: Mapping[str, Any], invocation: _Invocation) -> None:
