@@ -18,6 +18,7 @@ from messaging.codec import CloudEventJsonCodec
 from messaging.consumer import MessageConsumer, MessageContext
 from messaging.envelope import Envelope, Kind, ReplyOutcome, command, event, reply_to
 from messaging.errors import CommandRejected
+from messaging.fifo import dedup_id_of
 from messaging.settings import ConsumerSettings
 from tests.support.fakes import InMemoryEventPublisher, InMemoryPersistenceLayer, RecordingSqsClient
 from tests.support.lambda_context import FakeLambdaContext
@@ -383,3 +384,21 @@ def test_the_lambda_context_bounds_the_in_progress_idempotency_record(world: Wor
     assert record.status == "COMPLETED"
     assert record.in_progress_expiry_timestamp is not None
     assert before_ms < record.in_progress_expiry_timestamp <= int(time.time() * 1000) + 30_000
+
+
+def test_a_command_with_an_unusable_partition_key_is_dead_lettered_and_answered_in_a_valid_group(world: World) -> None:
+    # Given a command whose partitionkey cannot be a MessageGroupId, with an allowed replyto
+    cmd = create("book", key="customer 1 with spaces")
+    # When it is handled
+    response = world.handle(record_of(cmd))
+    # Then it is dead-lettered naming the partitionkey, and the handler never ran
+    assert response == {"batchItemFailures": []}
+    [dead] = world.dead_letters()
+    assert dead["MessageAttributes"]["failure-field"]["StringValue"] == "partitionkey"
+    assert world.calls == []
+    # And the failure reply went out in a group derived from the request's identity, which SQS accepts
+    [sent] = world.sqs.to(REPLIES)
+    assert sent["MessageGroupId"] == dedup_id_of(cmd.source, cmd.id)
+    [reply] = world.replies()
+    assert reply.correlationid == cmd.id
+    assert ReplyOutcome.from_data(reply.data).error_code == dead["MessageAttributes"]["failure-code"]["StringValue"]
