@@ -15,6 +15,9 @@ Each fix names the AWS behaviour it restores:
   content-based) within 5 minutes is accepted and not delivered again
   (https://docs.aws.amazon.com/sns/latest/dg/fifo-message-dedup.html); the deduplication id SNS used is
   handed to subscribed FIFO queues, so a queue without content-based deduplication accepts the delivery.
+- :func:`_backend_publish` - SNS ``Publish`` to a FIFO topic without ``MessageGroupId`` fails with
+  ``InvalidParameter`` ("The MessageGroupId parameter is required for FIFO topics"), as SNS answers; moto raised
+  SQS's ``MissingParameter`` (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
 - :func:`_receive_message` - ReceiveMessage long polling returns as soon as a message becomes receivable
   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html)
   and FIFO groups with messages in flight stay locked to other receivers
@@ -47,6 +50,7 @@ from typing import Any
 
 from moto.core.responses import BaseResponse
 from moto.sns import models as sns_models
+from moto.sns.exceptions import InvalidParameterValue
 from moto.sqs import models as sqs_models
 from moto.sqs.models import Message
 
@@ -254,6 +258,18 @@ def _topic_publish(original: Any) -> Any:
     return publish
 
 
+def _backend_publish(original: Any) -> Any:
+    """SNS ``Publish``: a FIFO topic without ``MessageGroupId`` is an ``InvalidParameter``, as in SNS."""
+
+    @functools.wraps(original)
+    def publish(self: Any, message: str, arn: str | None, *args: Any, **kwargs: Any) -> Any:
+        if arn and arn.endswith(".fifo") and not kwargs.get("group_id") and arn in self.topics:
+            raise InvalidParameterValue("Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
+        return original(self, message, arn, *args, **kwargs)
+
+    return publish
+
+
 def _subscription_publish(original: Any) -> Any:
     @functools.wraps(original)
     def publish(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -304,6 +320,7 @@ def install() -> None:
     _patch(sqs_models.Queue, "add_message", _add_message)
     _patch(sqs_models.Queue, "messages", property(_visible_messages_grouped))
     _patch(sns_models.Topic, "publish", _topic_publish(sns_models.Topic.publish))
+    _patch(sns_models.SNSBackend, "publish", _backend_publish(sns_models.SNSBackend.publish))
     _patch(sns_models.Subscription, "publish", _subscription_publish(sns_models.Subscription.publish))
     _patch(BaseResponse, "_dispatch", _locked_dispatch(BaseResponse._dispatch))
     if not _listening:

@@ -136,5 +136,6 @@ def test_fifo_topic_requires_message_group_id(cloud: LocalCloud, sns: Any) -> No
     https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
     """
     # Given a FIFO topic, When a message without group id is published, Then it is rejected
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as error:
         sns.publish(TopicArn=cloud.outputs["EventsTopicArn"], Message="x", MessageDeduplicationId="x")
+    assert error.value.response["Error"]["Code"] == "InvalidParameter"
