@@ -13,12 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
 from localcloud import NOT_EMULATED, LocalCloud, UnsupportedResourceError
 from localcloud.assembly import CloudAssembly
-from localcloud.cloud import SYNTH_CONTEXT
 from localcloud.deployer import Deployer
 from localcloud.environ import overlay
 from localcloud.errors import TemplateError
@@ -131,22 +129,13 @@ def test_environment_overlay_is_per_thread() -> None:
     assert "LC_TEST_NAME" not in os.environ
 
 
-def test_the_real_app_deploys_with_every_resource_type_handled(cloud: LocalCloud,
-                                                               tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The project's own CDK app deploys: every resource type is created or listed as not emulated,
-    the fixed stack outputs resolve, and every function's handler loads from its code asset."""
-    if not (REPO / "app.py").is_file():
-        pytest.skip("no CDK app in this checkout")
-    from infra.system import build_system  # noqa: PLC0415 - the app only exists once infra is there
-
-    # Given the app synthesized (bundling skipped)
-    out = tmp_path_factory.mktemp("app-cdk-out")
-    app = cdk.App(outdir=str(out), context=dict(SYNTH_CONTEXT), analytics_reporting=False)
-    build_system(app)
-    app.synth()
+def test_the_real_app_deploys_with_every_resource_type_handled(cloud: LocalCloud, example_assembly: Path) -> None:
+    """The project's own CDK app (as ``python app.py`` synthesizes it) deploys: every resource type is created or
+    listed as not emulated, the fixed stack outputs resolve, subscriptions carry raw delivery and their body filter,
+    alarms exist, and every function's handler loads from its code asset."""
     before = set(cloud.functions)
     # When it is deployed into the local cloud
-    deployment = cloud.deploy(out)
+    deployment = cloud.deploy(example_assembly)
     # Then the fixed outputs are local resources and every handler loads
     for key in ("OrdersCommandQueueUrl", "ReplyQueueUrl", "BillingQueueUrl", "NotificationsQueueUrl",
                 "QuoteStandardQueueUrl"):
@@ -154,12 +143,23 @@ def test_the_real_app_deploys_with_every_resource_type_handled(cloud: LocalCloud
     for key in ("OrderEventsTopicArn", "QuoteRequestsTopicArn"):
         assert cloud.outputs[key].startswith("arn:aws:sns:")
     assert {s.name for s in deployment.stacks.values()} >= {"MessagingCore", "Orders", "Billing", "Quotes"}
-    for name in set(cloud.functions) - before:
+    new_functions = set(cloud.functions) - before
+    assert len(new_functions) == 7
+    for name in new_functions:
         assert callable(cloud.functions[name].load())
     skipped_types = {stack.types[lid] for stack in deployment.stacks.values() for lid in stack.skipped}
     assert skipped_types <= set(NOT_EMULATED)
+    # And what moto's own CloudFormation would skip is there: subscriptions (raw, body filter) and alarms
+    sns = cloud.client("sns")
+    for topic in ("OrderEventsTopicArn", "QuoteRequestsTopicArn"):
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=cloud.outputs[topic])["Subscriptions"]
+        assert len(subscriptions) == (2 if topic == "OrderEventsTopicArn" else 3)
+        for subscription in subscriptions:
+            attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+            assert attributes["RawMessageDelivery"] == "true"
+            assert attributes["FilterPolicyScope"] == "MessageBody"
     alarms = cloud.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    assert alarms
+    assert {"billing-dlq.fifo has messages", "orders errors"} <= {a["AlarmName"] for a in alarms}
 
 
 def _free_port() -> int:
