@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -35,9 +36,20 @@ OUTPUTS_FILE = Path(".localcloud") / "outputs.json"
 """Where the server writes its flat stack outputs while it runs (``python -m cli --endpoint-url ...`` reads them)."""
 
 
+def _require_free_port(port: int) -> None:
+    """Fail before anything starts if another program listens on ``port`` (the deployment would go to it)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no conflict
+        try:
+            probe.bind(("localhost", port))
+        except OSError as exc:
+            raise LocalCloudError(f"port {port} is in use ({exc.strerror}): stop that program or pass --port") from exc
+
+
 def serve(port: int, assembly: Path, region: str, *, once: bool = False) -> int:
     """Run the local cloud server until interrupted (or, with ``once``, until deployed)."""
     started = time.monotonic()
+    _require_free_port(port)
     if not assembly.exists():
         _print(f"{assembly} not found: synthesizing app.py into it (asset bundling skipped)")
         synthesize(assembly)
