@@ -201,7 +201,7 @@ def blocking_request(system: System, t: Transcript) -> None:
         result = success(reply, "CreateOrder")
         t.say(f"   request -> order {result['order_id']} in {1000 * (time.perf_counter() - started):.0f} ms")
         system.cloud.stop_pollers()
-        t.say("   orders consumer stopped; a request with a 0.5 s timeout ...")
+        t.say("   consumers stopped (the orders service is down); a request with a 0.5 s timeout ...")
         try:
             system.client.request(
                 system.orders_queue,
@@ -267,7 +267,8 @@ def scatter_gather(system: System, t: Transcript) -> None:
         )
         quotes = sorted((success(r, "RequestQuote") for r in replies), key=lambda q: float(q["price"]))
         for quote in quotes:
-            t.say(f"   {quote['responder']:<9} {quote['price']:>6} {quote['currency']}  {quote['delivery_days']} days")
+            days = quote["delivery_days"]
+            t.say(f"   {quote['responder']:<9} {quote['price']:>6} {quote['currency']}  {days} day(s)")
         expect(
             sorted(q["responder"] for q in quotes) == ["economy", "express", "standard"], "expected three responders"
         )
