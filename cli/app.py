@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,6 +32,7 @@ from messaging.errors import MessagingError, ReplyTimeout
 
 EXIT_OK, EXIT_ERROR, EXIT_TIMEOUT, EXIT_NO_REPLY = 0, 1, 2, 3
 DEFAULT_SOURCE = "/cli"
+_Number = TypeVar("_Number", int, float)
 LOCAL_REGION = "us-east-1"
 
 
@@ -147,24 +148,23 @@ def json_object(text: str) -> dict[str, Any]:
     return value
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-    return value
+def _positive(convert: Callable[[str], _Number], what: str) -> Callable[[str], _Number]:
+    """An argparse type: ``convert`` the text, and require a value greater than 0."""
+
+    def parse(text: str) -> _Number:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+        return value
+
+    return parse
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-    return value
+positive_float = _positive(float, "a number")
+positive_int = _positive(int, "an integer")
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
