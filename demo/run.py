@@ -256,15 +256,14 @@ def publish_subscribe(system: System, t: Transcript) -> None:
 
 def scatter_gather(system: System, t: Transcript) -> None:
     topic = system.outputs["QuoteRequestsTopicArn"]
-    with t.step("publish / async response", "quote request answered by three responders"):
-        replies = system.client.scatter_gather(
-            topic,
-            "quotes.RequestQuote",
-            {"weight_kg": "2.5", "destination": "FR"},
-            partitionkey="cust-quote",
-            window=15,
-            min_replies=3,
+
+    def ask_for_quotes(parcel: dict[str, Any]) -> list[Reply]:
+        return system.client.scatter_gather(
+            topic, "quotes.RequestQuote", parcel, partitionkey="cust-quote", window=15, min_replies=3
         )
+
+    with t.step("publish / async response", "quote request answered by three responders"):
+        replies = ask_for_quotes({"weight_kg": "2.5", "destination": "FR"})
         quotes = sorted((success(r, "RequestQuote") for r in replies), key=lambda q: float(q["price"]))
         for quote in quotes:
             days = quote["delivery_days"]
@@ -274,14 +273,7 @@ def scatter_gather(system: System, t: Transcript) -> None:
         )
         t.say(f"   cheapest: {quotes[0]['responder']}")
     with t.step("publish / async response", "heavy parcel: two quotes and one refusal"):
-        replies = system.client.scatter_gather(
-            topic,
-            "quotes.RequestQuote",
-            {"weight_kg": "40", "destination": "DE"},
-            partitionkey="cust-quote",
-            window=15,
-            min_replies=3,
-        )
+        replies = ask_for_quotes({"weight_kg": "40", "destination": "DE"})
         refusals = [r for r in replies if not r.outcome.ok]
         expect(len(replies) == 3, f"expected 3 replies, got {len(replies)}")
         expect([r.outcome.error_code for r in refusals] == ["too_heavy"], "express must refuse a 40 kg parcel")
