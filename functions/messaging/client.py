@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from messaging.aws import LazyClient
 from messaging.channels import QueueSender, TopicPublisher
-from messaging.envelope import Envelope, Kind, ReplyOutcome, command, new_message_id
+from messaging.envelope import Envelope, Kind, ReplyOutcome, command, message
 from messaging.errors import ReplyTimeout
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class MessagingClient:
     def _command(
         self, type_: str, data: Mapping[str, Any] | None, partitionkey: str, *, replyto: str | None
     ) -> Envelope:
-        return command(type_, data, source=self.source, partitionkey=partitionkey, replyto=replyto, id=new_message_id())
+        return command(type_, data, source=self.source, partitionkey=partitionkey, replyto=replyto)
 
     def notify(self, queue_url: str, type: str, data: Mapping[str, Any] | None, *, partitionkey: str) -> Envelope:
         """Send a one-way command (no ``replyto``); return it."""
@@ -130,14 +130,7 @@ class MessagingClient:
         kind: Kind = Kind.EVENT,
     ) -> Envelope:
         """Publish a message of ``kind`` (an event by default) to an SNS topic; return it."""
-        envelope = Envelope(
-            type=type,
-            source=self.source,
-            kind=kind,
-            data=dict(data or {}),
-            id=new_message_id(),
-            partitionkey=partitionkey,
-        )
+        envelope = message(kind, type, data, source=self.source, partitionkey=partitionkey)
         TopicPublisher(topic_arn, client=self._sns.get()).publish(envelope)
         return envelope
 

@@ -118,7 +118,7 @@ class ReplyOutcome:
         raise ValueError(f"reply outcome must be 'success' or 'failure', not {outcome!r}")
 
 
-def _message(
+def message(
     kind: Kind,
     type: str,
     data: Mapping[str, Any] | None,
@@ -128,6 +128,8 @@ def _message(
     replyto: str | None = None,
     id: str | None = None,
 ) -> Envelope:
+    """A message of any ``kind`` with a fresh id unless ``id`` is given; :func:`command`, :func:`event` and
+    :func:`document` are its kind-specific forms."""
     return Envelope(
         type=type,
         source=source,
@@ -149,14 +151,14 @@ def command(
     id: str | None = None,
 ) -> Envelope:
     """A command: asks one service to do something; with ``replyto`` it expects a reply there."""
-    return _message(Kind.COMMAND, type, data, source=source, partitionkey=partitionkey, replyto=replyto, id=id)
+    return message(Kind.COMMAND, type, data, source=source, partitionkey=partitionkey, replyto=replyto, id=id)
 
 
 def event(
     type: str, data: Mapping[str, Any] | None, *, source: str, partitionkey: str, id: str | None = None
 ) -> Envelope:
     """An event: tells subscribers that something happened."""
-    return _message(Kind.EVENT, type, data, source=source, partitionkey=partitionkey, id=id)
+    return message(Kind.EVENT, type, data, source=source, partitionkey=partitionkey, id=id)
 
 
 def document(
@@ -169,7 +171,7 @@ def document(
     id: str | None = None,
 ) -> Envelope:
     """A document: carries data only, the receiver decides what to do with it."""
-    return _message(Kind.DOCUMENT, type, data, source=source, partitionkey=partitionkey, replyto=replyto, id=id)
+    return message(Kind.DOCUMENT, type, data, source=source, partitionkey=partitionkey, replyto=replyto, id=id)
 
 
 def reply_id_for(request: Envelope) -> str:
