@@ -6,31 +6,44 @@ state); the asset directory goes at the end of ``sys.path`` so the virtualenv's 
 built for another platform. Each invocation runs in its own thread with the function's environment overlay and a
 Lambda context; it fails when it raises or outlives the function timeout.
 
+Each invocation runs in an execution environment of the function (one per concurrent invocation, reused, each with
+its own log stream name, as Lambda's are) and its log output is captured by :mod:`localcloud.logcapture`: what the
+handler writes to stdout/stderr or through ``logging``, framed by the ``START`` / ``END`` / ``REPORT`` lines the
+Lambda runtime writes. Listeners added with :meth:`LocalFunction.add_listener` see every result (the CloudWatch
+emulation ships logs and counts metrics that way).
+
 Example::
 
     function = LocalFunction(spec, extra_env={"AWS_REGION": "us-east-1"})
     result = function.invoke({"Records": []})
-    result.ok, result.response
+    result.ok, result.response, result.log
 """
 
 from __future__ import annotations
 
 import importlib.util
 import itertools
+import logging
+import math
 import re
+import resource
 import sys
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from localcloud import environ
+from localcloud import environ, logcapture
+from localcloud.clock import CLOCK
 from localcloud.deployer import FunctionSpec
 from localcloud.errors import LocalCloudError
+from localcloud.logcapture import InvocationLog, LogEvent, lambda_timestamp
+
+log = logging.getLogger("localcloud.runtime")
 
 _counter = itertools.count(1)
 _load_lock = threading.Lock()
@@ -45,14 +58,16 @@ class LambdaContext:
         ctx.get_remaining_time_in_millis()  # about 3000
     """
 
-    def __init__(self, spec: FunctionSpec, deadline: float) -> None:
+    def __init__(
+        self, spec: FunctionSpec, deadline: float, *, request_id: str | None = None, log_stream_name: str | None = None
+    ) -> None:
         self.function_name = spec.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = spec.arn
         self.memory_limit_in_mb = spec.memory_mb
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = request_id or str(uuid.uuid4())
         self.log_group_name = spec.log_group_name
-        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.log_stream_name = log_stream_name or log_stream_name_for(CLOCK.now())
         self.identity = None
         self.client_context = None
         self.tenant_id = None
@@ -63,15 +78,60 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def log_stream_name_for(created: float) -> str:
+    """A Lambda log stream name: ``2026/12/01/[$LATEST]`` + 32 hex digits, dated when the environment started."""
+    return time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime(created)) + uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class InvocationResult:
-    """Outcome of one invocation: ``response`` when ``ok``, else ``error`` (exception text or ``"Task timed out"``)."""
+    """Outcome of one invocation: ``response`` when ``ok``, else ``error`` (exception text or ``"Task timed out"``).
+
+    ``log_events`` (and ``log``, their text) hold what the invocation wrote, between the runtime's ``START`` and
+    ``REPORT`` lines; ``log_stream_name`` is the stream of the execution environment that ran it; ``started_at`` is
+    local-clock time (epoch seconds); ``concurrency`` counts the function's invocations running when it started,
+    itself included.
+    """
 
     ok: bool
     response: Any = None
     error: str | None = None
     timed_out: bool = False
     duration_seconds: float = 0.0
+    request_id: str = ""
+    log_stream_name: str = ""
+    log_events: tuple[LogEvent, ...] = ()
+    started_at: float = 0.0
+    concurrency: int = 1
+    init_duration_seconds: float | None = None
+
+    @property
+    def log(self) -> str:
+        """Everything the invocation logged, one event per line (what ``--log-type Tail`` shows the end of)."""
+        return "\n".join(event.message for event in self.log_events)
+
+
+@dataclass
+class _Environment:
+    """An execution environment: runs one invocation at a time and keeps its log stream."""
+
+    log_stream_name: str
+    invocations: int = 0
+
+
+InvocationListener = Callable[["LocalFunction", InvocationResult], None]
+
+
+@dataclass
+class _Pool:
+    idle: list[_Environment] = field(default_factory=list)
+    busy: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _max_memory_used_mb() -> int:
+    # Functions share the local cloud's process: its peak resident size is the only figure there is.
+    return math.ceil(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 class LocalFunction:
@@ -93,6 +153,19 @@ class LocalFunction:
         }
         self._handler: Callable[[Any, Any], Any] | None = None
         self.module: ModuleType | None = None
+        self._pool = _Pool()
+        self._init_duration: float | None = None
+        self._listeners: list[InvocationListener] = []
+
+    def add_listener(self, listener: InvocationListener) -> None:
+        """Call ``listener(function, result)`` after every invocation (in the invoking thread; errors are logged)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    @property
+    def running(self) -> int:
+        """Invocations running now."""
+        return self._pool.busy
 
     def load(self) -> Callable[[Any, Any], Any]:
         """Import the handler module (once) as this function's own module instance."""
@@ -118,8 +191,12 @@ class LocalFunction:
             # Relative imports inside the handler module resolve against its real package.
             module.__package__ = module_path.rpartition(".")[0] if source.name != "__init__.py" else module_path
             sys.modules[unique] = module
+            logcapture.install()
+            loading = time.monotonic()
             with environ.overlay(self.environment):
                 spec.loader.exec_module(module)
+            self._init_duration = time.monotonic() - loading
+            logcapture.adopt_console_handlers()
             handler: Callable[[Any, Any], Any] | None = getattr(module, attribute, None)
             if not callable(handler):
                 raise LocalCloudError(f"{self.spec.name}: {self.spec.handler} is not a callable")
@@ -131,12 +208,51 @@ class LocalFunction:
         """Invoke synchronously; ``timeout`` defaults to the function's Timeout."""
         handler = self.load()
         limit = float(self.spec.timeout_seconds if timeout is None else timeout)
+        environment, concurrency, init_duration = self._acquire()
+        try:
+            result = self._run(handler, event, limit, environment, concurrency, init_duration)
+        finally:
+            self._release(environment)
+        for listener in list(self._listeners):
+            try:
+                listener(self, result)
+            except Exception:
+                log.exception("invocation listener of %s failed", self.spec.name)
+        return result
+
+    def _acquire(self) -> tuple[_Environment, int, float | None]:
+        with self._pool.lock:
+            environment = self._pool.idle.pop() if self._pool.idle else _Environment(log_stream_name_for(CLOCK.now()))
+            self._pool.busy += 1
+            environment.invocations += 1
+            init_duration, self._init_duration = self._init_duration, None
+            return environment, self._pool.busy, init_duration
+
+    def _release(self, environment: _Environment) -> None:
+        with self._pool.lock:
+            self._pool.busy -= 1
+            self._pool.idle.append(environment)
+
+    def _run(  # noqa: PLR0917 - one invocation's parts
+        self,
+        handler: Callable[[Any, Any], Any],
+        event: Any,
+        limit: float,
+        environment: _Environment,
+        concurrency: int,
+        init_duration: float | None,
+    ) -> InvocationResult:
+        request_id = str(uuid.uuid4())
+        output = InvocationLog(request_id)
+        started_at = CLOCK.now()
         started = time.monotonic()
-        context = LambdaContext(self.spec, deadline=started + limit)
+        context = LambdaContext(self.spec, deadline=started + limit, request_id=request_id,
+                                log_stream_name=environment.log_stream_name)
+        output.runtime_line(f"START RequestId: {request_id} Version: $LATEST")
         box: dict[str, Any] = {}
 
         def run() -> None:
-            with environ.overlay(self.environment):
+            with environ.overlay(self.environment), logcapture.capturing(output):
                 try:
                     box["response"] = handler(event, context)
                 except BaseException as exc:
@@ -147,8 +263,35 @@ class LocalFunction:
         thread.start()
         thread.join(limit)
         duration = time.monotonic() - started
-        if thread.is_alive():
-            return InvocationResult(ok=False, error="Task timed out", timed_out=True, duration_seconds=duration)
+        timed_out = thread.is_alive()
+        if timed_out:
+            output.close()  # the thread runs on; what it writes now is not this invocation's (Lambda stops it)
+            output.runtime_line(
+                f"{lambda_timestamp(int(CLOCK.now_millis()))} {request_id} Task timed out after {limit:.2f} seconds"
+            )
+        elif "error" in box:
+            output.record(f"[ERROR] {box['error']}\n{box['traceback'].rstrip()}")
+        output.close()
+        output.runtime_line(f"END RequestId: {request_id}")
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration * 1000:.2f} ms"
+            f"\tBilled Duration: {max(1, math.ceil(duration * 1000))} ms\tMemory Size: {self.spec.memory_mb} MB"
+            f"\tMax Memory Used: {_max_memory_used_mb()} MB"
+        )
+        if init_duration is not None:
+            report += f"\tInit Duration: {init_duration * 1000:.2f} ms"
+        output.runtime_line(report)
+        common: dict[str, Any] = {
+            "duration_seconds": duration,
+            "request_id": request_id,
+            "log_stream_name": environment.log_stream_name,
+            "log_events": output.events,
+            "started_at": started_at,
+            "concurrency": concurrency,
+            "init_duration_seconds": init_duration,
+        }
+        if timed_out:
+            return InvocationResult(ok=False, error="Task timed out", timed_out=True, **common)
         if "error" in box:
-            return InvocationResult(ok=False, error=box["error"], duration_seconds=duration)
-        return InvocationResult(ok=True, response=box.get("response"), duration_seconds=duration)
+            return InvocationResult(ok=False, error=box["error"], **common)
+        return InvocationResult(ok=True, response=box.get("response"), **common)

@@ -4,17 +4,28 @@ Body: {"tag": str, "n": int, "action": "ok" | "fail" | "raise" | "sleep", "fail_
 - fail: reported in batchItemFailures (and every later record of its group, as FIFO consumers must);
 - fail_until: fail while ApproximateReceiveCount <= fail_until;
 - raise / sleep: the invocation raises / sleeps ``seconds`` while ApproximateReceiveCount <= ``until``;
-- bogus: answers with an item identifier that is not in the batch.
+- bogus: answers with an item identifier that is not in the batch;
+- log: writes ``text`` to stdout and stderr, logs it (root logging and a Powertools Logger) and emits a Powertools
+  metric ``Logged`` (namespace FixtureWorkers) with ``value``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 import time
 from typing import Any
 
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
 from fixture_handlers import recorder
+
+plain_logger = logging.getLogger("fixture.worker")
+powertools_logger = Logger(service="fixture-worker")
+metrics = Metrics(namespace="FixtureWorkers", service="fixture-worker")
 
 COLD_STARTS = 0
 COLD_STARTS += 1
@@ -56,6 +67,15 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 raise RuntimeError(f"asked to raise by {body.get('tag')}")
             if action == "sleep" and count <= int(body.get("until", 10**6)):
                 time.sleep(float(body.get("seconds", 0.1)))
+            if action == "log":
+                text = body["text"]
+                print(f"stdout {text}")
+                sys.stderr.write(f"stderr {text}\n")
+                plain_logger.warning("logging %s", text)
+                powertools_logger.info("powertools", extra={"text": text})
+                metrics.add_dimension(name="worker", value=worker)
+                metrics.add_metric(name="Logged", unit=MetricUnit.Count, value=float(body.get("value", 1)))
+                metrics.flush_metrics()
             if action == "bogus":
                 return {"batchItemFailures": [{"itemIdentifier": "not-in-this-batch"}]}
             failing = action == "fail" or count <= int(body.get("fail_until", 0)) or group in failed_groups
