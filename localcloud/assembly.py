@@ -29,6 +29,8 @@ class StackArtifact:
     dependencies: tuple[str, ...]
     asset_paths: dict[str, Path]
     """Asset hash -> staged asset directory (from the stack's asset manifest)."""
+    template_body: str = ""
+    """The template file's text, as ``cdk deploy`` would upload it."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class CloudAssembly:
             if artifact.get("type") != STACK_ARTIFACT:
                 continue
             props = artifact.get("properties", {})
-            template = json.loads((directory / props["templateFile"]).read_text())
+            template_body = (directory / props["templateFile"]).read_text(encoding="utf-8")
+            template = json.loads(template_body)
             asset_paths: dict[str, Path] = {}
             for dep in artifact.get("dependencies", []):
                 dep_artifact = artifacts.get(dep, {})
@@ -69,6 +72,7 @@ class CloudAssembly:
                 dependencies=tuple(d for d in artifact.get("dependencies", []) if artifacts.get(d, {}).get("type")
                                    in (STACK_ARTIFACT, None) or d in stacks),
                 asset_paths=asset_paths,
+                template_body=template_body,
             )
         return cls(directory=directory, stacks=tuple(_deployment_order(stacks)))
 

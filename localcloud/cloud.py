@@ -34,10 +34,11 @@ from moto.sqs.models import sqs_backends
 from localcloud import environ, motopatches
 from localcloud.assembly import CloudAssembly
 from localcloud.clock import CLOCK, Clock
-from localcloud.deployer import Deployer, Deployment
+from localcloud.deployer import DeployedStack, Deployer, Deployment, MappingSpec, StackRequest
 from localcloud.errors import AssemblyError, LocalCloudError
-from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, EventSourceMappingEmulator, Invocation
-from localcloud.runtime import LocalFunction
+from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, Invocation
+from localcloud.runtime import InvocationListener, LocalFunction
+from localcloud.triggers import Triggers
 
 log = logging.getLogger("localcloud")
 
@@ -65,7 +66,10 @@ class LocalCloud:
         endpoint_url: str | None = None,
         region: str = DEFAULT_REGION,
         default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
+        code_cache: Path | None = None,
     ) -> None:
+        """``code_cache``: where function packages deployed through CloudFormation are unpacked (a temporary
+        directory unless given)."""
         motopatches.install()
         self._patched = True
         environ.install()
@@ -75,11 +79,17 @@ class LocalCloud:
         self.default_concurrency = default_concurrency
         self.deployment = Deployment()
         self.functions: dict[str, LocalFunction] = {}
-        self._emulator: EventSourceMappingEmulator | None = None
         self._mock: Any = None
         self._session = boto3.session.Session()
         self._clients: dict[str, Any] = {}
         self._client_lock = threading.Lock()
+        self._stack_lock = threading.RLock()
+        self.deployer = Deployer(self.client, region=region, account_id=self.account_id,
+                                 deployment=self.deployment, code_cache=code_cache)
+        self.invocation_listeners: list[InvocationListener] = []
+        """Called after every invocation of every function (``listener(function, result)``)."""
+        self.triggers = Triggers(lambda: self.client("sqs"), region=region, environment=self.client_environment(),
+                                 default_concurrency=default_concurrency)
 
     # -------------------------------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalCloud:
@@ -155,17 +165,62 @@ class LocalCloud:
 
     # ------------------------------------------------------------------------------------------------------ deploy
     def deploy(self, assembly_dir: str | Path) -> Deployment:
-        """Deploy every stack of the cloud assembly in ``assembly_dir``; returns the (accumulated) deployment."""
+        """Deploy every stack of the cloud assembly in ``assembly_dir`` (creating or updating each); returns the
+        accumulated deployment."""
         assembly = CloudAssembly.load(Path(assembly_dir))
-        deployer = Deployer(self.client, region=self.region, account_id=self.account_id)
-        deployer.deployment = self.deployment
-        with environ.overlay(self.client_environment()):
-            deployer.deploy(assembly)
+        with self._stack_lock:
+            try:
+                with environ.overlay(self.client_environment()):
+                    self.deployer.deploy(assembly)
+            finally:
+                self._sync_runtime()
+        return self.deployment
+
+    def apply_stack(self, request: StackRequest) -> DeployedStack:
+        """Create or update one stack (what CloudFormation's ``ExecuteChangeSet`` does) and run what it deploys."""
+        with self._stack_lock:
+            try:
+                with environ.overlay(self.client_environment()):
+                    return self.deployer.apply(request)
+            finally:
+                self._sync_runtime()
+
+    def delete_stack(self, name: str) -> DeployedStack:
+        """Delete one stack and stop what ran from it."""
+        with self._stack_lock:
+            try:
+                with environ.overlay(self.client_environment()):
+                    return self.deployer.delete(name)
+            finally:
+                self._sync_runtime()
+
+    def update_mapping(self, spec: MappingSpec) -> MappingSpec:
+        """Change an event source mapping (``UpdateEventSourceMapping``): disabling stops its polling, enabling
+        starts it, other changes restart it."""
+        with self._stack_lock:
+            self.deployment.put_mapping(spec)
+            self._sync_runtime()
+        return spec
+
+    @property
+    def stack_lock(self) -> threading.RLock:
+        """Held while a stack operation runs (stack operations are serialized, as one CloudFormation client's are)."""
+        return self._stack_lock
+
+    def _sync_runtime(self) -> None:
+        """Functions and triggers follow the deployment: new or changed functions get a fresh loader (their module
+        is imported again from the new code), removed ones go; triggers start, stop or restart accordingly."""
         extra = self.client_environment()
         for name, spec in self.deployment.functions.items():
-            if name not in self.functions:
-                self.functions[name] = LocalFunction(spec, extra_env=extra)
-        return self.deployment
+            current = self.functions.get(name)
+            if current is None or current.spec != spec:
+                function = LocalFunction(spec, extra_env=extra)
+                for listener in self.invocation_listeners:
+                    function.add_listener(listener)
+                self.functions[name] = function
+        for name in set(self.functions) - set(self.deployment.functions):
+            del self.functions[name]
+        self.triggers.sync(self.deployment.mappings, self.functions, self.deployment.queues)
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -188,29 +243,18 @@ class LocalCloud:
 
     # ----------------------------------------------------------------------------------------------------- pollers
     def start_pollers(self) -> None:
-        """Start the event-source-mapping emulator for every mapping deployed so far."""
-        if self._emulator is not None and self._emulator.running:
-            return
-        self._emulator = EventSourceMappingEmulator(
-            lambda: self.client("sqs"),
-            self.functions,
-            self.deployment.mappings,
-            self.deployment.queues,
-            region=self.region,
-            default_concurrency=self.default_concurrency,
-        )
-        with environ.overlay(self.client_environment()):
-            self._emulator.start()
+        """Run the event source mappings deployed so far, and from now on those deployed later."""
+        with self._stack_lock:
+            self.triggers.start(self.deployment.mappings, self.functions, self.deployment.queues)
 
     def stop_pollers(self) -> None:
         """Stop polling; running batches finish first."""
-        if self._emulator is not None:
-            self._emulator.stop()
+        self.triggers.stop()
 
     @property
     def invocations(self) -> list[Invocation]:
-        """Every batch invocation so far (oldest first)."""
-        return list(self._emulator.invocations) if self._emulator else []
+        """Every batch invocation of the triggers so far (oldest first)."""
+        return self.triggers.invocations
 
     def drain(self, timeout: float = 30.0, *, advance_clock: bool = False) -> bool:
         """Run until every polled queue is empty and no batch is running; False if ``timeout`` passed first.
@@ -225,7 +269,7 @@ class LocalCloud:
         deadline = time.monotonic() + timeout
         idle_since: float | None = None
         while time.monotonic() < deadline:
-            busy = self._emulator.busy() if self._emulator else False
+            busy = self.triggers.busy()
             visible, next_visible = self._queue_state()
             if not busy and visible == 0 and next_visible is None:
                 idle_since = idle_since or time.monotonic()
@@ -240,7 +284,7 @@ class LocalCloud:
 
     def _queue_state(self) -> tuple[int, float | None]:
         """Visible messages in polled queues, and seconds until the next in-flight one becomes visible."""
-        arns = set(self._emulator.pollers) if self._emulator else set()
+        arns = self.triggers.polled_queues
         visible = 0
         wake: float | None = None
         now = CLOCK.now_millis()
@@ -260,19 +304,23 @@ class LocalCloud:
         return visible, wake
 
 
-def synthesize(assembly_dir: Path, *, app_dir: Path | None = None, python: str | None = None) -> Path:
-    """Run ``app.py`` to synthesize the cloud assembly into ``assembly_dir`` (asset bundling skipped).
+def synthesize(
+    assembly_dir: Path, *, app_dir: Path | None = None, python: str | None = None, stage: str | None = None
+) -> Path:
+    """Run ``app.py`` to synthesize the cloud assembly into ``assembly_dir`` (asset bundling skipped), for the
+    stage ``stage`` (the CDK context ``stage``; None: the default, unprefixed names).
 
     Example::
 
         synthesize(Path("cdk.out"))
+        synthesize(Path("cdk.out.dev"), stage="dev")
     """
     app_dir = app_dir or Path.cwd()
     if not (app_dir / "app.py").is_file():
         raise AssemblyError(f"{assembly_dir} does not exist and there is no app.py in {app_dir} to synthesize it")
     env = dict(os.environ.copy() if hasattr(os.environ, "copy") else os.environ)
     env["CDK_OUTDIR"] = str(assembly_dir.resolve())
-    env["CDK_CONTEXT_JSON"] = json.dumps(SYNTH_CONTEXT)
+    env["CDK_CONTEXT_JSON"] = json.dumps({**SYNTH_CONTEXT, **({"stage": stage} if stage else {})})
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     env.setdefault("CDK_DEFAULT_ACCOUNT", DEFAULT_ACCOUNT_ID)
     env.setdefault("CDK_DEFAULT_REGION", DEFAULT_REGION)

@@ -1,168 +1,154 @@
-"""Deploys a cloud assembly's stacks into moto with plain API calls, resource by resource, in dependency order.
+"""Creates, updates and deletes stacks in moto with plain API calls, resource by resource, as CloudFormation does.
 
 moto's own CloudFormation is not used: it skips subscriptions, queue policies, alarms and TTL, and creates event
-source mappings that fire inside SendMessage. Here every resource type of the templates is either created through
-its service API (:data:`EMULATED`) or listed in :data:`NOT_EMULATED` with the reason; any other type is an error.
+source mappings that fire inside SendMessage. Every resource type of a template is either handled by a type of
+:mod:`localcloud.resources` (:data:`EMULATED`) or listed in :data:`NOT_EMULATED` with the reason; any other type is an
+error. An update compares each resource's resolved properties with the deployed ones: unchanged resources are kept,
+changed ones updated in place or replaced (their type says which properties need a new resource), removed ones
+deleted after the rest succeeded; a failure rolls back what the operation did.
 
 Example::
 
     deployer = Deployer(client_factory, region="us-east-1", account_id="123456789012")
     deployment = deployer.deploy(CloudAssembly.load(Path("cdk.out")))
     deployment.outputs["OrdersCommandQueueUrl"]
+    deployer.apply(StackRequest("Orders", template, code=deployer.s3_code))   # update in place
 """
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import json
 import logging
-import tempfile
 import uuid
-import zipfile
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from localcloud.assembly import CloudAssembly, StackArtifact
-from localcloud.errors import TemplateError, UnsupportedResourceError
+from localcloud.code import AssemblyCode, S3Code
+from localcloud.deployment import (
+    DeployedStack,
+    Deployment,
+    FunctionSpec,
+    MappingSpec,
+    Output,
+    ResourceState,
+    utcnow,
+)
+from localcloud.errors import StackNotFoundError, StackValidationError, TemplateError, UnsupportedResourceError
 from localcloud.intrinsics import Resolver, StackContext, references
+from localcloud.resources import EMULATED, NOT_EMULATED, CodeSource, ResourceContext, not_emulated_reason
+from localcloud.resources.base import ClientFactory
+from localcloud.templates import Parameters, check_rules, resolve_parameters
 
 log = logging.getLogger("localcloud.deployer")
 
-ClientFactory = Callable[[str], Any]
+STACK_TYPE = "AWS::CloudFormation::Stack"
+REVIEW_IN_PROGRESS = "REVIEW_IN_PROGRESS"
+_NOT_UPDATABLE = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "CREATE_FAILED"})
+_RETAINED = frozenset({"Retain", "RetainExceptOnCreate"})
 
-NOT_EMULATED: dict[str, str] = {
-    "AWS::CDK::Metadata": "CDK usage analytics; no runtime behaviour.",
-    "AWS::Lambda::Permission": "resource policy allowing a service to invoke a function; local invocations are "
-    "made by the event-source-mapping emulator and are not authorised.",
-    "AWS::Lambda::Url": "function URLs need an HTTP front end; the local cloud runs functions from queues only.",
-    "AWS::Lambda::EventInvokeConfig": "asynchronous-invocation settings; the local cloud invokes synchronously "
-    "from event source mappings only.",
-    "Custom::LogRetention": "custom resource backed by a CDK Lambda; log retention has no effect locally.",
-    "Custom::CDKBucketDeployment": "custom resource backed by a CDK Lambda; no S3 deployments locally.",
-    "AWS::CloudFormation::CustomResource": "custom resources run provider Lambdas in AWS; not run locally.",
-}
-"""Resource types deliberately not created, with why. Every other type must be in :data:`EMULATED`."""
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """A Lambda function as the emulator runs it."""
-
-    stack: str
-    logical_id: str
-    name: str
-    arn: str
-    handler: str
-    runtime: str
-    timeout_seconds: int
-    memory_mb: int
-    environment: dict[str, str]
-    code_dir: Path
-    log_group_name: str
+__all__ = [
+    "NOT_EMULATED",
+    "DeployedStack",
+    "Deployer",
+    "Deployment",
+    "FunctionSpec",
+    "MappingSpec",
+    "ResourceChange",
+    "StackRequest",
+]
 
 
 @dataclass(frozen=True)
-class MappingSpec:
-    """An SQS event source mapping (kept out of moto; run by :mod:`localcloud.esm`)."""
-
-    uuid: str
-    stack: str
-    logical_id: str
-    function_name: str
-    event_source_arn: str
-    batch_size: int
-    maximum_batching_window_seconds: int
-    report_batch_item_failures: bool
-    maximum_concurrency: int | None
-    enabled: bool
-
-
-@dataclass
-class DeployedStack:
-    """Physical ids and outputs of one deployed stack."""
+class StackRequest:
+    """A stack to create or update: its template, parameter values and where its functions' code comes from."""
 
     name: str
-    refs: dict[str, Any] = field(default_factory=dict)
-    attrs: dict[tuple[str, str], Any] = field(default_factory=dict)
-    types: dict[str, str] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-    """Logical id -> reason, for resources not created (not emulated or condition false)."""
+    template: dict[str, Any]
+    code: CodeSource
+    template_body: str = ""
+    parameters: Mapping[str, str | None] = field(default_factory=dict)
+    """Given values; ``None`` keeps the previous value (``UsePreviousValue``)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    capabilities: tuple[str, ...] = ()
+    ssm_required: bool = True
+    """SSM parameter types must name an existing parameter (False: a missing one keeps its name as value)."""
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One entry of a change set."""
+
+    action: str
+    """``Add``, ``Modify`` or ``Remove``."""
+    logical_id: str
+    resource_type: str
+    physical_id: str = ""
+    replacement: str = "False"
+    scope: tuple[str, ...] = ()
 
 
 @dataclass
-class Deployment:
-    """Everything a deployment produced."""
+class _Journal:
+    """What an operation did so far, to clean up after success or roll back after a failure."""
 
-    stacks: dict[str, DeployedStack] = field(default_factory=dict)
-    exports: dict[str, Any] = field(default_factory=dict)
-    functions: dict[str, FunctionSpec] = field(default_factory=dict)
-    """Function name -> spec."""
-    mappings: list[MappingSpec] = field(default_factory=list)
-    queues: dict[str, str] = field(default_factory=dict)
-    """Queue ARN -> queue URL."""
-
-    @property
-    def outputs(self) -> dict[str, Any]:
-        """Every stack output, flat (output logical id -> value)."""
-        flat: dict[str, Any] = {}
-        for stack in self.stacks.values():
-            flat.update(stack.outputs)
-        return flat
+    created: list[ResourceState] = field(default_factory=list)
+    updated: list[tuple[ResourceState, ResourceState]] = field(default_factory=list)
+    obsolete: list[ResourceState] = field(default_factory=list)
+    runtime: tuple[dict[str, FunctionSpec], list[MappingSpec], dict[str, str]] = ({}, [], {})
+    """Functions, mappings and queues before the operation (restored by a rollback)."""
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
+@dataclass(frozen=True)
+class _Policies:
+    deletion: str
+    update_replace: str
 
 
-def _physical_name(stack: str, logical_id: str, *, limit: int, suffix: str = "") -> str:
-    base = f"{stack}-{logical_id}"
-    return base[: limit - len(suffix)] + suffix
+class _Imports(Mapping[str, Any]):
+    """The exports of the other stacks, recording which ones a template imports."""
 
+    def __init__(self, deployment: Deployment, stack: DeployedStack) -> None:
+        self._exports = {
+            name: value for other in deployment.stacks.values() if other.name != stack.name
+            for name, value in other.exports.items()
+        }
+        self._stack = stack
 
-def _placeholder_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "Code is run in-process by the local cloud from the assembly's asset dir.\n")
-    return buffer.getvalue()
+    def __getitem__(self, name: str) -> Any:
+        value = self._exports[name]
+        self._stack.imports.add(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._exports)
+
+    def __len__(self) -> int:
+        return len(self._exports)
 
 
 class Deployer:
-    """Creates the resources of an assembly through boto3 clients (moto in-process or a moto server)."""
+    """Deploys stacks through boto3 clients (moto in-process or a moto server) into a :class:`Deployment`."""
 
-    def __init__(self, client: ClientFactory, *, region: str, account_id: str) -> None:
+    def __init__(
+        self,
+        client: ClientFactory,
+        *,
+        region: str,
+        account_id: str,
+        deployment: Deployment | None = None,
+        code_cache: Path | None = None,
+    ) -> None:
         self.client = client
         self.region = region
         self.account_id = account_id
-        self.deployment = Deployment()
-        self._handlers: dict[str, Callable[[_Ctx], None]] = {
-            "AWS::KMS::Key": self._kms_key,
-            "AWS::KMS::Alias": self._kms_alias,
-            "AWS::SNS::Topic": self._sns_topic,
-            "AWS::SNS::TopicPolicy": self._sns_topic_policy,
-            "AWS::SNS::Subscription": self._sns_subscription,
-            "AWS::SQS::Queue": self._sqs_queue,
-            "AWS::SQS::QueuePolicy": self._sqs_queue_policy,
-            "AWS::DynamoDB::Table": self._dynamodb_table,
-            "AWS::DynamoDB::GlobalTable": self._dynamodb_table,
-            "AWS::IAM::Role": self._iam_role,
-            "AWS::IAM::Policy": self._iam_policy,
-            "AWS::IAM::ManagedPolicy": self._iam_managed_policy,
-            "AWS::Logs::LogGroup": self._log_group,
-            "AWS::Lambda::Function": self._lambda_function,
-            "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
-            "AWS::CloudWatch::Alarm": self._alarm,
-            "AWS::CloudWatch::Dashboard": self._dashboard,
-            "AWS::SSM::Parameter": self._ssm_parameter,
-        }
+        self.deployment = deployment if deployment is not None else Deployment()
+        self.s3_code = S3Code(client, code_cache)
 
-    # ----------------------------------------------------------------------------------------------------- driving
+    # --------------------------------------------------------------------------------------------- cloud assembly
     def deploy(self, assembly: CloudAssembly) -> Deployment:
         """Deploy every stack of ``assembly`` (dependencies first) and return the accumulated deployment."""
         for stack in assembly.stacks:
@@ -170,371 +156,332 @@ class Deployer:
         return self.deployment
 
     def deploy_stack(self, assembly: CloudAssembly, stack: StackArtifact) -> DeployedStack:
-        template = stack.template
-        deployed = DeployedStack(name=stack.name)
-        self.deployment.stacks[stack.name] = deployed
-        parameters = {
-            name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()
-        }
+        """Create or update one stack of a cloud assembly, its functions' code taken from the assembly's assets."""
+        code = AssemblyCode(assembly.directory, stack.asset_paths, self.s3_code)
+        return self.apply(StackRequest(stack.name, stack.template, code, template_body=stack.template_body,
+                                       ssm_required=False))
+
+    # ------------------------------------------------------------------------------------------------- operations
+    def apply(self, request: StackRequest) -> DeployedStack:
+        """Create the stack, or update it in place; on failure roll back and raise :class:`TemplateError`."""
+        old = self.deployment.stacks.get(request.name)
+        updating = old is not None and old.status != REVIEW_IN_PROGRESS
+        if old is not None and updating and old.status in _NOT_UPDATABLE:
+            raise StackValidationError(f"Stack:{old.stack_id} is in {old.status} state and can not be updated.")
+        previous = old if updating else None
+        parameters = self.parameters(request, previous)
+        stack = DeployedStack(
+            name=request.name,
+            template=request.template,
+            template_body=request.template_body or json.dumps(request.template, indent=1),
+            stack_id=old.stack_id if old else self.stack_id(request.name),
+            status="UPDATE_IN_PROGRESS" if updating else "CREATE_IN_PROGRESS",
+            description=str(request.template.get("Description", "")),
+            parameters=parameters.declared,
+            resolved_parameters=parameters.resolved,
+            tags=dict(request.tags),
+            capabilities=request.capabilities,
+            created=old.created if old else utcnow(),
+            updated=utcnow() if updating else None,
+            events=old.events if old else [],
+        )
+        resolver = self._resolver(stack)
+        check_rules(request.template, resolver.truth)
+        stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id, reason="User Initiated")
+        self.deployment.stacks[stack.name] = stack
+        journal = _Journal(runtime=(dict(self.deployment.functions), list(self.deployment.mappings),
+                                    dict(self.deployment.queues)))
+        try:
+            self._apply_resources(stack, previous, request.code, resolver, journal)
+            self._apply_outputs(stack, previous, resolver)
+        except Exception as exc:
+            self._roll_back(stack, previous, journal, exc)
+            if isinstance(exc, TemplateError):
+                raise
+            raise TemplateError(f"{stack.name}: {exc}") from exc
+        if updating:
+            stack.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+            stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id)
+        for state in sorted(journal.obsolete, key=_order_key(previous), reverse=True):
+            self._delete_resource(stack, state, replaced=state.logical_id in stack.resources)
+        stack.status = "UPDATE_COMPLETE" if updating else "CREATE_COMPLETE"
+        stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id)
+        log.info("%s stack %s: %d resources", "updated" if updating else "created", stack.name, len(stack.resources))
+        return stack
+
+    def delete(self, name: str) -> DeployedStack:
+        """Delete the stack and its resources (``DeletionPolicy: Retain`` ones are kept)."""
+        stack = self.stack(name)
+        users = self._importers(stack, set(stack.exports))
+        stack.status = "DELETE_IN_PROGRESS"
+        stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id, reason="User Initiated")
+        if users:
+            export, importer = users[0]
+            stack.status = "DELETE_FAILED"
+            stack.status_reason = f"Export {export} cannot be deleted as it is in use by {importer}"
+            stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id, reason=stack.status_reason)
+            raise StackValidationError(stack.status_reason)
+        order = _resource_order(stack.template.get("Resources", {}))
+        for logical_id in reversed(order):
+            state = stack.resources.get(logical_id)
+            if state is not None:
+                self._delete_resource(stack, state, replaced=False)
+        stack.status = "DELETE_COMPLETE"
+        stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id)
+        del self.deployment.stacks[stack.name]
+        self.deployment.deleted_stacks.append(stack)
+        log.info("deleted stack %s", stack.name)
+        return stack
+
+    def plan(self, request: StackRequest) -> list[ResourceChange]:
+        """The resource changes applying ``request`` would make (a change set's ``Changes``)."""
+        old = self.deployment.stacks.get(request.name)
+        old_stack = old if old is not None and old.status != REVIEW_IN_PROGRESS else None
+        old_resources: dict[str, Any] = old_stack.template.get("Resources", {}) if old_stack else {}
+        new_resources: dict[str, Any] = request.template.get("Resources", {})
+        declared = self.parameters(request, old_stack).declared
+        changed_parameters = {k for k, v in declared.items() if old_stack is None or old_stack.parameters.get(k) != v}
+        changes: list[ResourceChange] = []
+        for logical_id, resource in new_resources.items():
+            before = old_resources.get(logical_id)
+            if before is None:
+                changes.append(ResourceChange("Add", logical_id, resource["Type"]))
+                continue
+            uses_changed = bool(references(resource) & changed_parameters)
+            if before == resource and not uses_changed:
+                continue
+            state = old_stack.resources.get(logical_id) if old_stack else None
+            kind = EMULATED.get(resource["Type"])
+            old_props, new_props = before.get("Properties", {}), resource.get("Properties", {})
+            replacement = "True" if before["Type"] != resource["Type"] or (
+                kind is not None and kind.needs_replacement(old_props, new_props)) else "False"
+            scope = tuple(k for k in ("Properties", "Metadata") if before.get(k) != resource.get(k)) or ("Properties",)
+            changes.append(ResourceChange("Modify", logical_id, resource["Type"], _text_id(state), replacement, scope))
+        for logical_id, before in old_resources.items():
+            if logical_id not in new_resources:
+                state = old_stack.resources.get(logical_id) if old_stack else None
+                changes.append(ResourceChange("Remove", logical_id, before["Type"], _text_id(state)))
+        return changes
+
+    def has_changes(self, request: StackRequest) -> bool:
+        """False when ``request`` would deploy exactly what is deployed (CloudFormation's "no changes")."""
+        old = self.deployment.stacks.get(request.name)
+        if old is None or old.status == REVIEW_IN_PROGRESS or old.status in _NOT_UPDATABLE:
+            return True
+        return (old.template != request.template or old.parameters != self.parameters(request, old).declared
+                or old.tags != dict(request.tags))
+
+    # ---------------------------------------------------------------------------------------------------- helpers
+    def stack(self, name_or_id: str) -> DeployedStack:
+        """The deployed stack called ``name_or_id`` (or with that stack id)."""
+        for stack in self.deployment.stacks.values():
+            if name_or_id in (stack.name, stack.stack_id):
+                return stack
+        raise StackNotFoundError(f"Stack with id {name_or_id} does not exist")
+
+    def stack_id(self, name: str) -> str:
+        """A new stack id (ARN) for ``name``."""
+        return f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{name}/{uuid.uuid4()}"
+
+    def parameters(self, request: StackRequest, previous: DeployedStack | None) -> Parameters:
+        """The parameter values ``request`` deploys with."""
+        return resolve_parameters(request.template, request.parameters,
+                                  previous=previous.parameters if previous else {},
+                                  ssm=self._ssm_value if request.ssm_required else self._ssm_value_or_name)
+
+    def _ssm_value(self, name: str) -> str:
+        ssm = self.client("ssm")
+        try:
+            value: str = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+        except ssm.exceptions.ParameterNotFound as exc:
+            raise StackValidationError(
+                f"Unable to fetch parameters [{name}] from parameter store for this account."
+            ) from exc
+        return value
+
+    def _ssm_value_or_name(self, name: str) -> str:
+        try:
+            return self._ssm_value(name)
+        except StackValidationError:
+            return name
+
+    def _resolver(self, stack: DeployedStack) -> Resolver:
         context = StackContext(
             stack_name=stack.name,
             region=self.region,
             account_id=self.account_id,
-            exports=self.deployment.exports,
-            parameters=parameters,
-            conditions=dict(template.get("Conditions", {})),
+            exports=_Imports(self.deployment, stack),
+            parameters=stack.resolved_parameters,
+            conditions=dict(stack.template.get("Conditions", {})),
+            stack_id=stack.stack_id,
         )
-        resolver = Resolver(context, deployed.refs, deployed.attrs)
-        resources: dict[str, Any] = template.get("Resources", {})
+        return Resolver(context, stack.refs, stack.attrs)
+
+    def _context(self, stack: DeployedStack, logical_id: str, *, state: ResourceState | None, props: dict[str, Any],
+                 resource: dict[str, Any], code: CodeSource | None = None) -> ResourceContext:
+        """The context of one resource operation; ``state`` is the resource as deployed (None on create)."""
+        resource_type = str(resource.get("Type") or (state.type if state is not None else ""))
+        return ResourceContext(self.client, self.region, self.account_id, self.deployment, stack, logical_id,
+                               resource_type, resource, props, code or self.s3_code, previous=state)
+
+    def _apply_resources(self, stack: DeployedStack, previous: DeployedStack | None, code: CodeSource,
+                         resolver: Resolver, journal: _Journal) -> None:
+        resources: dict[str, Any] = stack.template.get("Resources", {})
         for logical_id in _resource_order(resources):
             resource = resources[logical_id]
             rtype: str = resource["Type"]
-            deployed.types[logical_id] = rtype
+            before = previous.resources.get(logical_id) if previous else None
+            if before is not None and (before.type != rtype or before.skipped is not None):
+                if before.skipped is None:
+                    journal.obsolete.append(before)
+                before = None
             if "Condition" in resource and not resolver.condition(resource["Condition"]):
-                deployed.skipped[logical_id] = f"condition {resource['Condition']} is false"
+                if before is not None:
+                    journal.obsolete.append(before)
+                stack.add_resource(ResourceState(logical_id, rtype, None,
+                                                 skipped=f"condition {resource['Condition']} is false"))
                 continue
-            handler = self._handlers.get(rtype)
-            if handler is None:
-                reason = NOT_EMULATED.get(rtype) or (NOT_EMULATED["AWS::CloudFormation::CustomResource"]
-                                                     if rtype.startswith("Custom::") else None)
+            if rtype not in EMULATED:
+                reason = not_emulated_reason(rtype)
                 if reason is None:
                     raise UnsupportedResourceError(
                         f"{stack.name}/{logical_id}: resource type {rtype} is neither emulated nor listed in "
-                        "localcloud.deployer.NOT_EMULATED"
+                        "localcloud.resources.NOT_EMULATED"
                     )
-                deployed.skipped[logical_id] = reason
-                deployed.refs[logical_id] = f"{stack.name}-{logical_id}-not-emulated"
+                stack.add_resource(ResourceState(logical_id, rtype, f"{stack.name}-{logical_id}-not-emulated",
+                                                 skipped=reason))
                 continue
             props = resolver.resolve(resource.get("Properties", {}))
-            ctx = _Ctx(assembly, stack, deployed, logical_id, resource, props)
-            try:
-                handler(ctx)
-            except TemplateError:
-                raise
-            except Exception as exc:
-                raise TemplateError(f"{stack.name}/{logical_id} ({rtype}): {exc}") from exc
-        for output_id, output in template.get("Outputs", {}).items():
+            policies = _Policies(resource.get("DeletionPolicy", "Delete"),
+                                 resource.get("UpdateReplacePolicy", "Delete"))
+            if before is not None and before.props == props:
+                stack.add_resource(dataclasses.replace(before, deletion_policy=policies.deletion,
+                                                       update_replace_policy=policies.update_replace))
+                continue
+            ctx = self._context(stack, logical_id, state=before, props=props, resource=resource, code=code)
+            self._apply_resource(ctx, journal, policies)
+        if previous is not None:
+            journal.obsolete.extend(state for lid, state in previous.resources.items()
+                                    if lid not in resources and state.skipped is None)
+
+    @staticmethod
+    def _apply_resource(ctx: ResourceContext, journal: _Journal, policies: _Policies) -> None:
+        """Create, update in place or replace the resource of ``ctx``, whose properties changed."""
+        stack, before, props = ctx.stack, ctx.previous, ctx.props
+        logical_id, rtype, kind = ctx.logical_id, ctx.resource_type, EMULATED[ctx.resource_type]
+        ctx.replacing = before is not None and kind.needs_replacement(before.props, props)
+        name_property = kind.name_property
+        if ctx.replacing and before is not None and name_property and props.get(name_property) and \
+                props.get(name_property) == before.props.get(name_property):
+            raise TemplateError(
+                f"{stack.name}/{logical_id}: CloudFormation cannot update a stack when a custom-named resource "
+                f"requires replacing. Rename {props[name_property]} and update the stack again."
+            )
+        action = "UPDATE" if before is not None else "CREATE"
+        stack.event(logical_id, rtype, f"{action}_IN_PROGRESS", physical_id=before.physical_id if before else "",
+                    reason="Requested update requires the creation of a new physical resource; hence creating "
+                    "one." if ctx.replacing else "")
+        try:
+            if before is None or ctx.replacing:
+                kind.create(ctx)
+            else:
+                kind.update(ctx)
+        except Exception as exc:
+            stack.event(logical_id, rtype, f"{action}_FAILED", reason=str(exc))
+            raise TemplateError(f"{stack.name}/{logical_id} ({rtype}): {exc}") from exc
+        state = ResourceState(logical_id, rtype, ctx.physical_id, ctx.attrs, props, status=f"{action}_COMPLETE",
+                              name=ctx.name, deletion_policy=policies.deletion,
+                              update_replace_policy=policies.update_replace)
+        stack.add_resource(state)
+        stack.event(logical_id, rtype, state.status, physical_id=ctx.physical_id)
+        if before is None or ctx.replacing:
+            journal.created.append(state)
+            if before is not None:
+                journal.obsolete.append(before)
+        else:
+            journal.updated.append((before, state))
+
+    def _apply_outputs(self, stack: DeployedStack, previous: DeployedStack | None, resolver: Resolver) -> None:
+        exported_elsewhere = {name: other.name for other in self.deployment.stacks.values()
+                              if other.name != stack.name for name in other.exports}
+        for output_id, output in stack.template.get("Outputs", {}).items():
             if "Condition" in output and not resolver.condition(output["Condition"]):
                 continue
-            value = resolver.resolve(output["Value"])
-            deployed.outputs[output_id] = value
-            if "Export" in output:
-                self.deployment.exports[resolver.resolve(output["Export"]["Name"])] = value
-        log.info("deployed stack %s: %d resources", stack.name, len(resources))
-        return deployed
+            export = resolver.resolve(output["Export"]["Name"]) if "Export" in output else None
+            if export is not None and export in exported_elsewhere:
+                raise StackValidationError(f"Export with name {export} is already exported by stack "
+                                           f"{exported_elsewhere[export]}")
+            stack.output_details[output_id] = Output(output_id, resolver.resolve(output["Value"]),
+                                                     str(output.get("Description", "")), export)
+        if previous is not None:
+            old, new = previous.exports, stack.exports
+            for export, importer in self._importers(previous, set(old)):
+                if export not in new:
+                    raise StackValidationError(f"Cannot delete export {export} as it is in use by {importer}.")
+                if new[export] != old[export]:
+                    raise StackValidationError(f"Cannot update export {export} as it is in use by {importer}.")
 
-    # ---------------------------------------------------------------------------------------------- resource types
-    def _kms_key(self, ctx: _Ctx) -> None:
-        kms = self.client("kms")
-        args: dict[str, Any] = {}
-        if "KeyPolicy" in ctx.props:
-            args["Policy"] = _text(ctx.props["KeyPolicy"])
-        for key in ("Description", "KeyUsage", "KeySpec"):
-            if key in ctx.props:
-                args[key] = ctx.props[key]
-        meta = kms.create_key(**args)["KeyMetadata"]
-        if ctx.props.get("EnableKeyRotation"):
-            kms.enable_key_rotation(KeyId=meta["KeyId"])
-        ctx.set(meta["KeyId"], Arn=meta["Arn"], KeyId=meta["KeyId"])
+    def _importers(self, stack: DeployedStack, exports: set[str]) -> list[tuple[str, str]]:
+        return [(export, other.name) for other in self.deployment.stacks.values() if other.name != stack.name
+                for export in sorted(exports & other.imports)]
 
-    def _kms_alias(self, ctx: _Ctx) -> None:
-        target = str(ctx.props["TargetKeyId"]).rsplit("/", 1)[-1]
-        self.client("kms").create_alias(AliasName=ctx.props["AliasName"], TargetKeyId=target)
-        ctx.set(ctx.props["AliasName"])
-
-    def _sns_topic(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        fifo = bool(props.get("FifoTopic")) and _text(props.get("FifoTopic")) == "true"
-        name = props.get("TopicName") or _physical_name(ctx.stack.name, ctx.logical_id, limit=256,
-                                                        suffix=".fifo" if fifo else "")
-        attributes = {
-            key: _text(props[key])
-            for key in ("FifoTopic", "ContentBasedDeduplication", "KmsMasterKeyId", "DisplayName", "SignatureVersion",
-                        "TracingConfig", "DeliveryPolicy", "ArchivePolicy", "FifoThroughputScope")
-            if key in props
-        }
-        sns = self.client("sns")
-        arn = sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]
-        for subscription in props.get("Subscription", []):
-            sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
-        ctx.set(arn, TopicArn=arn, TopicName=name)
-
-    def _sns_topic_policy(self, ctx: _Ctx) -> None:
-        sns = self.client("sns")
-        for topic in ctx.props["Topics"]:
-            sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy",
-                                     AttributeValue=_text(ctx.props["PolicyDocument"]))
-        ctx.set(f"{ctx.stack.name}-{ctx.logical_id}")
-
-    def _sns_subscription(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        sns = self.client("sns")
-        arn = sns.subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"],
-                            ReturnSubscriptionArn=True)["SubscriptionArn"]
-        # FilterPolicyScope first: moto validates the policy against the scope already set.
-        for key in ("FilterPolicyScope", "FilterPolicy", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy",
-                    "SubscriptionRoleArn"):
-            if key in props:
-                sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName=key,
-                                                AttributeValue=_text(props[key]))
-        ctx.set(arn)
-
-    def _sqs_queue(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        fifo = _text(props.get("FifoQueue", False)) == "true"
-        name = props.get("QueueName") or _physical_name(ctx.stack.name, ctx.logical_id, limit=80,
-                                                        suffix=".fifo" if fifo else "")
-        attributes = {
-            key: _text(value) for key, value in props.items() if key not in ("QueueName", "Tags")
-        }
-        tags = {t["Key"]: t["Value"] for t in props.get("Tags", [])}
-        sqs = self.client("sqs")
-        url = sqs.create_queue(QueueName=name, Attributes=attributes, **({"tags": tags} if tags else {}))["QueueUrl"]
-        arn = f"arn:aws:sqs:{self.region}:{self.account_id}:{name}"
-        self.deployment.queues[arn] = url
-        ctx.set(url, Arn=arn, QueueName=name, QueueUrl=url)
-
-    def _sqs_queue_policy(self, ctx: _Ctx) -> None:
-        sqs = self.client("sqs")
-        for url in ctx.props["Queues"]:
-            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _text(ctx.props["PolicyDocument"])})
-        ctx.set(f"{ctx.stack.name}-{ctx.logical_id}")
-
-    def _dynamodb_table(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        name = props.get("TableName") or _physical_name(ctx.stack.name, ctx.logical_id, limit=255)
-        global_table = ctx.resource["Type"] == "AWS::DynamoDB::GlobalTable"
-        billing = props.get("BillingMode", "PAY_PER_REQUEST" if global_table else "PROVISIONED")
-        throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-        args: dict[str, Any] = {
-            "TableName": name,
-            "KeySchema": props["KeySchema"],
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "BillingMode": billing,
-        }
-        if billing == "PROVISIONED":
-            args["ProvisionedThroughput"] = props.get("ProvisionedThroughput", throughput)
-        indexes = []
-        for index in props.get("GlobalSecondaryIndexes", []):
-            spec = {k: index[k] for k in ("IndexName", "KeySchema", "Projection") if k in index}
-            if billing == "PROVISIONED":
-                spec["ProvisionedThroughput"] = index.get("ProvisionedThroughput", throughput)
-            indexes.append(spec)
-        if indexes:
-            args["GlobalSecondaryIndexes"] = indexes
-        if props.get("LocalSecondaryIndexes"):
-            args["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
-        stream = props.get("StreamSpecification")
-        if stream and stream.get("StreamViewType"):
-            args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
-        sse = props.get("SSESpecification")
-        if sse:
-            args["SSESpecification"] = {
-                {"SSEEnabled": "Enabled", "KMSMasterKeyId": "KMSMasterKeyId", "SSEType": "SSEType"}[k]: v
-                for k, v in sse.items() if k in ("SSEEnabled", "KMSMasterKeyId", "SSEType")
-            }
-        if props.get("Tags"):
-            args["Tags"] = props["Tags"]
-        dynamodb = self.client("dynamodb")
-        table = dynamodb.create_table(**args)["TableDescription"]
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl and ttl.get("Enabled"):
-            dynamodb.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
-            )
-        pitr = props.get("PointInTimeRecoverySpecification") or next(
-            (r.get("PointInTimeRecoverySpecification") for r in props.get("Replicas", [])
-             if r.get("PointInTimeRecoverySpecification")), None
-        )
-        if pitr and pitr.get("PointInTimeRecoveryEnabled"):
-            dynamodb.update_continuous_backups(
-                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-            )
-        attrs = {"Arn": table["TableArn"]}
-        if table.get("LatestStreamArn"):
-            attrs["StreamArn"] = table["LatestStreamArn"]
-        ctx.set(name, **attrs)
-
-    def _iam_role(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        name = props.get("RoleName") or _physical_name(ctx.stack.name, ctx.logical_id, limit=64)
-        iam = self.client("iam")
-        args: dict[str, Any] = {
-            "RoleName": name,
-            "AssumeRolePolicyDocument": _text(props["AssumeRolePolicyDocument"]),
-        }
-        for key in ("Path", "Description", "MaxSessionDuration"):
-            if key in props:
-                args[key] = props[key]
-        role = iam.create_role(**args)["Role"]
-        for policy in props.get("Policies", []):
-            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
-                                PolicyDocument=_text(policy["PolicyDocument"]))
-        for policy_arn in props.get("ManagedPolicyArns", []):
-            try:
-                iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
-            except iam.exceptions.NoSuchEntityException:
-                # moto loads AWS managed policies only on request; permissions are not enforced locally anyway.
-                log.debug("managed policy %s not known to moto; not attached to %s", policy_arn, name)
-        ctx.set(name, Arn=role["Arn"], RoleId=role["RoleId"])
-
-    def _iam_policy(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        iam = self.client("iam")
-        document = _text(props["PolicyDocument"])
-        for role in props.get("Roles", []):
-            iam.put_role_policy(RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=document)
-        for user in props.get("Users", []):
-            iam.put_user_policy(UserName=user, PolicyName=props["PolicyName"], PolicyDocument=document)
-        for group in props.get("Groups", []):
-            iam.put_group_policy(GroupName=group, PolicyName=props["PolicyName"], PolicyDocument=document)
-        ctx.set(f"{ctx.stack.name}-{props['PolicyName']}"[:128])
-
-    def _iam_managed_policy(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        name = props.get("ManagedPolicyName") or _physical_name(ctx.stack.name, ctx.logical_id, limit=128)
-        iam = self.client("iam")
-        arn = iam.create_policy(PolicyName=name, PolicyDocument=_text(props["PolicyDocument"]),
-                                Path=props.get("Path", "/"))["Policy"]["Arn"]
-        for role in props.get("Roles", []):
-            iam.attach_role_policy(RoleName=role, PolicyArn=arn)
-        ctx.set(arn, PolicyArn=arn)
-
-    def _log_group(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        name = props.get("LogGroupName") or _physical_name(ctx.stack.name, ctx.logical_id, limit=512)
-        logs = self.client("logs")
-        logs.create_log_group(logGroupName=name)
-        if "RetentionInDays" in props:
-            logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
-        ctx.set(name, Arn=f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}:*")
-
-    def _lambda_function(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        name = props.get("FunctionName") or _physical_name(ctx.stack.name, ctx.logical_id, limit=64)
-        environment = {k: _text(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
-        timeout = int(props.get("Timeout", 3))
-        memory = int(props.get("MemorySize", 128))
-        runtime = props.get("Runtime", "python3.13")
-        handler = props["Handler"]
-        arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+    def _delete_resource(self, stack: DeployedStack, state: ResourceState, *, replaced: bool) -> None:
+        policy = state.update_replace_policy if replaced else state.deletion_policy
+        if state.skipped is not None or policy in _RETAINED:
+            stack.event(state.logical_id, state.type, "DELETE_SKIPPED", physical_id=state.physical_id or "")
+            return
+        stack.event(state.logical_id, state.type, "DELETE_IN_PROGRESS", physical_id=state.physical_id)
+        ctx = self._context(stack, state.logical_id, state=state, props=state.props, resource={"Type": state.type})
         try:
-            created = self.client("lambda").create_function(
-                FunctionName=name,
-                Runtime=runtime,
-                Role=props["Role"],
-                Handler=handler,
-                Code={"ZipFile": _placeholder_zip()},
-                Timeout=timeout,
-                MemorySize=memory,
-                Environment={"Variables": environment},
-            )
-            arn = created["FunctionArn"]
-        except Exception as exc:  # the function still runs in-process; moto only mirrors it for listing
-            log.warning("moto did not accept function %s (%s); it runs in-process only", name, exc)
-        log_group = props.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}"
-        self.deployment.functions[name] = FunctionSpec(
-            stack=ctx.stack.name,
-            logical_id=ctx.logical_id,
-            name=name,
-            arn=arn,
-            handler=handler,
-            runtime=runtime,
-            timeout_seconds=timeout,
-            memory_mb=memory,
-            environment=environment,
-            code_dir=self._code_dir(ctx),
-            log_group_name=log_group,
-        )
-        ctx.set(name, Arn=arn)
+            EMULATED[state.type].delete(ctx)
+        except Exception as exc:  # CloudFormation reports a failed cleanup and goes on
+            log.warning("%s/%s: delete failed: %s", stack.name, state.logical_id, exc)
+            stack.event(state.logical_id, state.type, "DELETE_FAILED", physical_id=state.physical_id, reason=str(exc))
+            return
+        stack.event(state.logical_id, state.type, "DELETE_COMPLETE", physical_id=state.physical_id)
 
-    def _code_dir(self, ctx: _Ctx) -> Path:
-        metadata = ctx.resource.get("Metadata", {})
-        asset_path = metadata.get("aws:asset:path")
-        if asset_path:
-            path = Path(asset_path)
-            return path if path.is_absolute() else ctx.assembly.directory / path
-        code = ctx.props.get("Code", {})
-        if "S3Key" in code:
-            asset_hash = str(code["S3Key"]).rsplit("/", 1)[-1].split(".", 1)[0]
-            if asset_hash in ctx.stack.asset_paths:
-                return ctx.stack.asset_paths[asset_hash]
-        if "ZipFile" in code:
-            inline = Path(tempfile.mkdtemp(prefix=f"localcloud-{ctx.logical_id}-"))
-            (inline / "index.py").write_text(code["ZipFile"])
-            return inline
-        raise TemplateError(f"{ctx.stack.name}/{ctx.logical_id}: cannot find the function's code asset")
-
-    def _event_source_mapping(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        source = props.get("EventSourceArn", "")
-        if not str(source).startswith("arn:aws:sqs:"):
-            raise UnsupportedResourceError(
-                f"{ctx.stack.name}/{ctx.logical_id}: only SQS event source mappings are emulated (got {source})"
-            )
-        function = str(props["FunctionName"]).rsplit(":", 1)[-1]
-        mapping_uuid = str(uuid.uuid4())
-        self.deployment.mappings.append(
-            MappingSpec(
-                uuid=mapping_uuid,
-                stack=ctx.stack.name,
-                logical_id=ctx.logical_id,
-                function_name=function,
-                event_source_arn=source,
-                batch_size=int(props.get("BatchSize", 10)),
-                maximum_batching_window_seconds=int(props.get("MaximumBatchingWindowInSeconds", 0)),
-                report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-                maximum_concurrency=(int(props["ScalingConfig"]["MaximumConcurrency"])
-                                     if props.get("ScalingConfig", {}).get("MaximumConcurrency") else None),
-                enabled=_text(props.get("Enabled", True)) == "true",
-            )
-        )
-        ctx.set(mapping_uuid, Id=mapping_uuid)
-
-    def _alarm(self, ctx: _Ctx) -> None:
-        props = dict(ctx.props)
-        name = props.pop("AlarmName", None) or _physical_name(ctx.stack.name, ctx.logical_id, limit=255)
-        allowed = {
-            "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
-            "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit",
-            "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData",
-            "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId",
-        }
-        args = {k: v for k, v in props.items() if k in allowed}
-        if "Threshold" in args:
-            args["Threshold"] = float(args["Threshold"])
-        for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
-            if key in args:
-                args[key] = int(args[key])
-        self.client("cloudwatch").put_metric_alarm(AlarmName=name, **args)
-        ctx.set(name, Arn=f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{name}")
-
-    def _dashboard(self, ctx: _Ctx) -> None:
-        name = ctx.props.get("DashboardName") or _physical_name(ctx.stack.name, ctx.logical_id, limit=255)
-        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=_text(ctx.props["DashboardBody"]))
-        ctx.set(name)
-
-    def _ssm_parameter(self, ctx: _Ctx) -> None:
-        props = ctx.props
-        name = props.get("Name") or f"CFN-{ctx.stack.name}-{ctx.logical_id}"
-        self.client("ssm").put_parameter(Name=name, Value=_text(props["Value"]), Type=props.get("Type", "String"),
-                                         Overwrite=True)
-        ctx.set(name, Type=props.get("Type", "String"), Value=_text(props["Value"]))
+    def _roll_back(self, stack: DeployedStack, previous: DeployedStack | None, journal: _Journal,
+                   error: Exception) -> None:
+        """Undo what the failed operation did: delete what it created, restore what it updated."""
+        updating = previous is not None
+        stack.status_reason = str(error)
+        stack.status = "UPDATE_ROLLBACK_IN_PROGRESS" if updating else "ROLLBACK_IN_PROGRESS"
+        stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id, reason=str(error))
+        for old, new in reversed(journal.updated):
+            ctx = self._context(stack, old.logical_id, state=new, props=old.props, resource={"Type": old.type})
+            try:
+                EMULATED[old.type].update(ctx)
+            except Exception as exc:  # best effort, as CloudFormation's UPDATE_ROLLBACK_FAILED
+                log.warning("%s/%s: rollback of the update failed: %s", stack.name, old.logical_id, exc)
+        for state in reversed(journal.created):
+            self._delete_resource(stack, dataclasses.replace(state, deletion_policy="Delete"), replaced=False)
+        functions, mappings, queues = journal.runtime
+        self.deployment.functions.clear()
+        self.deployment.functions.update(functions)
+        self.deployment.mappings[:] = mappings
+        self.deployment.queues.clear()
+        self.deployment.queues.update(queues)
+        if previous is not None:
+            previous.status = "UPDATE_ROLLBACK_COMPLETE"
+            previous.status_reason = str(error)
+            self.deployment.stacks[stack.name] = previous
+            previous.event(stack.name, STACK_TYPE, previous.status, physical_id=stack.stack_id)
+        else:
+            stack.status = "ROLLBACK_COMPLETE"
+            stack.output_details.clear()
+            stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id)
 
 
-@dataclass
-class _Ctx:
-    assembly: CloudAssembly
-    stack: StackArtifact
-    deployed: DeployedStack
-    logical_id: str
-    resource: dict[str, Any]
-    props: dict[str, Any]
+def _text_id(state: ResourceState | None) -> str:
+    if state is None or state.physical_id is None:
+        return ""
+    return state.physical_id if isinstance(state.physical_id, str) else json.dumps(state.physical_id)
 
-    def set(self, ref: Any, **attrs: Any) -> None:
-        self.deployed.refs[self.logical_id] = ref
-        for name, value in attrs.items():
-            self.deployed.attrs[(self.logical_id, name)] = value
+
+def _order_key(previous: DeployedStack | None) -> Any:
+    order = {lid: i for i, lid in enumerate(_resource_order(previous.template.get("Resources", {})))} if previous \
+        else {}
+    return lambda state: order.get(state.logical_id, -1)
 
 
 def _resource_order(resources: dict[str, Any]) -> list[str]:

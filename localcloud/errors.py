@@ -17,3 +17,12 @@ class UnsupportedResourceError(TemplateError):
 
 class AssemblyError(LocalCloudError):
     """The cloud assembly directory is missing or malformed, or synthesis failed."""
+
+
+class StackValidationError(TemplateError):
+    """A stack request CloudFormation refuses before touching resources (its ``ValidationError``): a malformed
+    template, a missing parameter, a failed rule, an export still imported by another stack."""
+
+
+class StackNotFoundError(LocalCloudError):
+    """No stack of that name (or id) is deployed."""

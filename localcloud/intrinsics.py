@@ -31,6 +31,7 @@ class StackContext:
     exports: Mapping[str, Any]
     parameters: dict[str, Any] = field(default_factory=dict)
     conditions: dict[str, Any] = field(default_factory=dict)
+    stack_id: str = ""
 
     def pseudo(self, name: str) -> Any:
         values: dict[str, Any] = {
@@ -39,7 +40,8 @@ class StackContext:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.stack_name,
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/local",
+            "AWS::StackId": self.stack_id
+            or f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/local",
             "AWS::NotificationARNs": [],
             "AWS::NoValue": NO_VALUE,
         }
@@ -154,6 +156,10 @@ class Resolver:
         if key == "Fn::ToJsonString":
             return json.dumps(self.resolve(arg), separators=(",", ":"))
         raise TemplateError(f"{self.context.stack_name}: intrinsic {key} is not supported")
+
+    def truth(self, node: Any) -> bool:
+        """Whether a condition expression (``{"Condition": name}`` or an ``Fn::`` test) holds."""
+        return self._truth(node)
 
     def _truth(self, node: Any) -> bool:
         if isinstance(node, dict) and set(node) == {"Condition"}:

@@ -104,6 +104,12 @@ class InvocationResult:
     started_at: float = 0.0
     concurrency: int = 1
     init_duration_seconds: float | None = None
+    error_type: str | None = None
+    """The exception's class name (Lambda's ``errorType``)."""
+    error_message: str | None = None
+    """The exception's message (Lambda's ``errorMessage``)."""
+    stack_trace: tuple[str, ...] = ()
+    """The traceback's frames, formatted (Lambda's ``stackTrace``)."""
 
     @property
     def log(self) -> str:
@@ -258,6 +264,10 @@ class LocalFunction:
                 except BaseException as exc:
                     box["error"] = "".join(traceback.format_exception_only(type(exc), exc)).strip()
                     box["traceback"] = traceback.format_exc()
+                    box["error_type"], box["error_message"] = type(exc).__name__, str(exc)
+                    # The frames of the function's code: this runner's own frame is not part of it.
+                    frames = traceback.extract_tb(exc.__traceback__)[1:]
+                    box["stack_trace"] = tuple(traceback.format_list(frames))
 
         thread = threading.Thread(target=run, name=f"lambda:{self.spec.name}", daemon=True)
         thread.start()
@@ -293,5 +303,6 @@ class LocalFunction:
         if timed_out:
             return InvocationResult(ok=False, error="Task timed out", timed_out=True, **common)
         if "error" in box:
-            return InvocationResult(ok=False, error=box["error"], **common)
+            return InvocationResult(ok=False, error=box["error"], error_type=box["error_type"],
+                                    error_message=box["error_message"], stack_trace=box["stack_trace"], **common)
         return InvocationResult(ok=True, response=box.get("response"), **common)

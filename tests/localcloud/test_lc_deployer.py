@@ -186,7 +186,7 @@ def test_serve_lists_fifo_queues_to_the_aws_cli(fixture_assembly: Path) -> None:
             lines.append(line)
             if "polling" in line or not line:
                 break
-        assert any("local cloud up" in line for line in lines), "".join(lines)
+        assert any(line.startswith("ready in") for line in lines), "".join(lines)
         # When the queues are listed through the endpoint
         cli_env = {**env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                    "AWS_DEFAULT_REGION": "us-east-1"}

@@ -1,0 +1,117 @@
+"""The local cloud's endpoint: one HTTP server where the local cloud answers the APIs it owns and moto the rest.
+
+moto's server app dispatches by service (the SigV4 credential scope, ``X-Amz-Target``, the query ``Action``,
+REST paths). The :class:`Gateway` in front of it reads the service a request is signed for and hands requests of
+the services the local cloud implements itself (Lambda's function and event-source-mapping calls, CloudFormation)
+to their provider; a provider may also decline a request, which then goes to moto like every other one.
+
+Example::
+
+    server = EndpointServer("localhost", 4566, {"cloudformation": CloudFormationApi(cloud)})
+    server.start()
+    ...
+    server.stop()
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+log = logging.getLogger("localcloud.gateway")
+
+WSGIEnvironment = dict[str, Any]
+
+
+class ApiProvider(Protocol):
+    """An API the local cloud answers itself."""
+
+    def handle(self, request: Request) -> Response | None:
+        """The response, or None to let moto answer the request."""
+        ...
+
+
+def signing_service(environ: Mapping[str, Any]) -> str | None:
+    """The service a SigV4-signed request is for (the credential scope's service), else None.
+
+    Example::
+
+        signing_service({"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/lambda/aws4_request, "
+                         "SignedHeaders=host, Signature=x"})   # "lambda"
+    """
+    authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if not authorization.startswith("AWS4-"):
+        return None
+    for part in authorization.split(" ", 1)[-1].split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "Credential":
+            scope = value.split("/")
+            return scope[3].lower() if len(scope) == 5 else None
+    return None
+
+
+class Gateway:
+    """WSGI app: requests of the local cloud's own APIs to their providers, everything else to moto."""
+
+    def __init__(self, providers: Mapping[str, ApiProvider], backend: Any = None) -> None:
+        self.providers = dict(providers)
+        self.backend = backend if backend is not None else DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: Any) -> Iterable[bytes]:
+        provider = self.providers.get(signing_service(environ) or "")
+        if provider is not None:
+            request = Request(environ)
+            body = request.get_data(cache=True)
+            try:
+                response = provider.handle(request)
+            except Exception:
+                log.exception("%s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+                response = Response('{"message": "internal error of the local cloud"}', status=500,
+                                    content_type="application/json")
+            if response is not None:
+                return response(environ, start_response)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        result: Iterable[bytes] = self.backend(environ, start_response)
+        return result
+
+
+class EndpointServer:
+    """A threaded HTTP server on ``host:port`` serving a :class:`Gateway` in front of moto."""
+
+    def __init__(self, host: str, port: int, providers: Mapping[str, ApiProvider]) -> None:
+        self.host = host
+        self.port = port
+        self.gateway = Gateway(providers)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL (``http://localhost:4566``)."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        """Bind and serve in a background thread."""
+        self._server = make_server(self.host, self.port, self.gateway, threaded=True,
+                                   request_handler=MotoRequestHandler)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="endpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None

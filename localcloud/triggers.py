@@ -1,0 +1,136 @@
+"""The Lambda triggers that run: one event-source-mapping emulator (poller and workers) per enabled SQS mapping.
+
+Mappings come and go while the local cloud runs (a ``cdk deploy`` adds them, ``UpdateEventSourceMapping`` disables
+and enables them, an update gives a function new code): :meth:`Triggers.sync` starts what should run and stops what
+should not, mapping by mapping, without touching the others.
+
+Example::
+
+    triggers = Triggers(lambda: cloud.client("sqs"), region="us-east-1", environment=cloud.client_environment())
+    triggers.start(deployment.mappings, functions, deployment.queues)
+    triggers.sync(deployment.mappings, functions, deployment.queues)   # after any change
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from localcloud import environ
+from localcloud.deployment import MappingSpec
+from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, EventSourceMappingEmulator, Invocation
+from localcloud.runtime import LocalFunction
+
+log = logging.getLogger("localcloud.triggers")
+
+RETIRED_RECORDS = 10_000
+"""Invocation records kept from triggers that were stopped (disabled, updated, removed)."""
+
+
+@dataclass
+class _Running:
+    spec: MappingSpec
+    function: LocalFunction
+    emulator: EventSourceMappingEmulator
+
+
+class Triggers:
+    """Starts, stops and restarts the emulator of each event source mapping as the deployment changes."""
+
+    def __init__(
+        self,
+        sqs_client: Callable[[], Any],
+        *,
+        region: str,
+        environment: Mapping[str, str | None],
+        default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
+    ) -> None:
+        self._sqs_client = sqs_client
+        self._region = region
+        self._environment = dict(environment)
+        self._default_concurrency = default_concurrency
+        self._running: dict[str, _Running] = {}
+        self._retired: list[Invocation] = []
+        self._lock = threading.RLock()
+        self.active = False
+
+    def start(self, mappings: list[MappingSpec], functions: Mapping[str, LocalFunction],
+              queues: Mapping[str, str]) -> None:
+        """Run every enabled mapping, now and after each :meth:`sync`."""
+        with self._lock:
+            self.active = True
+            self.sync(mappings, functions, queues)
+
+    def stop(self) -> None:
+        """Stop every trigger (running batches finish first); :meth:`start` runs them again."""
+        with self._lock:
+            self.active = False
+            for mapping_uuid in list(self._running):
+                self._stop(mapping_uuid)
+
+    def sync(self, mappings: list[MappingSpec], functions: Mapping[str, LocalFunction],
+             queues: Mapping[str, str]) -> None:
+        """Make the running triggers match ``mappings``: new or enabled ones start, removed or disabled ones stop,
+        changed ones (or ones whose function was replaced) restart."""
+        with self._lock:
+            if not self.active:
+                return
+            wanted = {m.uuid: m for m in mappings if m.enabled}
+            for mapping_uuid, running in list(self._running.items()):
+                spec = wanted.get(mapping_uuid)
+                if spec != running.spec or functions.get(running.spec.function_name) is not running.function:
+                    self._stop(mapping_uuid)
+            for mapping_uuid, spec in wanted.items():
+                if mapping_uuid in self._running:
+                    continue
+                if spec.function_name not in functions or spec.event_source_arn not in queues:
+                    log.warning("mapping %s: function %s or queue %s is not deployed; not polling", spec.logical_id,
+                                spec.function_name, spec.event_source_arn)
+                    continue
+                emulator = EventSourceMappingEmulator(
+                    self._sqs_client, dict(functions), [spec], dict(queues), region=self._region,
+                    default_concurrency=self._default_concurrency,
+                )
+                with environ.overlay(self._environment):
+                    emulator.start()
+                self._running[mapping_uuid] = _Running(spec, functions[spec.function_name], emulator)
+
+    def _stop(self, mapping_uuid: str) -> None:
+        running = self._running.pop(mapping_uuid)
+        running.emulator.stop()
+        self._retired.extend(running.emulator.invocations)
+        del self._retired[:-RETIRED_RECORDS]
+
+    # ----------------------------------------------------------------------------------------------- inspection
+    def is_polling(self, mapping_uuid: str) -> bool:
+        """True while the mapping's poller runs."""
+        with self._lock:
+            return mapping_uuid in self._running
+
+    @property
+    def polled_queues(self) -> set[str]:
+        """ARNs of the queues being polled."""
+        with self._lock:
+            return {r.spec.event_source_arn for r in self._running.values()}
+
+    def busy(self) -> bool:
+        """True while any batch is being processed."""
+        with self._lock:
+            emulators = [r.emulator for r in self._running.values()]
+        return any(emulator.busy() for emulator in emulators)
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        """Batch invocations so far, oldest first."""
+        with self._lock:
+            records = list(self._retired)
+            for running in self._running.values():
+                records.extend(running.emulator.invocations)
+        return sorted(records, key=lambda record: record.started)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._running)
