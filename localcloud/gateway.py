@@ -83,11 +83,20 @@ class Gateway:
         return result
 
 
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler without the access log line per request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """No access log (``--verbose`` servers keep werkzeug's)."""
+
+
 class EndpointServer:
     """A threaded HTTP server on ``host:port`` serving a :class:`Gateway` in front of moto."""
 
-    def __init__(self, host: str, port: int, providers: Mapping[str, ApiProvider]) -> None:
+    def __init__(self, host: str, port: int, providers: Mapping[str, ApiProvider], *,
+                 access_log: bool = False) -> None:
         self.host = host
+        self.access_log = access_log
         self.port = port
         self.gateway = Gateway(providers)
         self._server: BaseWSGIServer | None = None
@@ -101,7 +110,7 @@ class EndpointServer:
     def start(self) -> None:
         """Bind and serve in a background thread."""
         self._server = make_server(self.host, self.port, self.gateway, threaded=True,
-                                   request_handler=MotoRequestHandler)
+                                   request_handler=MotoRequestHandler if self.access_log else _QuietRequestHandler)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="endpoint", daemon=True)
         self._thread.start()

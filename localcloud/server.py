@@ -123,7 +123,7 @@ class LocalCloudServer:
             "lambda": LambdaApi(self.cloud),
             "cloudformation": CloudFormationApi(self.cloud, on_change=self._stack_changed),
             "cloudtrail": CloudTrailApi(),
-        })
+        }, access_log=verbose)
 
     @property
     def url(self) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,12 @@ class Triggers:
         """Stop every trigger (running batches finish first); :meth:`start` runs them again."""
         with self._lock:
             self.active = False
-            for mapping_uuid in list(self._running):
+            running = list(self._running)
+            # Each stop waits for its poller's current receive: wait for all of them at once.
+            with ThreadPoolExecutor(max_workers=max(1, len(running))) as pool:
+                for emulator in [self._running[m].emulator for m in running]:
+                    pool.submit(emulator.stop)
+            for mapping_uuid in running:
                 self._stop(mapping_uuid)
 
     def sync(self, mappings: list[MappingSpec], functions: Mapping[str, LocalFunction],

@@ -226,7 +226,10 @@ class CloudFormationApi:
         return {}
 
     def delete_change_set(self, params: Params) -> dict[str, Any]:
-        change_set = self._change_set(params)
+        try:
+            change_set = self._change_set(params)
+        except QueryError:
+            return {}  # DeleteChangeSet documents no not-found error; the CDK CLI deletes "if it exists"
         del self.change_sets[change_set.change_set_id]
         with self.cloud.stack_lock:
             stack = self.cloud.deployment.stacks.get(change_set.stack_name)
