@@ -85,7 +85,8 @@ class LocalCloud:
         self._client_lock = threading.Lock()
         self._stack_lock = threading.RLock()
         self.deployer = Deployer(self.client, region=region, account_id=self.account_id,
-                                 deployment=self.deployment, code_cache=code_cache)
+                                 deployment=self.deployment, code_cache=code_cache,
+                                 before_queue_delete=self._sync_runtime)
         self.invocation_listeners: list[InvocationListener] = []
         """Called after every invocation of every function (``listener(function, result)``)."""
         self.triggers = Triggers(lambda: self.client("sqs"), region=region, environment=self.client_environment(),

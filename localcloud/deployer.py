@@ -21,7 +21,7 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,8 +141,12 @@ class Deployer:
         account_id: str,
         deployment: Deployment | None = None,
         code_cache: Path | None = None,
+        before_queue_delete: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
+        self.before_queue_delete = before_queue_delete
+        """Called before a queue is deleted, with the deployment's mappings already up to date (the local cloud
+        stops the triggers polling it, as deleting the mapping first does on AWS)."""
         self.region = region
         self.account_id = account_id
         self.deployment = deployment if deployment is not None else Deployment()
@@ -431,6 +435,8 @@ class Deployer:
             stack.event(state.logical_id, state.type, "DELETE_SKIPPED", physical_id=state.physical_id or "")
             return
         stack.event(state.logical_id, state.type, "DELETE_IN_PROGRESS", physical_id=state.physical_id)
+        if state.type == "AWS::SQS::Queue" and self.before_queue_delete is not None:
+            self.before_queue_delete()
         ctx = self._context(stack, state.logical_id, state=state, props=state.props, resource={"Type": state.type})
         try:
             EMULATED[state.type].delete(ctx)
