@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
@@ -177,24 +178,51 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_\s]", "", name).lower()
 
 
-LOCAL_OUTPUTS_FILE = Path(".localcloud") / "outputs.json"
-"""Where a local cloud server (``make local``) is expected to write its flat stack outputs."""
+LOCAL_STATE_DIR = Path(".localcloud")
+"""Where local cloud servers of this checkout keep their state, one directory per port."""
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def local_outputs_file(endpoint_url: str, root: Path = LOCAL_STATE_DIR) -> Path | None:
+    """The outputs file a local cloud server on this machine writes (``.localcloud/<port>/outputs.json``).
+
+    Example:
+        >>> str(local_outputs_file("http://localhost:4567"))
+        '.localcloud/4567/outputs.json'
+        >>> local_outputs_file("https://cloudformation.eu-west-1.amazonaws.com") is None
+        True
+    """
+    parsed = urlparse(endpoint_url)
+    if parsed.hostname not in _LOCAL_HOSTS or parsed.port is None:
+        return None
+    return root / str(parsed.port) / "outputs.json"
 
 
 def from_local_cloud(
     endpoint_url: str,
     cloudformation: Any,
-    stack_names: Iterable[str] = DEFAULT_STACKS,
+    stacks: Iterable[str] = DEFAULT_STACKS,
     *,
-    outputs_file: Path = LOCAL_OUTPUTS_FILE,
+    outputs_file: Path | None = None,
 ) -> Endpoints:
-    """Endpoints of a local cloud server: its outputs file if present, else ``DescribeStacks`` at the endpoint."""
-    if outputs_file.is_file():
-        return Endpoints.from_file(outputs_file)
+    """Endpoints of a local cloud server: the outputs of ``stacks`` from the server's outputs file if present
+    (``{stack: {key: value}}``), else ``DescribeStacks`` at the endpoint."""
+    wanted = tuple(stacks)
+    path = outputs_file or local_outputs_file(endpoint_url)
+    if path is not None and path.is_file():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise EndpointsError(f"cannot read the local cloud's outputs file {path}: {exc}") from exc
+        if isinstance(document, dict) and all(isinstance(v, dict) for v in document.values()):
+            if any(name in document for name in wanted):
+                return Endpoints.from_outputs({k: v for name in wanted for k, v in document.get(name, {}).items()})
+        else:
+            return Endpoints.from_outputs(flatten_outputs(document))
     try:
-        return Endpoints.from_stacks(cloudformation, stack_names)
+        return Endpoints.from_stacks(cloudformation, wanted)
     except (MissingOutput, ClientError) as exc:
         raise EndpointsError(
-            f"the local cloud at {endpoint_url} reports no stack outputs and {outputs_file} does not exist: "
-            "pass --outputs FILE.json"
+            f"the local cloud at {endpoint_url} has no stacks {', '.join(wanted)} deployed ({exc}): deploy them "
+            "(make deploy-local) or pass --outputs FILE.json"
         ) from exc

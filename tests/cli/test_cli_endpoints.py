@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cli_fixtures import cfn_stack, outputs_for
 
-from cli.endpoints import Endpoints, EndpointsError, MissingOutput, UnknownName
+from cli.endpoints import Endpoints, EndpointsError, MissingOutput, UnknownName, from_local_cloud, local_outputs_file
 
 pytestmark = pytest.mark.unit
 
@@ -90,3 +90,33 @@ def test_from_stacks_merges_the_outputs_of_every_stack() -> None:
     # Then they hold the outputs of both
     assert endpoints.reply_table_name == "replies"
     assert endpoints.orders_command_queue_url == outputs["OrdersCommandQueueUrl"]
+
+
+class NoStacks:
+    """A CloudFormation client of an empty local cloud."""
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 - boto3 keyword
+        raise MissingOutput((StackName,))
+
+
+def test_each_local_server_is_found_by_its_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given two local cloud servers of one checkout, each with its outputs file per stack
+    monkeypatch.chdir(tmp_path)
+    for port, table in ((4566, "replies-a"), (4567, "replies-b")):
+        path = local_outputs_file(f"http://localhost:{port}")
+        assert path is not None
+        path.parent.mkdir(parents=True)
+        outputs = {**outputs_for(), "ReplyTableName": table}
+        path.write_text(json.dumps({"MessagingCore": {k: v for k, v in outputs.items() if "Reply" in k},
+                                    "Orders": {k: v for k, v in outputs.items() if "Reply" not in k}}))
+    # When the CLI reads the endpoints of each / Then each gets its own server's outputs
+    assert from_local_cloud("http://localhost:4566", NoStacks()).reply_table_name == "replies-a"
+    assert from_local_cloud("http://127.0.0.1:4567", NoStacks()).reply_table_name == "replies-b"
+    # And a server without a file, or without the stacks, is a typed error naming what to do
+    (tmp_path / ".localcloud" / "4568").mkdir()
+    (tmp_path / ".localcloud" / "4568" / "outputs.json").write_text("{}")
+    for url in ("http://localhost:4568", "http://localhost:4569"):
+        with pytest.raises(EndpointsError, match="make deploy-local"):
+            from_local_cloud(url, NoStacks())
+    # And a remote endpoint has no local outputs file
+    assert local_outputs_file("https://cloudformation.eu-west-1.amazonaws.com") is None
