@@ -15,7 +15,9 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test lint pytest demo synth local bench clean
+PORT ?= 4566
+
+.PHONY: setup test test-deploy lint pytest demo synth local deploy-local bench clean
 
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +43,10 @@ test: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
+# The real CDK CLI (synth with bundling, bootstrap, deploy) into an empty local cloud server: about 40 s.
+test-deploy: $(STAMP) $(CDK)
+	$(VENV)/bin/pytest -m deploy tests/deploy
+
 demo: $(STAMP)
 	$(PY) -m demo
 
@@ -48,8 +54,13 @@ synth: $(STAMP) $(CDK)
 	$(CDK) synth --quiet
 	$(VENV)/bin/cfn-lint
 
+# make local PORT=4567: the local cloud on localhost:PORT with the app deployed.
 local: $(STAMP)
-	$(PY) -m localcloud serve
+	$(PY) -m localcloud serve --port $(PORT)
+
+# make deploy-local PORT=4567: the real CDK CLI (bootstrap, deploy --all) against a running local cloud.
+deploy-local: $(STAMP) $(CDK)
+	$(PY) -m localcloud cdk-deploy --port $(PORT)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -1,4 +1,5 @@
-"""Command line: ``python -m localcloud serve [--port 4566] [--assembly cdk.out | --empty] [--stage NAME]``.
+"""Command line: ``python -m localcloud serve [--port 4566] [--assembly cdk.out | --empty] [--stage NAME]``,
+``python -m localcloud cdk-deploy [--port 4566] [--stage NAME]``.
 
 ``serve`` runs the local cloud as an AWS endpoint on localhost (see :mod:`localcloud.server`); any AWS SDK, the AWS
 CLI and the CDK CLI work against it with dummy credentials::
@@ -6,7 +7,8 @@ CLI and the CDK CLI work against it with dummy credentials::
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \\
         aws --endpoint-url http://localhost:4566 sqs list-queues
 
-``not-emulated`` lists the resource types the deployer deliberately skips, with why.
+``cdk-deploy`` runs the real CDK CLI (synth, bootstrap, deploy of every stack) against a running local cloud
+(``make deploy-local``). ``not-emulated`` lists the resource types the deployer deliberately skips, with why.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from localcloud import cdkdeploy
 from localcloud.cloud import DEFAULT_REGION
 from localcloud.errors import LocalCloudError
 from localcloud.resources import NOT_EMULATED
@@ -57,12 +60,22 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--region", default=DEFAULT_REGION)
     serve_cmd.add_argument("--once", action="store_true", help="exit after deploying (smoke test)")
     serve_cmd.add_argument("--verbose", action="store_true", help="service logs and every invocation's log")
+    deploy_cmd = commands.add_parser("cdk-deploy", help="cdk bootstrap + cdk deploy --all into a running local cloud")
+    deploy_cmd.add_argument("--port", type=_port, default=4566)
+    deploy_cmd.add_argument("--stage", type=_stage, default=None, help="deploy the stage NAME (cdk -c stage=NAME)")
+    deploy_cmd.add_argument("--region", default=DEFAULT_REGION)
     commands.add_parser("not-emulated", help="list the resource types deliberately not emulated")
     args = parser.parse_args(argv)
     if args.command == "not-emulated":
         for rtype, why in NOT_EMULATED.items():
             _print(f"{rtype}: {why}")
         return 0
+    if args.command == "cdk-deploy":
+        try:
+            return cdkdeploy.deploy(args.port, stage=args.stage, region=args.region)
+        except LocalCloudError as exc:
+            _print(f"error: {exc}")
+            return 2
     configure_logging(args.verbose)
     default_assembly = Path("cdk.out" if args.stage is None else f"cdk.out.{args.stage}")
     assembly = None if args.empty else (args.assembly or default_assembly)
