@@ -14,11 +14,17 @@ from constructs import Construct
 from infra.compliance import acknowledge
 from infra.function_code import ARCHITECTURE, RUNTIME, function_code
 from infra.service_queue import ServiceQueue
+from infra.stage import staged
 
 METRICS_NAMESPACE = "FifoMessaging"
 BATCH_SIZE = 10
 MIN_MAX_CONCURRENCY = 2  # the lowest value SQS event sources accept
 MAX_MAX_CONCURRENCY = 1000
+
+
+def metrics_namespace(scope: Construct) -> str:
+    """The Powertools metrics namespace of ``scope``'s stage (``FifoMessaging``; ``<stage>-FifoMessaging``)."""
+    return staged(scope, METRICS_NAMESPACE)
 
 
 class ConsumerFunction(Construct):
@@ -53,6 +59,7 @@ class ConsumerFunction(Construct):
         super().__init__(scope, construct_id)
         if not MIN_MAX_CONCURRENCY <= max_concurrency <= MAX_MAX_CONCURRENCY:
             raise ValueError(f"max_concurrency must be between {MIN_MAX_CONCURRENCY} and {MAX_MAX_CONCURRENCY}")
+        function_name = staged(self, function_name)
         self.function_name = function_name
         self.service_name = service_name
         self.max_concurrency = max_concurrency
@@ -92,7 +99,7 @@ class ConsumerFunction(Construct):
             log_group=self.log_group,
             environment={
                 "POWERTOOLS_SERVICE_NAME": service_name,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(self),
                 "POWERTOOLS_LOG_LEVEL": log_level,
                 **(environment or {}),
             },

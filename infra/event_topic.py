@@ -12,6 +12,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.defaults import customer_managed_key
+from infra.stage import staged
 
 if TYPE_CHECKING:
     from infra.consumer_function import ConsumerFunction
@@ -31,7 +32,7 @@ class EventTopic(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, topic_name: str, output_name: str | None = None) -> None:
         super().__init__(scope, construct_id)
-        self.topic_name = f"{topic_name}.fifo"
+        self.topic_name = f"{staged(self, topic_name)}.fifo"
         self.key = customer_managed_key(self, f"Encrypts the SNS FIFO topic {self.topic_name}")
         self.topic = sns.Topic(
             self,

@@ -12,9 +12,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from infra.consumer_function import METRICS_NAMESPACE, ConsumerFunction
+from infra.consumer_function import ConsumerFunction, metrics_namespace
 from infra.defaults import customer_managed_key
 from infra.service_queue import ServiceQueue
+from infra.stage import staged
 
 #: Powertools custom metrics the runtime emits (namespace FifoMessaging, dimension ``service``).
 CUSTOM_METRICS = ("MessagesProcessed", "MessagesDeadLettered", "MessagesRetried", "DuplicateDeliveries", "RepliesSent")
@@ -43,7 +44,9 @@ class AlarmTopic(Construct):
                 resources=["*"],  # in a key policy "*" means this key
             )
         )
-        self.topic = sns.Topic(self, "Topic", topic_name=topic_name, master_key=self.key, enforce_ssl=True)
+        self.topic = sns.Topic(
+            self, "Topic", topic_name=staged(self, topic_name), master_key=self.key, enforce_ssl=True
+        )
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsToPublish",
@@ -172,6 +175,7 @@ class MessagingMonitor(Construct):
         for alarm in self.alarms:
             alarm.add_alarm_action(action)
 
+        dashboard_name = staged(self, dashboard_name)
         self.dashboard_name = dashboard_name
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         self.dashboard.add_widgets(cloudwatch.TextWidget(markdown="# Queues", width=24, height=1))
@@ -218,7 +222,7 @@ class MessagingMonitor(Construct):
                 _graph(
                     f"{function.service_name}: messages",
                     [
-                        _metric(METRICS_NAMESPACE, metric, ("service", function.service_name), "Sum", metric)
+                        _metric(metrics_namespace(self), metric, ("service", function.service_name), "Sum", metric)
                         for metric in CUSTOM_METRICS
                     ],
                     width=24,

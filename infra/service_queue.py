@@ -9,6 +9,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.defaults import customer_managed_key
+from infra.stage import staged
 
 #: AWS recommends a source-queue visibility timeout of at least six times the consumer function's timeout.
 VISIBILITY_TIMEOUT_FACTOR = 6
@@ -21,7 +22,7 @@ class ServiceQueue(Construct):
     """A FIFO queue + FIFO DLQ sharing one customer-managed key, with stable outputs.
 
     ``name`` is the output prefix (``<name>QueueUrl``, ``<name>QueueArn``, ``<name>DeadLetterQueueUrl``);
-    ``queue_name`` the physical name without ``.fifo`` (the DLQ is ``<queue_name>-dlq.fifo``).
+    ``queue_name`` the physical name without ``.fifo`` (the DLQ is ``<queue_name>-dlq.fifo``), stage-prefixed.
 
     Example:
         >>> queue = ServiceQueue(stack, "Commands", name="OrdersCommand",
@@ -40,6 +41,7 @@ class ServiceQueue(Construct):
         retention: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        queue_name = staged(self, queue_name)
         if max_receive_count < 1:
             raise ValueError("max_receive_count must be at least 1")
         if len(queue_name) + len("-dlq") + len(_FIFO_SUFFIX) > _MAX_QUEUE_NAME:

@@ -12,6 +12,7 @@ from aws_cdk import App
 from infra.compliance import add_nag_gate
 from infra.monitoring import MonitoredFunction, MonitoredQueue
 from infra.stacks import MessagingCoreStack, MonitoringStack, OrdersStack, QuotesStack, SubscriberStack
+from infra.stage import stack_name, stage_of
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -45,20 +46,29 @@ class System:
 def build_system(app: App, *, nag: bool = True) -> System:
     """Add the example system's stacks (environment-agnostic) to ``app``, gated by cdk-nag unless ``nag=False``.
 
+    The CDK context ``stage`` (``cdk deploy -c stage=dev``) makes them ``dev-MessagingCore``, ... with prefixed
+    physical names (see :mod:`infra.stage`); without it the names are unprefixed.
+
     Example:
         >>> system = build_system(App())  # doctest: +SKIP
         >>> system.orders.stack_name  # doctest: +SKIP
         'Orders'
     """
+    stage = stage_of(app)
     core = MessagingCoreStack(
-        app, "MessagingCore", description="FIFO messaging: alarm topic and reply channel (reply queue, router, table)"
+        app,
+        stack_name(stage, "MessagingCore"),
+        description="FIFO messaging: alarm topic and reply channel (reply queue, router, table)",
     )
     orders = OrdersStack(
-        app, "Orders", replies=core.replies, description="FIFO messaging example: orders service and order-events topic"
+        app,
+        stack_name(stage, "Orders"),
+        replies=core.replies,
+        description="FIFO messaging example: orders service and order-events topic",
     )
     billing = SubscriberStack(
         app,
-        "Billing",
+        stack_name(stage, "Billing"),
         topic=orders.events,
         service="billing",
         event_types=["orders.OrderCreated", "orders.OrderCancelled"],
@@ -66,14 +76,17 @@ def build_system(app: App, *, nag: bool = True) -> System:
     )
     notifications = SubscriberStack(
         app,
-        "Notifications",
+        stack_name(stage, "Notifications"),
         topic=orders.events,
         service="notifications",
         event_types=["orders.OrderCreated"],
         description="FIFO messaging example: notifications, subscriber of order events",
     )
     quotes = QuotesStack(
-        app, "Quotes", replies=core.replies, description="FIFO messaging example: scatter-gather quote responders"
+        app,
+        stack_name(stage, "Quotes"),
+        replies=core.replies,
+        description="FIFO messaging example: scatter-gather quote responders",
     )
     queues = [core.replies.queue, orders.queue, billing.queue, notifications.queue, *quotes.queues.values()]
     functions = [
@@ -85,7 +98,7 @@ def build_system(app: App, *, nag: bool = True) -> System:
     ]
     monitoring = MonitoringStack(
         app,
-        "Monitoring",
+        stack_name(stage, "Monitoring"),
         description="FIFO messaging: dashboard and alarms over every queue and function",
         alarm_topic=core.alarms.topic,
         queues=[MonitoredQueue.of(queue) for queue in queues],

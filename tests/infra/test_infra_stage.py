@@ -1,0 +1,77 @@
+"""Stages: ``cdk deploy -c stage=NAME`` synthesizes an independent copy of the system (synthesized once, without
+bundling), beside the default stage whose names stay unprefixed (see test_infra_system)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App
+
+from infra.stage import StageError, check_stage, stack_name
+from infra.system import build_system, cdk_context
+
+pytestmark = pytest.mark.infra
+
+BASE_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring")
+NAME_PROPERTIES = ("QueueName", "TopicName", "FunctionName", "LogGroupName", "DashboardName", "AlarmName")
+
+
+def synthesize(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    app = App(analytics_reporting=False, context={**cdk_context(), "aws:cdk:bundling-stacks": [], **context})
+    build_system(app, nag=False)  # the gate is the default stage's test; a prefix changes no finding
+    return {stack.stack_name: stack.template for stack in app.synth().stacks}
+
+
+@pytest.fixture(scope="module")
+def templates() -> dict[str, dict[str, Any]]:
+    # Given the example system synthesized with the context stage=dev (what cdk deploy -c stage=dev passes)
+    return synthesize({"stage": "dev"})
+
+
+def physical_names(template: dict[str, Any]) -> list[str]:
+    return [resource["Properties"][key] for resource in template["Resources"].values()
+            for key in NAME_PROPERTIES if isinstance(resource.get("Properties", {}).get(key), str)]
+
+
+def test_a_stage_has_its_own_stacks(templates: dict[str, dict[str, Any]]) -> None:
+    # Then every stack is there under the stage's prefix, and no unprefixed one
+    assert sorted(templates) == sorted(f"dev-{name}" for name in BASE_STACKS)
+
+
+def test_every_physical_name_of_a_stage_carries_its_prefix(templates: dict[str, dict[str, Any]]) -> None:
+    # Then queues, topics, functions, log groups, the dashboard and the alarms are all the stage's own
+    names = [name for template in templates.values() for name in physical_names(template)]
+    assert len(names) > 40
+    assert [n for n in names if not (n.startswith("dev-") or n.startswith("/aws/lambda/dev-"))] == []
+    orders = physical_names(templates["dev-Orders"])
+    assert {"dev-orders-commands.fifo", "dev-orders-commands-dlq.fifo", "dev-order-events.fifo", "dev-orders",
+            "/aws/lambda/dev-orders"} <= set(orders)
+    assert "dev-messaging-alarms" in physical_names(templates["dev-MessagingCore"])
+    assert "dev-FifoMessaging" in physical_names(templates["dev-Monitoring"])
+
+
+def test_a_stages_alarms_watch_its_own_queues_and_functions(templates: dict[str, dict[str, Any]]) -> None:
+    # Then each alarm's metric names a resource of the stage, and its action is the stage's alarm topic
+    alarms = [r["Properties"] for r in templates["dev-Monitoring"]["Resources"].values()
+              if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert alarms
+    for alarm in alarms:
+        assert [d["Value"].startswith("dev-") for d in alarm["Dimensions"]] == [True]
+        assert all(action["Fn::ImportValue"].startswith("dev-MessagingCore:") for action in alarm["AlarmActions"])
+
+
+def test_a_stages_functions_publish_metrics_under_its_own_namespace(templates: dict[str, dict[str, Any]]) -> None:
+    functions = [r["Properties"] for t in templates.values() for r in t["Resources"].values()
+                 if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 7
+    assert {f["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] for f in functions} == {"dev-FifoMessaging"}
+
+
+def test_stage_names_that_cannot_prefix_resources_are_refused() -> None:
+    # Given names with upper case, a leading digit, a trailing hyphen, or too long for the queue names
+    for bad in ("Dev", "1dev", "dev-", "dev_1", "a" * 17):
+        with pytest.raises(StageError):
+            check_stage(bad)
+    # And the stack names of the default stage are unprefixed
+    assert (stack_name(None, "Orders"), stack_name("qa-2", "Orders")) == ("Orders", "qa-2-Orders")
