@@ -16,6 +16,8 @@ export AWS_EC2_METADATA_DISABLED := true
 export PYTHONDONTWRITEBYTECODE := 1
 
 PORT ?= 4566
+STAGE ?=
+STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
 .PHONY: setup test test-deploy lint pytest demo synth local deploy-local bench clean
 
@@ -54,13 +56,13 @@ synth: $(STAMP) $(CDK)
 	$(CDK) synth --quiet
 	$(VENV)/bin/cfn-lint
 
-# make local PORT=4567: the local cloud on localhost:PORT with the app deployed.
+# make local PORT=4567 [STAGE=dev]: the local cloud on localhost:PORT with the app deployed.
 local: $(STAMP)
-	$(PY) -m localcloud serve --port $(PORT)
+	$(PY) -m localcloud serve --port $(PORT) $(STAGE_ARG)
 
-# make deploy-local PORT=4567: the real CDK CLI (bootstrap, deploy --all) against a running local cloud.
+# make deploy-local PORT=4567 [STAGE=dev]: the real CDK CLI (bootstrap, deploy --all) against a running local cloud.
 deploy-local: $(STAMP) $(CDK)
-	$(PY) -m localcloud cdk-deploy --port $(PORT)
+	$(PY) -m localcloud cdk-deploy --port $(PORT) $(STAGE_ARG)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

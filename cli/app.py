@@ -24,9 +24,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cli import queues as q
-from cli.endpoints import DEFAULT_STACKS, Endpoints, EndpointsError, from_local_cloud
+from cli.endpoints import DEFAULT_STACKS, Endpoints, EndpointsError, from_local_cloud, stack_names
 from cli.render import Output, table
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
+from infra.stage import StageError, check_stage
 from messaging.envelope import Kind
 from messaging.errors import MessagingError, ReplyTimeout
 
@@ -94,8 +95,8 @@ class Connection:
         if self.args.outputs:
             return Endpoints.from_file(Path(self.args.outputs))
         if self.args.endpoint_url and not self.args.stacks:
-            return from_local_cloud(self.args.endpoint_url, self.client("cloudformation"))
-        stacks = [s for s in (self.args.stacks or ",".join(DEFAULT_STACKS)).split(",") if s]
+            return from_local_cloud(self.args.endpoint_url, self.client("cloudformation"), stack_names(self.args.stage))
+        stacks = [s for s in (self.args.stacks or ",".join(stack_names(self.args.stage))).split(",") if s]
         return Endpoints.from_stacks(self.client("cloudformation"), stacks)
 
     @property
@@ -148,6 +149,14 @@ def json_object(text: str) -> dict[str, Any]:
     return value
 
 
+def stage_name(text: str) -> str:
+    """An argparse type: a stage name as ``cdk deploy -c stage=NAME`` accepts it."""
+    try:
+        return check_stage(text)
+    except StageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive(convert: Callable[[str], _Number], what: str) -> Callable[[str], _Number]:
     """An argparse type: ``convert`` the text, and require a value greater than 0."""
 
@@ -179,6 +188,13 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=default(None),
         metavar="A,B,...",
         help=f"stack names to read outputs from (default {','.join(DEFAULT_STACKS)})",
+    )
+    where.add_argument(
+        "--stage",
+        default=default(os.environ.get("MESSAGING_STAGE")),
+        type=stage_name,
+        metavar="NAME",
+        help="the stage deployed with cdk deploy -c stage=NAME (stacks NAME-MessagingCore, ...); default: none",
     )
     where.add_argument(
         "--endpoint-url",

@@ -26,6 +26,8 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
+from infra.stage import stack_name
+
 REQUIRED_OUTPUTS = (
     "OrdersCommandQueueUrl",
     "OrderEventsTopicArn",
@@ -181,6 +183,18 @@ def _normalise(name: str) -> str:
 LOCAL_STATE_DIR = Path(".localcloud")
 """Where local cloud servers of this checkout keep their state, one directory per port."""
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def stack_names(stage: str | None, bases: Iterable[str] = DEFAULT_STACKS) -> tuple[str, ...]:
+    """The stack names of a stage: ``<stage>-<Stack>`` (``cdk deploy -c stage=NAME``), unprefixed without one.
+
+    Example:
+        >>> stack_names("dev")[:2]
+        ('dev-MessagingCore', 'dev-Orders')
+        >>> stack_names(None)[0]
+        'MessagingCore'
+    """
+    return tuple(stack_name(stage, base) for base in bases)
 
 
 def local_outputs_file(endpoint_url: str, root: Path = LOCAL_STATE_DIR) -> Path | None:

@@ -17,12 +17,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from infra.stage import StageError, check_stage
 from localcloud import cdkdeploy
 from localcloud.cloud import DEFAULT_REGION
 from localcloud.errors import LocalCloudError
 from localcloud.resources import NOT_EMULATED
 from localcloud.server import configure_logging, serve
-from localcloud.stages import StageError, check_stage
 
 
 def _print(text: str = "") -> None:

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 from cli_fixtures import cfn_stack, outputs_for
 
-from cli.endpoints import Endpoints, EndpointsError, MissingOutput, UnknownName, from_local_cloud, local_outputs_file
+from cli.endpoints import (
+    Endpoints,
+    EndpointsError,
+    MissingOutput,
+    UnknownName,
+    from_local_cloud,
+    local_outputs_file,
+    stack_names,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -120,3 +128,25 @@ def test_each_local_server_is_found_by_its_port(tmp_path: Path, monkeypatch: pyt
             from_local_cloud(url, NoStacks())
     # And a remote endpoint has no local outputs file
     assert local_outputs_file("https://cloudformation.eu-west-1.amazonaws.com") is None
+
+
+def test_a_stage_reads_its_own_stacks_from_a_server_running_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given one local server running the default stage and the stage dev (cdk deploy -c stage=dev)
+    monkeypatch.chdir(tmp_path)
+    document = {}
+    for stage, table in ((None, "replies"), ("dev", "dev-replies")):
+        outputs = {**outputs_for(), "ReplyTableName": table}
+        core, orders = stack_names(stage, ("MessagingCore", "Orders"))
+        document[core] = {k: v for k, v in outputs.items() if "Reply" in k}
+        document[orders] = {k: v for k, v in outputs.items() if "Reply" not in k}
+    path = tmp_path / ".localcloud" / "4566" / "outputs.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(document))
+    # When the CLI reads the endpoints of each stage / Then each gets its own
+    url = "http://localhost:4566"
+    assert from_local_cloud(url, NoStacks(), stack_names("dev")).reply_table_name == "dev-replies"
+    assert from_local_cloud(url, NoStacks(), stack_names(None)).reply_table_name == "replies"
+    with pytest.raises(EndpointsError, match="qa-MessagingCore"):
+        from_local_cloud(url, NoStacks(), stack_names("qa"))
