@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+_EVENT_STEP = timedelta(milliseconds=1)
 
 
 def utcnow() -> datetime:
@@ -164,7 +166,11 @@ class DeployedStack:
     ) -> None:
         """Append a stack event (``DescribeStackEvents`` lists them newest first)."""
         text = physical_id if isinstance(physical_id, str) else json.dumps(physical_id)
-        self.events.append(StackEvent(logical_id, text, resource_type, status, reason))
+        timestamp = utcnow()
+        if self.events and timestamp - self.events[-1].timestamp < _EVENT_STEP:
+            # Distinct at the API's millisecond precision, so clients sorting by time keep the order.
+            timestamp = self.events[-1].timestamp + _EVENT_STEP
+        self.events.append(StackEvent(logical_id, text, resource_type, status, reason, timestamp))
 
 
 @dataclass

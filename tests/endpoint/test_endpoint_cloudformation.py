@@ -89,6 +89,8 @@ def test_change_sets_create_update_and_delete_stacks_with_outputs_and_exports(aw
         "VisibilityTimeout": "60"}
     events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
     assert (events[0]["LogicalResourceId"], events[0]["ResourceStatus"]) == (stack, "UPDATE_COMPLETE")
+    times = [e["Timestamp"] for e in events]
+    assert times == sorted(set(times), reverse=True)  # newest first, distinct: clients sort them by time
     assert ("Queue", "UPDATE_COMPLETE") in [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events]
     resources = cfn.describe_stack_resources(StackName=stack)["StackResources"]
     assert [(r["LogicalResourceId"], r["PhysicalResourceId"]) for r in resources] == [("Queue", url)]
