@@ -1,7 +1,7 @@
 """The real CDK CLI against the local cloud: ``make deploy-local`` into an empty server, then the system works.
 
-Run by ``make test-deploy`` (about 40 s: the app is synthesized with its asset bundled by pip, bootstrapped and
-deployed), not by ``make test``; ``.ci/run`` runs both.
+Run by ``make test-deploy`` (about 50-80 s: the app is synthesized with its asset bundled by pip, bootstrapped,
+deployed, deployed again, diffed and destroyed), not by ``make test``; ``.ci/run`` runs both.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Moni
 
 def test_cdk_deploy_into_an_empty_local_cloud_runs_the_system(tmp_path: Path) -> None:
     """cdk bootstrap + cdk deploy --all into ``serve --empty``: every stack complete with its outputs, a CreateOrder
-    request through the CLI gets its reply; a second deploy changes nothing and cdk diff shows no difference."""
+    request through the CLI gets its reply; a second deploy changes nothing, cdk diff shows no difference, and cdk
+    destroy deletes it all."""
     # Given an empty local cloud
     port = free_port()
     server = LocalCloudServer(port)
@@ -65,6 +66,13 @@ def test_cdk_deploy_into_an_empty_local_cloud_runs_the_system(tmp_path: Path) ->
                               env=env, capture_output=True, text=True, check=False, timeout=120)
         assert diff.returncode == 0
         assert "Number of stacks with differences: 0" in diff.stdout + diff.stderr
+        # And cdk destroy deletes every stack of the app, and with them its functions and triggers
+        destroy = subprocess.run([str(REPO / cdkdeploy.CDK), "destroy", "--no-notices", "--app", str(assembly), "--all",
+                                  "--force"], cwd=REPO, env=env, capture_output=True, text=True, check=False,
+                                 timeout=120)
+        assert destroy.returncode == 0, destroy.stderr[-2000:]
+        assert [s["StackName"] for s in cfn.describe_stacks()["Stacks"]] == ["CDKToolkit"]
+        assert (server.cloud.functions, len(server.cloud.triggers)) == ({}, 0)
     finally:
         server.stop()
         shutil.rmtree(REPO / ".localcloud" / str(port), ignore_errors=True)
