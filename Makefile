@@ -45,7 +45,7 @@ test: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
-# The real CDK CLI (synth with bundling, bootstrap, deploy) into an empty local cloud server: about 40 s.
+# The real CDK CLI (synth with bundling, bootstrap, deploy, diff, destroy) into an empty local cloud server: about 1 min.
 test-deploy: $(STAMP) $(CDK)
 	$(VENV)/bin/pytest -m deploy tests/deploy
 
