@@ -24,6 +24,8 @@ together with the message's dedup record holding that outcome (:class:`~messagin
 run of the same (``source``, ``id``) - a redelivery, a crash after the commit, a timed-out run finishing late - loses
 the condition and gets the stored outcome back, which it publishes and sends again with the same ids (so SNS/SQS
 deduplicate the copies and downstream consumers recognise them). Events and the reply leave only after the commit.
+A run past its Lambda deadline does not commit (:class:`~messaging.errors.DeadlinePassed`, transient): the runtime
+has given up on it and a retry may already hold the message, so the late run must not apply state behind its back.
 
 Failure policy (:mod:`messaging.failures`): a :class:`~messaging.errors.PermanentMessageError` sends the message to
 ``DEAD_LETTER_QUEUE_URL`` at once (same body and group, reason in message attributes), answers a command that has an
@@ -59,6 +61,7 @@ from messaging.envelope import Envelope, Kind, ReplyOutcome, reply_to
 from messaging.errors import (
     CommandRejected,
     ConfigurationError,
+    DeadlinePassed,
     MessageIdConflict,
     PayloadValidationError,
     PermanentMessageError,
@@ -391,6 +394,10 @@ class MessageConsumer:
             if work.writes:
                 raise ConfigurationError(f"{request.type}: a handler registered idempotent=False staged writes")
             return result, False
+        remaining = ctx.remaining_time_in_millis()
+        if remaining is not None and remaining <= 0:
+            # A timed-out run that carries on (its calls were in flight) must not commit: its retry already runs.
+            raise DeadlinePassed(f"the invocation timed out before {request.id} was committed")
         record = DedupRecord(
             key=dedup_id_of(request.source, request.id),
             check=content_check(request),

@@ -431,3 +431,19 @@ def test_a_command_with_an_unusable_partition_key_is_dead_lettered_and_answered_
     [reply] = world.replies()
     assert reply.correlationid == cmd.id
     assert ReplyOutcome.from_data(reply.data).error_code == dead["MessageAttributes"]["failure-code"]["StringValue"]
+
+
+def test_a_run_past_its_deadline_commits_nothing_and_its_retry_applies_the_command_once(world: World) -> None:
+    # Given an invocation whose deadline has passed while the handler ran (Lambda timed it out; its threads go on)
+    envelope = create("late")
+    expired = FakeLambdaContext(timeout_seconds=0.0)
+    # When the abandoned run reaches its commit
+    response = world.consumer.handle(sqs_event([record_of(envelope)]), expired)
+    # Then it commits nothing, sends nothing and reports the record failed (the retry owns the message now)
+    assert len(failed_ids(response)) == 1
+    assert world.store.items("orders") == [] and world.store.records == {}
+    assert world.replies() == [] and world.publisher.published == []
+    # And the retry, inside its deadline, applies it once and answers
+    assert world.handle(record_of(envelope, receive_count=2)) == {"batchItemFailures": []}
+    assert len(world.store.items("orders")) == 1
+    assert [r.correlationid for r in world.replies()] == [envelope.id]
