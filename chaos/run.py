@@ -224,7 +224,8 @@ class ChaosRun:
                         order_tag=message.order_tag,
                     )
                 )
-            self._drain(cloud, f"{label}: {min(start + SEND_CHUNK, len(messages))}/{len(messages)} sent")
+            done = min(start + SEND_CHUNK, len(messages))
+            self._drain(cloud, f"{label} {progress_bar(done, len(messages))} {done}/{len(messages)} sent")
         self.extra_faults["duplicate_in_window"] = self.extra_faults.get("duplicate_in_window", 0) + duplicates
         self.extra_faults["poison"] = sum(1 for s in history.sent if s.kind == "poison")
 
@@ -345,6 +346,16 @@ def _all_bodies(sqs: Any, queue_url: str) -> list[str]:
             QueueUrl=queue_url,
             Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
         )
+
+
+def progress_bar(done: int, total: int, width: int = 20) -> str:
+    """``[#####---------------]``: ``done`` of ``total`` as a bar of ``width`` characters.
+
+    >>> progress_bar(1, 4, width=8)
+    '[##------]'
+    """
+    filled = width * done // total if total else width
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
 @contextmanager
