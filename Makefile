@@ -19,7 +19,7 @@ PORT ?= 4566
 STAGE ?=
 STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
-.PHONY: setup test test-deploy lint pytest demo synth local deploy-local bench clean
+.PHONY: setup test test-deploy lint pytest demo synth local deploy-local bench chaos clean
 
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ setup: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks
+	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos
 
 # Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
 test: $(STAMP)
@@ -69,3 +69,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache
+
+# The example system under injected faults; ARGS passes options, e.g. make chaos ARGS="--consumer naive".
+chaos: $(STAMP)
+	$(PY) -m chaos $(ARGS)
