@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -136,7 +137,10 @@ class LocalCloudServer:
         self.write_outputs()
 
     def stop(self) -> None:
+        """Stop serving; the outputs file goes, and the port's directory with it unless it holds a code cache."""
         self.outputs_path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.outputs_path.parent.rmdir()
         self.cloud.stop()
         self.endpoint.stop()
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from localcloud.server import LocalCloudServer
+from tests.endpoint.conftest import free_port
 from tests.endpoint.test_endpoint_cloudformation import triggered_function_template
 
 pytestmark = pytest.mark.e2e
@@ -38,6 +40,17 @@ def test_the_outputs_file_follows_the_stacks(server: LocalCloudServer, aws: Any)
     assert json.loads(server.outputs_path.read_text())[name] == {"QueueUrl": url}
     cfn.delete_stack(StackName=name)
     assert name not in json.loads(server.outputs_path.read_text())
+
+
+def test_a_stopped_server_leaves_no_outputs_file(tmp_path: Path) -> None:
+    """The outputs file is removed on exit (a stale one would send the CLI to a server that is gone)."""
+    # Given a server that has written its (empty) outputs
+    stopped = LocalCloudServer(free_port(), root=tmp_path)
+    stopped.start()
+    assert json.loads(stopped.outputs_path.read_text()) == {}
+    # When it stops, Then neither the file nor the port's directory is left
+    stopped.stop()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_console_is_quiet_unless_verbose(
