@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     default_assembly = Path("cdk.out" if args.stage is None else f"cdk.out.{args.stage}")
     assembly = None if args.empty else (args.assembly or default_assembly)
     try:
-        return serve(args.port, assembly, args.region, verbose=args.verbose, once=args.once, stage=args.stage)
+        return serve(args.port, assembly, args.region, verbose=args.verbose, once=args.once, stage=args.stage,
+                     refresh=args.assembly is None)
     except LocalCloudError as exc:
         _print(f"error: {exc}")
         return 2

@@ -173,13 +173,38 @@ class LocalCloudServer:
             _print(result.log)
 
 
+APP_SOURCES = ("app.py", "cdk.json", "infra")
+"""What the templates are made from: an assembly older than any of these is synthesized again."""
+
+
+def outdated_by(assembly: Path, app_dir: Path, sources: tuple[str, ...] = APP_SOURCES) -> Path | None:
+    """The first app source newer than the assembly's manifest (None: the assembly is current or not the app's)."""
+    manifest = assembly / "manifest.json"
+    if not manifest.is_file():
+        return None
+    built = manifest.stat().st_mtime
+    for name in sources:
+        root = app_dir / name
+        files = [root] if root.is_file() else sorted(root.rglob("*.py")) if root.is_dir() else []
+        newer = next((f for f in files if f.stat().st_mtime > built), None)
+        if newer is not None:
+            return newer
+    return None
+
+
 def serve(port: int, assembly: Path | None, region: str, *, verbose: bool = False, once: bool = False,
-          stage: str | None = None) -> int:
-    """Run the server until interrupted (or, with ``once``, until deployed); ``assembly`` None starts empty."""
+          stage: str | None = None, refresh: bool = False) -> int:
+    """Run the server until interrupted (or, with ``once``, until deployed); ``assembly`` None starts empty.
+    ``refresh``: synthesize the assembly again when the app changed since (the default ``cdk.out`` of ``make local``).
+    """
     started = time.monotonic()
     require_free_port(port)
     if assembly is not None and not assembly.exists():
         _print(f"{assembly} not found: synthesizing app.py into it (asset bundling skipped)")
+        synthesize(assembly, stage=stage)
+    elif assembly is not None and refresh and (newer := outdated_by(assembly, Path.cwd())) is not None:
+        _print(f"{newer.relative_to(Path.cwd())} changed after {assembly} was made: synthesizing app.py again "
+               "(asset bundling skipped)")
         synthesize(assembly, stage=stage)
     server = LocalCloudServer(port, region=region, verbose=verbose)
     try:

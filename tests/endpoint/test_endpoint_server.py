@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.server import LocalCloudServer
+from localcloud.server import LocalCloudServer, outdated_by
 from tests.endpoint.conftest import free_port
 from tests.endpoint.test_endpoint_cloudformation import triggered_function_template
 
@@ -86,3 +87,22 @@ def test_the_console_is_quiet_unless_verbose(
     finally:
         server.verbose = False
         cfn.delete_stack(StackName=name)
+
+
+def test_make_local_synthesizes_again_after_the_app_changed(tmp_path: Path) -> None:
+    """An assembly older than app.py, cdk.json or a module of infra/ is out of date; a newer one is current."""
+    # Given an app and an assembly made after it
+    (tmp_path / "infra" / "stacks").mkdir(parents=True)
+    module = tmp_path / "infra" / "stacks" / "orders.py"
+    for source in (tmp_path / "app.py", tmp_path / "cdk.json", module):
+        source.write_text("")
+        os.utime(source, (1_000, 1_000))
+    (tmp_path / "cdk.out").mkdir()
+    (tmp_path / "cdk.out" / "manifest.json").write_text("{}")
+    os.utime(tmp_path / "cdk.out" / "manifest.json", (2_000, 2_000))
+    assert outdated_by(tmp_path / "cdk.out", tmp_path) is None
+    # When a stack module changes afterwards, Then the assembly is out of date because of it
+    os.utime(module, (3_000, 3_000))
+    assert outdated_by(tmp_path / "cdk.out", tmp_path) == module
+    # And a directory that is no assembly is never "out of date" (it is not the app's to overwrite)
+    assert outdated_by(tmp_path / "elsewhere", tmp_path) is None
