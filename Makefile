@@ -45,7 +45,8 @@ test: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
-# The real CDK CLI (synth with bundling, bootstrap, deploy, diff, destroy) into an empty local cloud server: about 1 min.
+# The real CDK CLI (synth with bundling, bootstrap, deploy, diff, a second stage, destroy) into an empty local cloud
+# server: about 2 min.
 test-deploy: $(STAMP) $(CDK)
 	$(VENV)/bin/pytest -m deploy tests/deploy
 
