@@ -65,8 +65,9 @@ local: $(STAMP)
 deploy-local: $(STAMP) $(CDK)
 	$(PY) -m localcloud cdk-deploy --port $(PORT) $(STAGE_ARG)
 
+# The product against the Powertools-docs baseline; ARGS passes options, e.g. make bench ARGS="--cold-runs 20".
 bench: $(STAMP)
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(ARGS)
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache
