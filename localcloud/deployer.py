@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.assembly import CloudAssembly, StackArtifact
+from localcloud.changeplan import ResourceChange, resource_changes
 from localcloud.code import AssemblyCode, S3Code
 from localcloud.deployment import (
     DeployedStack,
@@ -38,10 +39,10 @@ from localcloud.deployment import (
     utcnow,
 )
 from localcloud.errors import StackNotFoundError, StackValidationError, TemplateError, UnsupportedResourceError
-from localcloud.intrinsics import Resolver, StackContext, references
+from localcloud.intrinsics import Resolver, StackContext
 from localcloud.resources import EMULATED, NOT_EMULATED, CodeSource, ResourceContext, not_emulated_reason
 from localcloud.resources.base import ClientFactory
-from localcloud.templates import Parameters, check_rules, resolve_parameters
+from localcloud.templates import Parameters, check_rules, resolve_parameters, resource_order
 
 log = logging.getLogger("localcloud.deployer")
 
@@ -76,19 +77,6 @@ class StackRequest:
     capabilities: tuple[str, ...] = ()
     ssm_required: bool = True
     """SSM parameter types must name an existing parameter (False: a missing one keeps its name as value)."""
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    """One entry of a change set."""
-
-    action: str
-    """``Add``, ``Modify`` or ``Remove``."""
-    logical_id: str
-    resource_type: str
-    physical_id: str = ""
-    replacement: str = "False"
-    scope: tuple[str, ...] = ()
 
 
 @dataclass
@@ -225,7 +213,7 @@ class Deployer:
             stack.status_reason = f"Export {export} cannot be deleted as it is in use by {importer}"
             stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id, reason=stack.status_reason)
             raise StackValidationError(stack.status_reason)
-        order = _resource_order(stack.template.get("Resources", {}))
+        order = resource_order(stack.template.get("Resources", {}))
         for logical_id in reversed(order):
             state = stack.resources.get(logical_id)
             if state is not None:
@@ -241,31 +229,9 @@ class Deployer:
         """The resource changes applying ``request`` would make (a change set's ``Changes``)."""
         old = self.deployment.stacks.get(request.name)
         old_stack = old if old is not None and old.status != REVIEW_IN_PROGRESS else None
-        old_resources: dict[str, Any] = old_stack.template.get("Resources", {}) if old_stack else {}
-        new_resources: dict[str, Any] = request.template.get("Resources", {})
         declared = self.parameters(request, old_stack).declared
-        changed_parameters = {k for k, v in declared.items() if old_stack is None or old_stack.parameters.get(k) != v}
-        changes: list[ResourceChange] = []
-        for logical_id, resource in new_resources.items():
-            before = old_resources.get(logical_id)
-            if before is None:
-                changes.append(ResourceChange("Add", logical_id, resource["Type"]))
-                continue
-            uses_changed = bool(references(resource) & changed_parameters)
-            if before == resource and not uses_changed:
-                continue
-            state = old_stack.resources.get(logical_id) if old_stack else None
-            kind = EMULATED.get(resource["Type"])
-            old_props, new_props = before.get("Properties", {}), resource.get("Properties", {})
-            replacement = "True" if before["Type"] != resource["Type"] or (
-                kind is not None and kind.needs_replacement(old_props, new_props)) else "False"
-            scope = tuple(k for k in ("Properties", "Metadata") if before.get(k) != resource.get(k)) or ("Properties",)
-            changes.append(ResourceChange("Modify", logical_id, resource["Type"], _text_id(state), replacement, scope))
-        for logical_id, before in old_resources.items():
-            if logical_id not in new_resources:
-                state = old_stack.resources.get(logical_id) if old_stack else None
-                changes.append(ResourceChange("Remove", logical_id, before["Type"], _text_id(state)))
-        return changes
+        changed = {k for k, v in declared.items() if old_stack is None or old_stack.parameters.get(k) != v}
+        return resource_changes(old_stack, request.template, changed)
 
     def has_changes(self, request: StackRequest) -> bool:
         """False when ``request`` would deploy exactly what is deployed (CloudFormation's "no changes")."""
@@ -331,7 +297,7 @@ class Deployer:
     def _apply_resources(self, stack: DeployedStack, previous: DeployedStack | None, code: CodeSource,
                          resolver: Resolver, journal: _Journal) -> None:
         resources: dict[str, Any] = stack.template.get("Resources", {})
-        for logical_id in _resource_order(resources):
+        for logical_id in resource_order(resources):
             resource = resources[logical_id]
             rtype: str = resource["Type"]
             before = previous.resources.get(logical_id) if previous else None
@@ -478,43 +444,7 @@ class Deployer:
             stack.event(stack.name, STACK_TYPE, stack.status, physical_id=stack.stack_id)
 
 
-def _text_id(state: ResourceState | None) -> str:
-    if state is None or state.physical_id is None:
-        return ""
-    return state.physical_id if isinstance(state.physical_id, str) else json.dumps(state.physical_id)
-
-
 def _order_key(previous: DeployedStack | None) -> Any:
-    order = {lid: i for i, lid in enumerate(_resource_order(previous.template.get("Resources", {})))} if previous \
+    order = {lid: i for i, lid in enumerate(resource_order(previous.template.get("Resources", {})))} if previous \
         else {}
     return lambda state: order.get(state.logical_id, -1)
-
-
-def _resource_order(resources: dict[str, Any]) -> list[str]:
-    """Logical ids with every resource after the ones it references or depends on."""
-    deps: dict[str, set[str]] = {}
-    for logical_id, resource in resources.items():
-        depends_on = resource.get("DependsOn", [])
-        if isinstance(depends_on, str):
-            depends_on = [depends_on]
-        found = references(resource.get("Properties", {})) | set(depends_on)
-        deps[logical_id] = {d for d in found if d in resources}
-    ordered: list[str] = []
-    done: set[str] = set()
-    visiting: set[str] = set()
-
-    def visit(logical_id: str) -> None:
-        if logical_id in done:
-            return
-        if logical_id in visiting:
-            raise TemplateError(f"circular reference through {logical_id}")
-        visiting.add(logical_id)
-        for dep in sorted(deps[logical_id]):
-            visit(dep)
-        visiting.discard(logical_id)
-        done.add(logical_id)
-        ordered.append(logical_id)
-
-    for logical_id in resources:
-        visit(logical_id)
-    return ordered

@@ -1,4 +1,5 @@
-"""CloudFormation templates as submitted: parsing (JSON or YAML with the short-form tags), parameters, rules.
+"""CloudFormation templates as submitted: parsing (JSON or YAML with the short-form tags), parameters, rules, and the
+order of their resources (each after what it references or depends on).
 
 Example::
 
@@ -16,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from localcloud.errors import StackValidationError
+from localcloud.errors import StackValidationError, TemplateError
+from localcloud.intrinsics import references
 
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 _LIST_TYPES = ("CommaDelimitedList", "List<")
@@ -155,3 +157,33 @@ def template_summary(template: Mapping[str, Any]) -> dict[str, Any]:
         "Version": template.get("AWSTemplateFormatVersion", "2010-09-09"),
         "Description": template.get("Description", ""),
     }
+
+
+def resource_order(resources: dict[str, Any]) -> list[str]:
+    """Logical ids with every resource after the ones it references or depends on."""
+    deps: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        if isinstance(depends_on, str):
+            depends_on = [depends_on]
+        found = references(resource.get("Properties", {})) | set(depends_on)
+        deps[logical_id] = {d for d in found if d in resources}
+    ordered: list[str] = []
+    done: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(logical_id: str) -> None:
+        if logical_id in done:
+            return
+        if logical_id in visiting:
+            raise TemplateError(f"circular reference through {logical_id}")
+        visiting.add(logical_id)
+        for dep in sorted(deps[logical_id]):
+            visit(dep)
+        visiting.discard(logical_id)
+        done.add(logical_id)
+        ordered.append(logical_id)
+
+    for logical_id in resources:
+        visit(logical_id)
+    return ordered
