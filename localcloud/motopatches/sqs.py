@@ -1,0 +1,164 @@
+"""SQS: FIFO deduplication window, sequence numbers, group-wise receive, long polls that wake, order after timeouts."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from moto.sqs import models as sqs_models
+from moto.sqs.models import Message
+
+from localcloud.clock import CLOCK
+from localcloud.motopatches.core import (
+    DEDUPLICATION_WINDOW_SECONDS,
+    MOTO_CHANGED,
+    MOTO_LOCK,
+    DedupRecord,
+    Patch,
+    dedup_table,
+    notify_changed,
+    purge_expired,
+    with_notify,
+)
+
+_SEQUENCE_BASE = 18_000_000_000_000_000_000
+
+
+def _next_sequence_number(queue: Any) -> str:
+    counter: int = getattr(queue, "_localcloud_sequence", 0) + 1
+    queue._localcloud_sequence = counter
+    return str(_SEQUENCE_BASE + counter * 1_000_003)
+
+
+def _queue_dedup_key(queue: Any, body: str, deduplication_id: str | None, group_id: str | None) -> str | None:
+    if deduplication_id is None:
+        if queue.attributes.get("ContentBasedDeduplication") != "true":
+            return None
+        deduplication_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    if queue.attributes.get("DeduplicationScope") == "messageGroup":
+        return f"{group_id}\x00{deduplication_id}"
+    return deduplication_id
+
+
+def _send_message(original: Any) -> Any:
+    """SQS ``SendMessage`` with the 5-minute FIFO deduplication window and per-group sequence numbers."""
+
+    @functools.wraps(original)
+    def send_message(self: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+        with MOTO_LOCK:
+            queue = self.get_queue(queue_name)
+            if not queue.fifo_queue:
+                message = original(self, queue_name, message_body, *args, **kwargs)
+                notify_changed()
+                return message
+            dedup_id = kwargs.get("deduplication_id")
+            group_id = kwargs.get("group_id")
+            key = _queue_dedup_key(queue, message_body, dedup_id, group_id)
+            table = dedup_table(queue)
+            now = CLOCK.now()
+            purge_expired(table, now)
+            if key is not None and key in table:
+                # Accepted, not delivered: answer with the first message's identity.
+                record = table[key]
+                duplicate = Message(record.message_id, message_body)
+                duplicate.sequence_number = record.sequence_number
+                duplicate.message_attributes = kwargs.get("message_attributes") or {}
+                duplicate.deduplication_id = dedup_id
+                duplicate.group_id = group_id
+                return duplicate
+            message = original(self, queue_name, message_body, *args, **kwargs)
+            message.sequence_number = _next_sequence_number(queue)
+            if key is not None:
+                table[key] = DedupRecord(now + DEDUPLICATION_WINDOW_SECONDS, message.id, message.sequence_number)
+            notify_changed()
+            return message
+
+    return send_message
+
+
+def _add_message(self: Any, message: Any) -> None:
+    """Append a message (deduplication happens at send time; moto's own event source mappings never run here)."""
+    with self._messages_lock:
+        self._messages.append(message)
+        self._messages_lock.notify_all()
+    notify_changed()
+
+
+def _next_wakeup(queue: Any, now_ms: float) -> float | None:
+    """Seconds until the next in-flight or delayed message of ``queue`` becomes visible."""
+    future = [m.visible_at for m in queue._messages if m.visible_at > now_ms]
+    future += [m.delayed_until for m in queue._messages if m.delayed_until > now_ms]
+    if not future:
+        return None
+    return max(0.0, (float(min(future)) - now_ms) / 1000.0)
+
+
+def _release_timed_out(queue: Any) -> None:
+    """Messages whose visibility timeout expired are no longer in flight (before moto computes locked groups).
+
+    moto releases them one by one while scanning, so a later message of a group could be handed out before an
+    earlier one that timed out a millisecond before it: order within the group would break.
+    """
+    for message in [m for m in queue.pending_messages if m.visible]:
+        queue.pending_messages.discard(message)
+
+
+def _visible_messages_grouped(self: Any) -> list[Any]:
+    """Visible messages; on a FIFO queue, grouped by message group (groups by their oldest message, order kept inside).
+
+    AWS: "When receiving messages from a FIFO queue with multiple message group IDs, Amazon SQS first attempts to
+    return as many messages with the same message group ID as possible. This allows other consumers to process
+    messages with a different message group ID." moto hands out messages in arrival order across groups instead, so
+    one batch of an interleaved backlog locks every group and competing consumers find nothing to do.
+    """
+    visible = [message for message in self._messages if message.visible and not message.delayed]
+    if not self.fifo_queue:
+        return visible
+    rank: dict[Any, int] = {}
+    for message in visible:
+        rank.setdefault(message.group_id, len(rank))
+    return sorted(visible, key=lambda message: rank[message.group_id])
+
+
+def _receive_message(original: Any) -> Any:
+    """SQS ``ReceiveMessage``: one non-blocking attempt at a time under the lock; long polls wait on a condition."""
+
+    @functools.wraps(original)
+    def receive_message(  # noqa: PLR0917 - moto's signature
+        self: Any,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> Any:
+        deadline = time.monotonic() + float(wait_seconds_timeout or 0)
+        with MOTO_CHANGED:
+            while True:
+                _release_timed_out(self.get_queue(queue_name))
+                result = original(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+                remaining = deadline - time.monotonic()
+                if result or remaining <= 0:
+                    return result
+                queue = self.get_queue(queue_name)
+                wake = _next_wakeup(queue, CLOCK.now_millis())
+                timeout = remaining if wake is None else min(remaining, wake + 0.001)
+                MOTO_CHANGED.wait(timeout=max(timeout, 0.001))
+
+    return receive_message
+
+
+def patches() -> Iterator[Patch]:
+    """The patches of this module."""
+    backend = sqs_models.SQSBackend
+    yield sqs_models, "unix_time", CLOCK.now
+    yield sqs_models, "unix_time_millis", CLOCK.now_millis
+    yield backend, "send_message", _send_message(backend.send_message)
+    yield backend, "receive_message", _receive_message(backend.receive_message)
+    for name in ("delete_message", "change_message_visibility", "purge_queue", "set_queue_attributes"):
+        yield backend, name, with_notify(getattr(backend, name))
+    yield sqs_models.Queue, "add_message", _add_message
+    yield sqs_models.Queue, "messages", property(_visible_messages_grouped)
