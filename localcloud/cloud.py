@@ -37,6 +37,7 @@ from localcloud.clock import CLOCK, Clock
 from localcloud.deployer import Deployer, Deployment
 from localcloud.errors import AssemblyError, LocalCloudError
 from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, EventSourceMappingEmulator, Invocation
+from localcloud.logs import LogShipper
 from localcloud.runtime import LocalFunction
 
 log = logging.getLogger("localcloud")
@@ -80,6 +81,8 @@ class LocalCloud:
         self._session = boto3.session.Session()
         self._clients: dict[str, Any] = {}
         self._client_lock = threading.Lock()
+        self.logs = LogShipper(self.client)
+        """Ships every invocation's log to ``/aws/lambda/<function>`` (``cloud.logs.flush()`` waits for it)."""
 
     # -------------------------------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalCloud:
@@ -100,6 +103,7 @@ class LocalCloud:
     def stop(self) -> None:
         """Stop the pollers and, in-process, moto (every resource is gone afterwards)."""
         self.stop_pollers()
+        self.logs.stop()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -165,6 +169,8 @@ class LocalCloud:
         for name, spec in self.deployment.functions.items():
             if name not in self.functions:
                 self.functions[name] = LocalFunction(spec, extra_env=extra)
+                self.logs.attach(self.functions[name])
+        self.logs.start()
         return self.deployment
 
     @property
@@ -216,7 +222,8 @@ class LocalCloud:
         """Run until every polled queue is empty and no batch is running; False if ``timeout`` passed first.
 
         With ``advance_clock`` the clock jumps to the next visibility-timeout expiry whenever only in-flight
-        messages are left, so retries and redrives happen without waiting.
+        messages are left, so retries and redrives happen without waiting. Once idle, the invocations' logs are
+        shipped to CloudWatch Logs before it returns.
 
         Example::
 
@@ -230,7 +237,7 @@ class LocalCloud:
             if not busy and visible == 0 and next_visible is None:
                 idle_since = idle_since or time.monotonic()
                 if time.monotonic() - idle_since >= 0.05:
-                    return True
+                    return self.logs.flush(max(0.0, deadline - time.monotonic()))
             else:
                 idle_since = None
                 if advance_clock and not busy and visible == 0 and next_visible is not None:
