@@ -34,6 +34,7 @@ from moto.sqs.models import sqs_backends
 from localcloud import environ, motopatches
 from localcloud.assembly import CloudAssembly
 from localcloud.clock import CLOCK, Clock
+from localcloud.cloudwatch.service import CloudWatch
 from localcloud.deployer import Deployer, Deployment
 from localcloud.errors import AssemblyError, LocalCloudError
 from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, EventSourceMappingEmulator, Invocation
@@ -81,7 +82,9 @@ class LocalCloud:
         self._session = boto3.session.Session()
         self._clients: dict[str, Any] = {}
         self._client_lock = threading.Lock()
-        self.logs = LogShipper(self.client)
+        self.cloudwatch = CloudWatch(self.client, account_id=self.account_id, region=self.region)
+        """AWS/Lambda and AWS/SQS metrics, EMF metrics and alarm evaluation on the local clock."""
+        self.logs = LogShipper(self.client, on_event=self.cloudwatch.on_log_event)
         """Ships every invocation's log to ``/aws/lambda/<function>`` (``cloud.logs.flush()`` waits for it)."""
 
     # -------------------------------------------------------------------------------------------------- lifecycle
@@ -104,6 +107,7 @@ class LocalCloud:
         """Stop the pollers and, in-process, moto (every resource is gone afterwards)."""
         self.stop_pollers()
         self.logs.stop()
+        self.cloudwatch.stop()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -170,8 +174,14 @@ class LocalCloud:
             if name not in self.functions:
                 self.functions[name] = LocalFunction(spec, extra_env=extra)
                 self.logs.attach(self.functions[name])
-        self.logs.start()
+                self.cloudwatch.attach(self.functions[name])
+        self.start_monitoring()
         return self.deployment
+
+    def start_monitoring(self) -> None:
+        """Ship logs and publish metrics, evaluate alarms (started by :meth:`deploy`; idempotent)."""
+        self.logs.start()
+        self.cloudwatch.start()
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -223,7 +233,7 @@ class LocalCloud:
 
         With ``advance_clock`` the clock jumps to the next visibility-timeout expiry whenever only in-flight
         messages are left, so retries and redrives happen without waiting. Once idle, the invocations' logs are
-        shipped to CloudWatch Logs before it returns.
+        shipped to CloudWatch Logs and the gathered metrics written before it returns.
 
         Example::
 
@@ -237,7 +247,9 @@ class LocalCloud:
             if not busy and visible == 0 and next_visible is None:
                 idle_since = idle_since or time.monotonic()
                 if time.monotonic() - idle_since >= 0.05:
-                    return self.logs.flush(max(0.0, deadline - time.monotonic()))
+                    shipped = self.logs.flush(max(0.0, deadline - time.monotonic()))
+                    self.cloudwatch.flush()
+                    return shipped
             else:
                 idle_since = None
                 if advance_clock and not busy and visible == 0 and next_visible is not None:

@@ -2,8 +2,8 @@
 
 Installed by :func:`install` and removed by :func:`uninstall` (counted: nested local clouds share them); both
 the in-process ``mock_aws`` mode and the server mode go through the patched models.
-Each fix names the AWS behaviour it restores (one module per service: :mod:`.sqs`, :mod:`.sns`, :mod:`.logs`;
-:mod:`.core` holds the lock every request runs under):
+Each fix names the AWS behaviour it restores (one module per service: :mod:`.sqs`, :mod:`.sns`, :mod:`.logs`,
+:mod:`.cloudwatch`; :mod:`.core` holds the lock every request runs under):
 
 - :func:`.sqs._send_message` - SQS FIFO exactly-once processing: a message whose deduplication id was sent in the last
   5 minutes is accepted but not delivered, *even if the first one was already received and deleted*
@@ -45,12 +45,13 @@ from __future__ import annotations
 from typing import Any
 
 from localcloud.clock import CLOCK
-from localcloud.motopatches import core, logs, sns, sqs
+from localcloud.motopatches import cloudwatch, core, logs, sns, sqs
 from localcloud.motopatches.core import DEDUPLICATION_WINDOW_SECONDS, MOTO_CHANGED, MOTO_LOCK, notify_changed
 
 __all__ = ["DEDUPLICATION_WINDOW_SECONDS", "MOTO_CHANGED", "MOTO_LOCK", "install", "notify_changed", "uninstall"]
 
-_MODULES = (core, sqs, sns, logs)
+_MODULES = (core, sqs, sns, logs, cloudwatch)
+_ABSENT = object()
 _users = 0
 _listening = False
 _saved: list[tuple[Any, str, Any]] = []
@@ -71,7 +72,7 @@ def install() -> None:
         return
     for module in _MODULES:
         for owner, name, value in module.patches():
-            _saved.append((owner, name, vars(owner)[name]))
+            _saved.append((owner, name, vars(owner).get(name, _ABSENT)))
             setattr(owner, name, value)
     if not _listening:
         CLOCK.on_advance(notify_changed)
@@ -88,5 +89,8 @@ def uninstall() -> None:
         return
     while _saved:
         owner, name, original = _saved.pop()
-        setattr(owner, name, original)
+        if original is _ABSENT:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
     CLOCK.reset()

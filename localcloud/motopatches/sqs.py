@@ -12,6 +12,7 @@ from moto.sqs import models as sqs_models
 from moto.sqs.models import Message
 
 from localcloud.clock import CLOCK
+from localcloud.cloudwatch.sqs_metrics import ACTIVITY, QueueRef
 from localcloud.motopatches.core import (
     DEDUPLICATION_WINDOW_SECONDS,
     MOTO_CHANGED,
@@ -43,6 +44,10 @@ def _queue_dedup_key(queue: Any, body: str, deduplication_id: str | None, group_
     return deduplication_id
 
 
+def _ref(backend: Any, queue: Any) -> QueueRef:
+    return backend.account_id, backend.region_name, queue.name
+
+
 def _send_message(original: Any) -> Any:
     """SQS ``SendMessage`` with the 5-minute FIFO deduplication window and per-group sequence numbers."""
 
@@ -52,6 +57,7 @@ def _send_message(original: Any) -> Any:
             queue = self.get_queue(queue_name)
             if not queue.fifo_queue:
                 message = original(self, queue_name, message_body, *args, **kwargs)
+                ACTIVITY.sent(_ref(self, queue), len(message_body.encode("utf-8")))
                 notify_changed()
                 return message
             dedup_id = kwargs.get("deduplication_id")
@@ -68,8 +74,10 @@ def _send_message(original: Any) -> Any:
                 duplicate.message_attributes = kwargs.get("message_attributes") or {}
                 duplicate.deduplication_id = dedup_id
                 duplicate.group_id = group_id
+                ACTIVITY.deduplicated(_ref(self, queue))
                 return duplicate
             message = original(self, queue_name, message_body, *args, **kwargs)
+            ACTIVITY.sent(_ref(self, queue), len(message_body.encode("utf-8")))
             message.sequence_number = _next_sequence_number(queue)
             if key is not None:
                 table[key] = DedupRecord(now + DEDUPLICATION_WINDOW_SECONDS, message.id, message.sequence_number)
@@ -142,6 +150,7 @@ def _receive_message(original: Any) -> Any:
                 result = original(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
                 remaining = deadline - time.monotonic()
                 if result or remaining <= 0:
+                    ACTIVITY.received(_ref(self, self.get_queue(queue_name)), len(result))
                     return result
                 queue = self.get_queue(queue_name)
                 wake = _next_wakeup(queue, CLOCK.now_millis())
@@ -151,6 +160,20 @@ def _receive_message(original: Any) -> Any:
     return receive_message
 
 
+def _delete_message(original: Any) -> Any:
+    """SQS ``DeleteMessage`` (also each entry of ``DeleteMessageBatch``), counted for ``NumberOfMessagesDeleted``."""
+
+    @functools.wraps(original)
+    def delete_message(self: Any, queue_name: str, receipt_handle: str) -> Any:
+        with MOTO_LOCK:
+            result = original(self, queue_name, receipt_handle)
+            ACTIVITY.deleted(_ref(self, self.get_queue(queue_name)))
+        notify_changed()
+        return result
+
+    return delete_message
+
+
 def patches() -> Iterator[Patch]:
     """The patches of this module."""
     backend = sqs_models.SQSBackend
@@ -158,7 +181,8 @@ def patches() -> Iterator[Patch]:
     yield sqs_models, "unix_time_millis", CLOCK.now_millis
     yield backend, "send_message", _send_message(backend.send_message)
     yield backend, "receive_message", _receive_message(backend.receive_message)
-    for name in ("delete_message", "change_message_visibility", "purge_queue", "set_queue_attributes"):
+    yield backend, "delete_message", _delete_message(backend.delete_message)
+    for name in ("change_message_visibility", "purge_queue", "set_queue_attributes"):
         yield backend, name, with_notify(getattr(backend, name))
     yield sqs_models.Queue, "add_message", _add_message
     yield sqs_models.Queue, "messages", property(_visible_messages_grouped)
