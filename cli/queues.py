@@ -5,7 +5,7 @@ Design:
 * **Oldest message age** comes from CloudWatch (``AWS/SQS`` ``ApproximateAgeOfOldestMessage``, the latest 1-minute
   maximum of the last 15 minutes), one ``GetMetricData`` call for all queues. SQS has no API attribute for it, and
   computing it by receiving the oldest message would bump receive counts (towards ``maxReceiveCount``) and lock its
-  FIFO group. When CloudWatch has no datapoint (a new or idle queue, the local cloud) the age is reported as ``None``
+  FIFO group. When CloudWatch has no datapoint (a queue younger than a minute) the age is reported as ``None``
   (``n/a`` in tables).
 * **Peeking a DLQ** (``dlq list``) receives with a short visibility timeout (``peek_visibility`` seconds) until a
   receive comes back empty, then makes every received message visible again at once (``ChangeMessageVisibility`` 0).
@@ -97,10 +97,12 @@ def queue_name_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
 
 
-def status(sqs: Any, cloudwatch: Any | None, queues: Sequence[QueueEndpoint]) -> list[QueueStatus]:
-    """Depth, in-flight count, DLQ depth and oldest-message age of each queue."""
+def status(
+    sqs: Any, cloudwatch: Any | None, queues: Sequence[QueueEndpoint], *, now: datetime | None = None
+) -> list[QueueStatus]:
+    """Depth, in-flight count, DLQ depth and oldest-message age (latest datapoint before ``now``) of each queue."""
     urls = [u for q in queues for u in (q.url, q.dead_letter_url) if u]
-    ages = oldest_ages(cloudwatch, [queue_name_of(u) for u in urls]) if cloudwatch is not None else {}
+    ages = oldest_ages(cloudwatch, [queue_name_of(u) for u in urls], now=now) if cloudwatch is not None else {}
     result = []
     for queue in queues:
         main = _attributes(sqs, queue.url)
