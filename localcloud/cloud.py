@@ -37,7 +37,12 @@ from localcloud.clock import CLOCK, Clock
 from localcloud.cloudwatch.service import CloudWatch
 from localcloud.deployer import Deployer, Deployment
 from localcloud.errors import AssemblyError, LocalCloudError
-from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, EventSourceMappingEmulator, Invocation
+from localcloud.esm import (
+    DEFAULT_MAX_INVOCATION_RECORDS,
+    DEFAULT_MAXIMUM_CONCURRENCY,
+    EventSourceMappingEmulator,
+    Invocation,
+)
 from localcloud.logs import LogShipper
 from localcloud.runtime import LocalFunction
 
@@ -67,6 +72,7 @@ class LocalCloud:
         endpoint_url: str | None = None,
         region: str = DEFAULT_REGION,
         default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
+        max_invocation_records: int = DEFAULT_MAX_INVOCATION_RECORDS,
     ) -> None:
         motopatches.install()
         self._patched = True
@@ -75,6 +81,9 @@ class LocalCloud:
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
         self.default_concurrency = default_concurrency
+        if max_invocation_records < 1:
+            raise LocalCloudError(f"max_invocation_records must be at least 1, not {max_invocation_records}")
+        self._max_invocation_records = max_invocation_records
         self.deployment = Deployment()
         self.functions: dict[str, LocalFunction] = {}
         self._emulator: EventSourceMappingEmulator | None = None
@@ -214,6 +223,7 @@ class LocalCloud:
             self.deployment.queues,
             region=self.region,
             default_concurrency=self.default_concurrency,
+            max_invocation_records=self.max_invocation_records,
         )
         with environ.overlay(self.client_environment()):
             self._emulator.start()
@@ -225,8 +235,26 @@ class LocalCloud:
 
     @property
     def invocations(self) -> list[Invocation]:
-        """Every batch invocation so far (oldest first)."""
-        return list(self._emulator.invocations) if self._emulator else []
+        """The newest batch invocations (at most ``max_invocation_records``), oldest first."""
+        return self._emulator.records() if self._emulator else []
+
+    @property
+    def max_invocation_records(self) -> int:
+        """How many invocation records :attr:`invocations` keeps (the newest); settable at any time."""
+        return self._max_invocation_records
+
+    @max_invocation_records.setter
+    def max_invocation_records(self, value: int) -> None:
+        if value < 1:
+            raise LocalCloudError(f"max_invocation_records must be at least 1, not {value}")
+        self._max_invocation_records = value
+        if self._emulator is not None:
+            self._emulator.keep(value)
+
+    @property
+    def invocation_count(self) -> int:
+        """Batch invocations run by the pollers so far, including those no longer in :attr:`invocations`."""
+        return self._emulator.invocation_count if self._emulator else 0
 
     def drain(self, timeout: float = 30.0, *, advance_clock: bool = False) -> bool:
         """Run until every polled queue is empty and no batch is running; False if ``timeout`` passed first.

@@ -27,6 +27,7 @@ import base64
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ log = logging.getLogger("localcloud.esm")
 
 DEFAULT_MAXIMUM_CONCURRENCY = 5
 """Concurrent batches per mapping when the mapping sets no ``MaximumConcurrency`` (AWS scales far higher)."""
+DEFAULT_MAX_INVOCATION_RECORDS = 2000
+"""Invocation records kept (the newest; each holds its log), so a long-running local cloud stays flat in memory."""
 
 
 @dataclass(frozen=True)
@@ -130,13 +133,17 @@ class EventSourceMappingEmulator:
         region: str,
         default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
         poll_wait_seconds: int = 1,
+        max_invocation_records: int = DEFAULT_MAX_INVOCATION_RECORDS,
     ) -> None:
         self._sqs_client = sqs_client
         self._region = region
         self._poll_wait = poll_wait_seconds
         self._stop = threading.Event()
         self._state = threading.Condition()
-        self.invocations: list[Invocation] = []
+        self.invocations: deque[Invocation] = deque(maxlen=max_invocation_records)
+        """The newest batch invocations (at most ``max_invocation_records``), oldest first."""
+        self.invocation_count = 0
+        """Batch invocations since the start, including those no longer recorded."""
         self.pollers: dict[str, _QueuePoller] = {}
         for spec in mappings:
             if not spec.enabled:
@@ -156,6 +163,16 @@ class EventSourceMappingEmulator:
                 spec.event_source_arn, _QueuePoller(spec.event_source_arn, queues[spec.event_source_arn])
             )
             poller.mappings.append(runtime)
+
+    def keep(self, max_invocation_records: int) -> None:
+        """Keep at most ``max_invocation_records`` records from now on (the newest)."""
+        with self._state:
+            self.invocations = deque(self.invocations, maxlen=max_invocation_records)
+
+    def records(self) -> list[Invocation]:
+        """A copy of :attr:`invocations`, taken under the lock the workers append under."""
+        with self._state:
+            return list(self.invocations)
 
     # ------------------------------------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -298,6 +315,7 @@ class EventSourceMappingEmulator:
         )
         with self._state:
             self.invocations.append(record)
+            self.invocation_count += 1
 
     @staticmethod
     def _failed_ids(  # noqa: PLR0911 - one exit per documented response shape

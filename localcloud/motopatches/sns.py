@@ -1,4 +1,5 @@
-"""SNS: FIFO topic deduplication, InvalidParameter for a FIFO publish without group id, RawMessageDelivery "false"."""
+"""SNS: FIFO topic deduplication, bounded record of sent messages,
+InvalidParameter for a FIFO publish without group id, RawMessageDelivery "false"."""
 
 from __future__ import annotations
 
@@ -20,12 +21,22 @@ from localcloud.motopatches.core import (
     purge_expired,
 )
 
+SENT_NOTIFICATIONS_KEPT = 100
+"""Published messages a moto topic keeps in ``sent_notifications`` (moto keeps every one; SNS keeps none)."""
+
 
 def _topic_publish(original: Any) -> Any:
-    """SNS FIFO ``Publish``: topic-level 5-minute deduplication; the used dedup id travels to the subscribed queues."""
+    """SNS ``Publish``: FIFO topic-level 5-minute deduplication, the used dedup id travelling to the subscribed
+    queues; the topic's record of sent messages stays bounded."""
 
     @functools.wraps(original)
     def publish(self: Any, message: str, *args: Any, **kwargs: Any) -> str:
+        try:
+            return _publish(self, message, *args, **kwargs)
+        finally:
+            del self.sent_notifications[:-SENT_NOTIFICATIONS_KEPT]
+
+    def _publish(self: Any, message: str, *args: Any, **kwargs: Any) -> str:
         if not self.fifo_topic:
             result: str = original(self, message, *args, **kwargs)
             return result
