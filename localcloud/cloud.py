@@ -44,6 +44,7 @@ from localcloud.esm import (
     Invocation,
 )
 from localcloud.logs import LogShipper
+from localcloud.motopatches.sqs import receivable
 from localcloud.runtime import LocalFunction
 
 log = logging.getLogger("localcloud")
@@ -286,7 +287,8 @@ class LocalCloud:
         return False
 
     def _queue_state(self) -> tuple[int, float | None]:
-        """Visible messages in polled queues, and seconds until the next in-flight one becomes visible."""
+        """Receivable messages in polled queues (on FIFO, those not waiting behind an in-flight message of their
+        group), and seconds until the next in-flight or delayed one becomes visible."""
         arns = set(self._emulator.pollers) if self._emulator else set()
         visible = 0
         wake: float | None = None
@@ -297,11 +299,10 @@ class LocalCloud:
                 queue = backend.queues.get(arn.rsplit(":", 1)[-1])
                 if queue is None:
                     continue
+                visible += len(receivable(queue))
                 for message in queue._messages:
                     due = max(message.visible_at, message.delayed_until)
-                    if due < now:
-                        visible += 1
-                    else:
+                    if due >= now:
                         seconds = (due - now) / 1000.0
                         wake = seconds if wake is None else min(wake, seconds)
         return visible, wake

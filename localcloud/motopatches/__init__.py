@@ -1,4 +1,4 @@
-"""Fixes to moto 5.2.5's SQS and SNS models so they behave as AWS documents it.
+"""Fixes to moto 5.2.5's SQS, SNS, CloudWatch Logs and CloudWatch models so they behave as AWS documents it.
 
 Installed by :func:`install` and removed by :func:`uninstall` (counted: nested local clouds share them); both
 the in-process ``mock_aws`` mode and the server mode go through the patched models.
@@ -24,6 +24,15 @@ Each fix names the AWS behaviour it restores (one module per service: :mod:`.sqs
   and FIFO groups with messages in flight stay locked to other receivers
   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html);
   moto busy-spins while the only visible messages belong to a locked group and misses the unlock.
+- :func:`.sqs.receivable` - a FIFO receive returns each group's visible messages up to its first message still in
+  flight, so a message made visible again (``ChangeMessageVisibility`` 0, an expired timeout) comes back before the
+  later ones; moto locked the whole group while any of its messages was in flight
+  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html).
+- :func:`.sqs._delete_message` - ``DeleteMessage`` with an expired receipt handle on a FIFO queue fails with
+  ``InvalidParameterValue``; ``DeleteMessageBatch`` reports each entry's error on its own
+  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html).
+- :func:`.sqs._purge_queue` - ``PurgeQueue`` also clears the deduplication history
+  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_PurgeQueue.html).
 - :func:`.sqs._release_timed_out` - FIFO order within a message group also holds when in-flight messages of the group
   time out (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html).
 - :func:`.core._locked_dispatch` - the SQS API is safe for concurrent callers; moto's models are not, so every

@@ -1,4 +1,5 @@
-"""SQS: FIFO deduplication window, sequence numbers, group-wise receive, long polls that wake, order after timeouts."""
+"""SQS: FIFO deduplication window, sequence numbers, group-wise receive up to a group's first in-flight message,
+long polls that wake, order after timeouts, expired FIFO receipt handles, purge forgetting deduplication."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from moto.sqs import models as sqs_models
+from moto.sqs.exceptions import InvalidParameterValue, SQSException
 from moto.sqs.models import Message
 
 from localcloud.clock import CLOCK
@@ -114,21 +116,44 @@ def _release_timed_out(queue: Any) -> None:
         queue.pending_messages.discard(message)
 
 
-def _visible_messages_grouped(self: Any) -> list[Any]:
-    """Visible messages; on a FIFO queue, grouped by message group (groups by their oldest message, order kept inside).
+def receivable(queue: Any) -> list[Any]:
+    """The messages a receive may return now, in the order it returns them.
 
-    AWS: "When receiving messages from a FIFO queue with multiple message group IDs, Amazon SQS first attempts to
+    Standard queue: the visible messages. FIFO queue: per message group, its visible messages up to the first one
+    still in flight (or delayed); the messages behind an in-flight one wait, so order within the group holds, while a
+    message made visible again before it (``ChangeMessageVisibility`` 0, an expired timeout) is returned again
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html).
+    Groups come by their oldest receivable message, each group's messages together: "Amazon SQS first attempts to
     return as many messages with the same message group ID as possible. This allows other consumers to process
-    messages with a different message group ID." moto hands out messages in arrival order across groups instead, so
-    one batch of an interleaved backlog locks every group and competing consumers find nothing to do.
+    messages with a different message group ID." (moto returns messages in arrival order across groups, so one batch
+    of an interleaved backlog would lock every group, and it locks a whole group while any of its messages is in
+    flight.)
     """
-    visible = [message for message in self._messages if message.visible and not message.delayed]
-    if not self.fifo_queue:
-        return visible
+    if not queue.fifo_queue:
+        return [message for message in queue._messages if message.visible and not message.delayed]
+    blocked: set[Any] = set()
     rank: dict[Any, int] = {}
-    for message in visible:
-        rank.setdefault(message.group_id, len(rank))
-    return sorted(visible, key=lambda message: rank[message.group_id])
+    found = []
+    for message in queue._messages:
+        group = message.group_id
+        if group in blocked:
+            continue
+        if not message.visible or message.delayed:
+            blocked.add(group)
+            continue
+        rank.setdefault(group, len(rank))
+        found.append(message)
+    return sorted(found, key=lambda message: rank[message.group_id])
+
+
+def _pending_message_groups(self: Any) -> set[str]:
+    """No group is locked as a whole: :func:`receivable` stops each group at its first message in flight."""
+    return set()
+
+
+def _approximate_number_of_messages(self: Any) -> int:
+    """``ApproximateNumberOfMessages``: every visible message, whether or not its group is waiting on another."""
+    return sum(1 for message in self._messages if message.visible and not message.delayed)
 
 
 def _receive_message(original: Any) -> Any:
@@ -160,18 +185,87 @@ def _receive_message(original: Any) -> Any:
     return receive_message
 
 
+DELETED_HANDLES_KEPT = 10_000
+"""Receipt handles of deleted messages a queue remembers (so deleting again succeeds); moto keeps every one."""
+
+
+class _RecentHandles(dict[str, None]):
+    """The set moto keeps of deleted receipt handles, holding only the newest :data:`DELETED_HANDLES_KEPT`."""
+
+    def update(self, handles: Any = (), /, **_: Any) -> None:
+        for handle in handles:
+            self[handle] = None
+        for stale in list(self)[: max(0, len(self) - DELETED_HANDLES_KEPT)]:
+            del self[stale]
+
+
+def _check_not_expired(queue: Any, receipt_handle: str) -> None:
+    """FIFO: a receipt handle whose message became visible again has expired and deletes nothing.
+
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
+    """
+    if not queue.fifo_queue or receipt_handle in queue.deleted_messages:
+        return
+    for message in queue._messages:
+        if message.had_receipt_handle(receipt_handle):
+            if message.visible:
+                raise InvalidParameterValue(
+                    f"Value {receipt_handle} for parameter ReceiptHandle is invalid. "
+                    "Reason: The receipt handle has expired."
+                )
+            return
+
+
 def _delete_message(original: Any) -> Any:
-    """SQS ``DeleteMessage`` (also each entry of ``DeleteMessageBatch``), counted for ``NumberOfMessagesDeleted``."""
+    """SQS ``DeleteMessage`` (also each entry of ``DeleteMessageBatch``): on FIFO an expired receipt handle is an
+    ``InvalidParameterValue``; counted for ``NumberOfMessagesDeleted``; the deleted handles remembered are bounded."""
 
     @functools.wraps(original)
     def delete_message(self: Any, queue_name: str, receipt_handle: str) -> Any:
         with MOTO_LOCK:
+            queue = self.get_queue(queue_name)
+            if not isinstance(queue.deleted_messages, _RecentHandles):
+                recent = _RecentHandles()
+                recent.update(queue.deleted_messages)
+                queue.deleted_messages = recent
+            _check_not_expired(queue, receipt_handle)
             result = original(self, queue_name, receipt_handle)
-            ACTIVITY.deleted(_ref(self, self.get_queue(queue_name)))
+            ACTIVITY.deleted(_ref(self, queue))
         notify_changed()
         return result
 
     return delete_message
+
+
+def _delete_message_batch(self: Any, queue_name: str, receipts: list[dict[str, Any]]) -> Any:
+    """SQS ``DeleteMessageBatch``: each entry succeeds or fails on its own, with the error ``DeleteMessage`` gives.
+
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessageBatch.html
+    """
+    success: list[str] = []
+    errors: list[dict[str, Any]] = []
+    for entry in receipts:
+        try:
+            self.delete_message(queue_name, entry["ReceiptHandle"])
+            success.append(entry["Id"])
+        except SQSException as error:
+            errors.append({"Id": entry["Id"], "SenderFault": True, "Code": error.code, "Message": error.message})
+    return success, errors
+
+
+def _purge_queue(original: Any) -> Any:
+    """SQS ``PurgeQueue``: also forgets the queue's deduplication history, as SQS does (a purged message's
+    deduplication id can be sent again at once)."""
+
+    @functools.wraps(original)
+    def purge_queue(self: Any, queue_name: str) -> Any:
+        with MOTO_LOCK:
+            result = original(self, queue_name)
+            dedup_table(self.get_queue(queue_name)).clear()
+        notify_changed()
+        return result
+
+    return purge_queue
 
 
 def patches() -> Iterator[Patch]:
@@ -182,7 +276,11 @@ def patches() -> Iterator[Patch]:
     yield backend, "send_message", _send_message(backend.send_message)
     yield backend, "receive_message", _receive_message(backend.receive_message)
     yield backend, "delete_message", _delete_message(backend.delete_message)
-    for name in ("change_message_visibility", "purge_queue", "set_queue_attributes"):
+    yield backend, "delete_message_batch", _delete_message_batch
+    yield backend, "purge_queue", _purge_queue(backend.purge_queue)
+    for name in ("change_message_visibility", "set_queue_attributes"):
         yield backend, name, with_notify(getattr(backend, name))
     yield sqs_models.Queue, "add_message", _add_message
-    yield sqs_models.Queue, "messages", property(_visible_messages_grouped)
+    yield sqs_models.Queue, "messages", property(receivable)
+    yield sqs_models.Queue, "pending_message_groups", property(_pending_message_groups)
+    yield sqs_models.Queue, "approximate_number_of_messages", property(_approximate_number_of_messages)

@@ -54,20 +54,20 @@ def test_invocation_records_stay_under_their_cap_under_sustained_traffic(small_c
 
 
 def test_sns_topics_keep_a_bounded_record_of_published_messages(cloud: LocalCloud, sns: Any, tag: str) -> None:
-    # Given a FIFO topic
-    arn = cloud.outputs["EventsTopicArn"]
+    # Given a FIFO topic of its own
+    arn = sns.create_topic(Name=f"bounded-{tag}.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
     # When more messages than the record holds are published to it
     for start in range(0, SENT_NOTIFICATIONS_KEPT + 50, 10):
         sns.publish_batch(TopicArn=arn, PublishBatchRequestEntries=[
             {"Id": str(n), "Message": body(tag, n), "MessageGroupId": tag, "MessageDeduplicationId": f"{tag}-{n}"}
             for n in range(start, start + 10)])
-    assert cloud.drain(timeout=30)
     # Then the moto topic keeps only the newest ones
     from moto.sns.models import sns_backends  # noqa: PLC0415 - moto's model, read directly
 
     topic = sns_backends[cloud.account_id][cloud.region].topics[arn]
     assert len(topic.sent_notifications) == SENT_NOTIFICATIONS_KEPT
     assert topic.sent_notifications[-1][1] == body(tag, SENT_NOTIFICATIONS_KEPT + 49)
+    sns.delete_topic(TopicArn=arn)
 
 
 def test_the_cap_must_keep_at_least_one_record(cloud: LocalCloud) -> None:
