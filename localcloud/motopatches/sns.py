@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from moto.sns import models as sns_models
-from moto.sns.exceptions import InvalidParameterValue
+from moto.sns.exceptions import InvalidParameterValue, SNSInvalidParameter
+from moto.sqs.exceptions import SQSException
 
 from localcloud.clock import CLOCK
 from localcloud.motopatches.core import (
@@ -21,6 +24,9 @@ from localcloud.motopatches.core import (
     purge_expired,
 )
 
+log = logging.getLogger("localcloud.sns")
+
+MAX_BATCH_ENTRIES = 10
 SENT_NOTIFICATIONS_KEPT = 100
 """Published messages a moto topic keeps in ``sent_notifications`` (moto keeps every one; SNS keeps none)."""
 
@@ -70,19 +76,75 @@ def _backend_publish(original: Any) -> Any:
     return publish
 
 
+def _publish_batch(original: Any) -> Any:
+    """SNS ``PublishBatch`` to a FIFO topic without content-based deduplication: an entry without
+    ``MessageDeduplicationId`` fails the whole request with ``InvalidParameter``, as SNS answers (moto failed only
+    that entry) (https://docs.aws.amazon.com/sns/latest/api/API_PublishBatch.html)."""
+
+    @functools.wraps(original)
+    def publish_batch(self: Any, topic_arn: str, publish_batch_request_entries: list[dict[str, Any]]) -> Any:
+        topic = self.get_topic(topic_arn)
+        if (topic.fifo_topic and not topic.content_based_deduplication
+                and not all(entry.get("MessageDeduplicationId") for entry in publish_batch_request_entries)
+                and len(publish_batch_request_entries) <= MAX_BATCH_ENTRIES
+                and all(entry.get("MessageGroupId") for entry in publish_batch_request_entries)):
+            raise SNSInvalidParameter(
+                "Invalid parameter: The topic should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly"
+            )
+        return original(self, topic_arn, publish_batch_request_entries)
+
+    return publish_batch
+
+
 def _subscription_publish(original: Any) -> Any:
+    """Delivery to one subscription: ``RawMessageDelivery`` "false" means false; a delivery to an SQS queue that
+    fails (the queue is gone, say) does not fail the ``Publish``: SNS moves the message to the subscription's own
+    dead-letter queue (its ``RedrivePolicy``) or, without one, drops it
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html)."""
+
     @functools.wraps(original)
     def publish(self: Any, *args: Any, **kwargs: Any) -> Any:
         raw = self.attributes.get("RawMessageDelivery")
         if isinstance(raw, str):
             self.attributes["RawMessageDelivery"] = raw.lower() == "true"
-        return original(self, *args, **kwargs)
+        if self.protocol != "sqs":
+            return original(self, *args, **kwargs)
+        try:
+            return original(self, *args, **kwargs)
+        except SQSException as error:
+            target = _dead_letter_target(self)
+            if target is None:
+                log.warning("SNS delivery to %s failed and the subscription has no RedrivePolicy: %s",
+                            self.endpoint, error.message)
+                return None
+            endpoint = self.endpoint
+            self.endpoint = target
+            try:
+                return original(self, *args, **kwargs)
+            except SQSException as again:
+                log.warning("SNS delivery to the dead-letter queue %s failed: %s", target, again.message)
+                return None
+            finally:
+                self.endpoint = endpoint
 
     return publish
+
+
+def _dead_letter_target(subscription: Any) -> str | None:
+    policy = subscription.attributes.get("RedrivePolicy")
+    if not policy:
+        return None
+    try:
+        target = json.loads(policy).get("deadLetterTargetArn") if isinstance(policy, str) else None
+    except ValueError:
+        return None
+    return target if isinstance(target, str) and target.startswith("arn:") else None
 
 
 def patches() -> Iterator[Patch]:
     """The patches of this module."""
     yield sns_models.Topic, "publish", _topic_publish(sns_models.Topic.publish)
     yield sns_models.SNSBackend, "publish", _backend_publish(sns_models.SNSBackend.publish)
+    yield sns_models.SNSBackend, "publish_batch", _publish_batch(sns_models.SNSBackend.publish_batch)
     yield sns_models.Subscription, "publish", _subscription_publish(sns_models.Subscription.publish)

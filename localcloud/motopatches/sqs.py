@@ -12,9 +12,10 @@ from typing import Any
 from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import InvalidParameterValue, SQSException
 from moto.sqs.models import Message
+from moto.sqs.responses import SQSResponse
 
 from localcloud.clock import CLOCK
-from localcloud.cloudwatch.sqs_metrics import ACTIVITY, QueueRef
+from localcloud.cloudwatch.sqs_metrics import ACTIVITY, ENQUEUED_AT, QueueRef
 from localcloud.motopatches.core import (
     DEDUPLICATION_WINDOW_SECONDS,
     MOTO_CHANGED,
@@ -156,6 +157,52 @@ def _approximate_number_of_messages(self: Any) -> int:
     return sum(1 for message in self._messages if message.visible and not message.delayed)
 
 
+DLQ_SOURCE = "_localcloud_dead_letter_source_arn"
+"""Message attribute: the ARN of the queue SQS moved the message from (``DeadLetterQueueSourceArn``)."""
+
+
+def _at_max_receive_count(queue: Any) -> list[Any]:
+    """The messages the coming receive will move to the dead-letter queue (moto moves them as it meets them)."""
+    if queue.dead_letter_queue is None or not queue.redrive_policy:
+        return []
+    limit = queue.redrive_policy["maxReceiveCount"]
+    return [m for m in queue._messages if m.approximate_receive_count >= limit]
+
+
+def _mark_dead_lettered(queue: Any, candidates: list[Any]) -> None:
+    """Messages moved to the DLQ carry the source queue's ARN; on a FIFO DLQ their enqueue time is the move's
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html)."""
+    if not candidates:
+        return
+    remaining = set(map(id, queue._messages))
+    for message in candidates:
+        if id(message) not in remaining:
+            setattr(message, DLQ_SOURCE, queue.queue_arn)
+            if queue.dead_letter_queue.fifo_queue:
+                setattr(message, ENQUEUED_AT, CLOCK.now())
+
+
+def _receive_response(original: Any) -> Any:
+    """ReceiveMessage's response includes ``DeadLetterQueueSourceArn`` when asked for (or ``All``)."""
+
+    @functools.wraps(original)
+    def receive_message(self: Any) -> Any:
+        response = original(self)
+        names = set(self._get_param("AttributeNames", [])) | set(self._get_param("MessageSystemAttributeNames", []))
+        messages = response.result.get("Messages") if isinstance(response.result, dict) else None
+        if not messages or not names & {"All", "DeadLetterQueueSourceArn"}:
+            return response
+        with MOTO_LOCK:
+            queue = self.sqs_backend.get_queue(self._get_queue_name())
+            sources = {m.id: getattr(m, DLQ_SOURCE) for m in queue._messages if hasattr(m, DLQ_SOURCE)}
+        for message in messages:
+            if message["MessageId"] in sources:
+                message.setdefault("Attributes", {})["DeadLetterQueueSourceArn"] = sources[message["MessageId"]]
+        return response
+
+    return receive_message
+
+
 def _receive_message(original: Any) -> Any:
     """SQS ``ReceiveMessage``: one non-blocking attempt at a time under the lock; long polls wait on a condition."""
 
@@ -171,13 +218,15 @@ def _receive_message(original: Any) -> Any:
         deadline = time.monotonic() + float(wait_seconds_timeout or 0)
         with MOTO_CHANGED:
             while True:
-                _release_timed_out(self.get_queue(queue_name))
+                queue = self.get_queue(queue_name)
+                _release_timed_out(queue)
+                leaving = _at_max_receive_count(queue)
                 result = original(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+                _mark_dead_lettered(queue, leaving)
                 remaining = deadline - time.monotonic()
                 if result or remaining <= 0:
-                    ACTIVITY.received(_ref(self, self.get_queue(queue_name)), len(result))
+                    ACTIVITY.received(_ref(self, queue), len(result))
                     return result
-                queue = self.get_queue(queue_name)
                 wake = _next_wakeup(queue, CLOCK.now_millis())
                 timeout = remaining if wake is None else min(remaining, wake + 0.001)
                 MOTO_CHANGED.wait(timeout=max(timeout, 0.001))
@@ -275,6 +324,7 @@ def patches() -> Iterator[Patch]:
     yield sqs_models, "unix_time_millis", CLOCK.now_millis
     yield backend, "send_message", _send_message(backend.send_message)
     yield backend, "receive_message", _receive_message(backend.receive_message)
+    yield SQSResponse, "receive_message", _receive_response(SQSResponse.receive_message)
     yield backend, "delete_message", _delete_message(backend.delete_message)
     yield backend, "delete_message_batch", _delete_message_batch
     yield backend, "purge_queue", _purge_queue(backend.purge_queue)
