@@ -17,8 +17,8 @@ Design:
   policy of its own.
 * **Redrive** (``dlq redrive``) is receive -> send -> delete, batch by batch, in the order SQS hands the messages out
   (which, on FIFO, is per-group order); each received batch is sent in waves of at most one message per group.
-  ``StartMessageMoveTask`` (which AWS supports for FIFO DLQs since late 2023) is not used: moto does not implement it,
-  and it offers neither control over the deduplication ids nor a way to drop the failure attributes.
+  ``StartMessageMoveTask`` (which AWS supports for FIFO DLQs since late 2023, and the local cloud too) is not used: it
+  offers neither control over the deduplication ids nor a way to drop the failure attributes.
   Each message goes back with its body, its ``MessageGroupId`` and its message attributes minus the ``failure-*`` /
   ``source-*`` ones the consumer added, and a fresh deduplication id derived from the original one and the DLQ message
   id: the source queue would otherwise drop it as a duplicate of the first delivery (5-minute window), while a redrive

@@ -3,7 +3,7 @@
 Installed by :func:`install` and removed by :func:`uninstall` (counted: nested local clouds share them); both
 the in-process ``mock_aws`` mode and the server mode go through the patched models.
 Each fix names the AWS behaviour it restores (one module per service: :mod:`.sqs`, :mod:`.sqs_validation`,
-:mod:`.sns`, :mod:`.logs`, :mod:`.cloudwatch`; :mod:`.core` holds the lock every request runs under):
+:mod:`.sqs_move`, :mod:`.sns`, :mod:`.logs`, :mod:`.cloudwatch`; :mod:`.core` holds the lock every request runs under):
 
 - :func:`.sqs._send_message` - SQS FIFO exactly-once processing: a message whose deduplication id was sent in the last
   5 minutes is accepted but not delivered, *even if the first one was already received and deleted*
@@ -54,12 +54,12 @@ from __future__ import annotations
 from typing import Any
 
 from localcloud.clock import CLOCK
-from localcloud.motopatches import cloudwatch, core, logs, sns, sqs, sqs_validation
+from localcloud.motopatches import cloudwatch, core, logs, sns, sqs, sqs_move, sqs_validation
 from localcloud.motopatches.core import DEDUPLICATION_WINDOW_SECONDS, MOTO_CHANGED, MOTO_LOCK, notify_changed
 
 __all__ = ["DEDUPLICATION_WINDOW_SECONDS", "MOTO_CHANGED", "MOTO_LOCK", "install", "notify_changed", "uninstall"]
 
-_MODULES = (core, sqs_validation, sqs, sns, logs, cloudwatch)
+_MODULES = (core, sqs_validation, sqs, sqs_move, sns, logs, cloudwatch)
 _ABSENT = object()
 _users = 0
 _listening = False

@@ -70,7 +70,8 @@ def test_deduplication_id_is_refused_on_a_standard_queue(cloud: LocalCloud, sqs:
     ("attribute", "value", "message"),
     [("ContentBasedDeduplication", "true", "Unknown Attribute ContentBasedDeduplication."),
      ("FifoQueue", "true", "Unknown Attribute FifoQueue."),
-     ("DeduplicationScope", "messageGroup", "You can specify the DeduplicationScope only when FifoQueue is set to true."),
+     ("DeduplicationScope", "messageGroup",
+      "You can specify the DeduplicationScope only when FifoQueue is set to true."),
      ("FifoThroughputLimit", "perMessageGroupId",
       "You can specify the FifoThroughputLimit only when FifoQueue is set to true.")],
 )
