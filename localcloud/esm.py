@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud.deployer import MappingSpec
+from localcloud.motopatches.core import Receiving, unclaimed
 from localcloud.runtime import InvocationResult, LocalFunction
 
 log = logging.getLogger("localcloud.esm")
@@ -210,7 +211,9 @@ class EventSourceMappingEmulator:
         return any(p.thread is not None and p.thread.is_alive() for p in self.pollers.values())
 
     def busy(self) -> bool:
-        """True while any batch is being processed."""
+        """True while any batch is being processed, or received and not yet handed to its function."""
+        if unclaimed():
+            return True
         with self._state:
             return any(m.processing for p in self.pollers.values() for m in p.mappings)
 
@@ -234,17 +237,20 @@ class EventSourceMappingEmulator:
                     continue
                 mapping.in_flight += 1  # reserve the slot before receiving
             turn += 1
-            try:
-                messages = self._receive_batch(client, poller, mapping.spec)
-            except Exception:
-                log.exception("receive from %s failed", poller.queue_arn)
-                messages = []
-                self._stop.wait(0.2)
+            with Receiving() as receiving:
+                try:
+                    messages = self._receive_batch(client, poller, mapping.spec)
+                except Exception:
+                    log.exception("receive from %s failed", poller.queue_arn)
+                    messages = []
+                    self._stop.wait(0.2)
             if not messages:
+                receiving.claim()
                 self._release(mapping)
                 continue
             with self._state:
                 mapping.processing += 1
+            receiving.claim()
             mapping.pool.submit(self._run_batch, client, poller, mapping, messages)
 
     def _receive_batch(self, client: Any, poller: _QueuePoller, spec: MappingSpec) -> list[dict[str, Any]]:

@@ -20,6 +20,55 @@ MOTO_CHANGED = threading.Condition(MOTO_LOCK)
 """Notified whenever queue contents or visibility may have changed (send, delete, visibility, clock advance)."""
 
 Patch = tuple[Any, str, Any]
+
+_claims = threading.local()
+_counts = {"unclaimed": 0}
+
+
+class Receiving:
+    """Marks a poller's receives: messages they hand out count as *unclaimed* until the poller claims them.
+
+    Between a receive returning messages (now in flight) and the poller counting the batch as running, the local
+    cloud must not take the queue for idle and move the clock past their visibility timeout. Counted only for
+    receives handled in the calling thread (in-process mode).
+
+    Example::
+
+        with Receiving() as receiving:
+            messages = sqs.receive_message(...)["Messages"]
+        start_batch(messages)
+        receiving.claim()
+    """
+
+    def __init__(self) -> None:
+        self.handed_out = 0
+
+    def __enter__(self) -> Receiving:
+        _claims.current = self
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        _claims.current = None
+
+    def claim(self) -> None:
+        """The messages handed out to this poller are accounted for (or were none)."""
+        with MOTO_LOCK:
+            _counts["unclaimed"] -= self.handed_out
+            self.handed_out = 0
+
+
+def handed_out() -> None:
+    """Called by the receive patch (under the lock) when a receive returned messages."""
+    current: Receiving | None = getattr(_claims, "current", None)
+    if current is not None:
+        current.handed_out += 1
+        _counts["unclaimed"] += 1
+
+
+def unclaimed() -> int:
+    """Receives of pollers that returned messages not yet claimed."""
+    with MOTO_LOCK:
+        return _counts["unclaimed"]
 """(owner, attribute name, replacement)."""
 
 

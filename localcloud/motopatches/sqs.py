@@ -23,6 +23,7 @@ from localcloud.motopatches.core import (
     DedupRecord,
     Patch,
     dedup_table,
+    handed_out,
     notify_changed,
     purge_expired,
     with_notify,
@@ -226,6 +227,8 @@ def _receive_message(original: Any) -> Any:
                 remaining = deadline - time.monotonic()
                 if result or remaining <= 0:
                     ACTIVITY.received(_ref(self, queue), len(result))
+                    if result:
+                        handed_out()
                     return result
                 wake = _next_wakeup(queue, CLOCK.now_millis())
                 timeout = remaining if wake is None else min(remaining, wake + 0.001)
