@@ -305,10 +305,14 @@ class EventSourceMappingEmulator:
         to_delete = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(to_delete), 10):
             chunk = to_delete[start : start + 10]
-            client.delete_message_batch(
+            response = client.delete_message_batch(
                 QueueUrl=poller.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
+            for failure in response.get("Failed", []):
+                # e.g. the batch outlived the visibility timeout: SQS delivers the message again
+                log.warning("%s: message %s not deleted: %s %s", mapping.spec.function_name,
+                            chunk[int(failure["Id"])]["MessageId"], failure.get("Code"), failure.get("Message"))
         record = Invocation(
             function_name=mapping.spec.function_name,
             mapping_uuid=mapping.spec.uuid,
