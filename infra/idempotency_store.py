@@ -1,4 +1,4 @@
-"""DynamoDB table for Powertools idempotency records."""
+"""DynamoDB table for the dedup records of consumed messages (:mod:`messaging.unit_of_work`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from constructs import Construct
 from infra.consumer_function import ConsumerFunction
 from infra.defaults import secure_table
 
-#: What Powertools' DynamoDB persistence layer calls (get, conditional put, update on completion, delete on error).
-IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+#: What the commit calls: a conditional put of the record (alone or in a transaction, which IAM authorises per item
+#: action) and, should a cancelled transaction not return the stored record, a get.
+IDEMPOTENCY_ACTIONS = ("dynamodb:PutItem", "dynamodb:GetItem")
 
 
 class IdempotencyStore(Construct):
     """On-demand table, partition key ``id``, TTL ``expiration``, point-in-time recovery.
+
+    Holds a message's dedup record when it cannot ride on the one item its handler created (updates, several writes,
+    no write at all); records expire after ``IDEMPOTENCY_EXPIRY_SECONDS``.
 
     Encryption: the AWS-managed key (see :func:`infra.defaults.secure_table` for why).
 

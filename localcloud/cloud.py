@@ -287,8 +287,12 @@ class LocalCloud:
         return False
 
     def _queue_state(self) -> tuple[int, float | None]:
-        """Receivable messages in polled queues (on FIFO, those not waiting behind an in-flight message of their
-        group), and seconds until the next in-flight or delayed one becomes visible."""
+        """Receivable messages in polled queues, and seconds until the next in-flight or delayed one becomes visible.
+
+        On a FIFO queue a visible message waiting behind an in-flight message of its group cannot be received until
+        that one is deleted or visible again (:func:`~localcloud.motopatches.sqs.receivable`), so it does not count as
+        receivable: the clock must move for it.
+        """
         arns = set(self._emulator.pollers) if self._emulator else set()
         visible = 0
         wake: float | None = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from messaging import unit_of_work
 from messaging.aws import DynamoDbTableAdapter
 
 
@@ -45,7 +46,11 @@ class BillingService:
 
 
 class DynamoDbLedger(DynamoDbTableAdapter):
-    """Ledger entries in the billing state table: ``pk = CUSTOMER#<id>``, ``sk = <KIND>#<order_id>``."""
+    """Ledger entries in the billing state table: ``pk = CUSTOMER#<id>``, ``sk = <KIND>#<order_id>``.
+
+    One invoice and at most one credit note per order: the key comes from the order event's content, so a redelivered
+    event stages the same entry and the consumer's commit recognises it (the dedup record rides on the entry).
+    """
 
     def record(self, entry: LedgerEntry) -> None:
         item: dict[str, Any] = {
@@ -56,7 +61,7 @@ class DynamoDbLedger(DynamoDbTableAdapter):
             "amount": {"N": str(entry.amount)},
             "currency": {"S": entry.currency},
         }
-        self.client.put_item(TableName=self.table_name, Item=item)
+        unit_of_work.current().create(self.table_name, item, keyed_by_message=True)
 
 
 class InMemoryLedger:

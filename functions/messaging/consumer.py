@@ -1,4 +1,4 @@
-"""Consumer dispatch for Lambda SQS (FIFO) events: decode, route, validate, run idempotently, publish, reply.
+"""Consumer dispatch for Lambda SQS (FIFO) events: decode, route, validate, run, commit once, publish, reply.
 
 A service registers one handler per message type and hands each Lambda event to :meth:`MessageConsumer.handle`::
 
@@ -6,35 +6,40 @@ A service registers one handler per message type and hands each Lambda event to 
 
     @consumer.command("orders.CreateOrder", model=CreateOrder)
     def create_order(cmd: CreateOrder, ctx: MessageContext) -> dict[str, Any]:
-        ctx.emit("orders.OrderCreated", {"order_id": "o-1"})
-        return {"order_id": "o-1"}
+        order = order_service().create(cmd, order_id=ctx.derived_id("order"))   # the repository stages the write
+        ctx.emit("orders.OrderCreated", order.summary())
+        return order.summary()
 
     def lambda_handler(event, context):
         return consumer.handle(event, context)
 
 Each record goes: decode -> route by (``kind``, ``type``) -> ``partitionkey`` check -> ``replyto`` allowlist check ->
-payload model -> handler, run through Powertools idempotency keyed on (``source``, ``id``) -> publish the emitted
-events -> send the reply (commands with ``replyto``). Records are processed with Powertools
+payload model -> handler inside a :mod:`unit of work <messaging.unit_of_work>` -> commit -> publish the events ->
+send the reply (commands with ``replyto``). Records are processed with Powertools
 ``SqsFifoPartialProcessor(skip_group_on_error=True)``: a failing record stops only its own message group.
 
-Failure policy: a :class:`~messaging.errors.PermanentMessageError` sends the message to ``DEAD_LETTER_QUEUE_URL`` at
-once (same body and group, reason in message attributes), answers a command that has an allowed ``replyto`` with a
-failure reply, and reports the record handled. Anything else fails the record; SQS retries it. A
-:class:`~messaging.errors.CommandRejected` is a business outcome: a failure reply, the message is handled.
+Effectively once. The handler performs no effect itself: its repositories stage writes, ``ctx.emit`` and the return
+value are collected into one JSON outcome (reply and events). The commit is one conditional write of the staged state
+together with the message's dedup record holding that outcome (:class:`~messaging.unit_of_work.Committer`). A second
+run of the same (``source``, ``id``) - a redelivery, a crash after the commit, a timed-out run finishing late - loses
+the condition and gets the stored outcome back, which it publishes and sends again with the same ids (so SNS/SQS
+deduplicate the copies and downstream consumers recognise them). Events and the reply leave only after the commit.
+A run past its Lambda deadline does not commit (:class:`~messaging.errors.DeadlinePassed`, transient): the runtime
+has given up on it and a retry may already hold the message, so the late run must not apply state behind its back.
 
-Seam for a unit of work (transactional outbox). A handler does not perform its messaging effects: ``ctx.emit`` and the
-return value are collected by ``_Execution`` into one JSON result (outcome, reply, events), which Powertools stores as
-the idempotency record; publishing and replying happen afterwards from that result, so a redelivery replays them
-unchanged. ``MessageConsumer._execute`` is the single place where "run the handler, then record that it ran" happens.
-A unit of work replaces that step: the handler stages its business writes, and one DynamoDB ``TransactWriteItems``
-commits them together with the dedup record (holding the result) and the events as outbox items; the publish step
-then moves to a stream-driven outbox publisher. Handlers and the wire contract do not change.
+Failure policy (:mod:`messaging.failures`): a :class:`~messaging.errors.PermanentMessageError` sends the message to
+``DEAD_LETTER_QUEUE_URL`` at once (same body and group, reason in message attributes), answers a command that has an
+allowed ``replyto`` with a failure reply, and reports the record handled. Anything else fails the record; SQS retries
+it. A :class:`~messaging.errors.CommandRejected` is a business outcome: a failure reply, no effects, the message is
+handled (and the rejection is committed, so a redelivery answers the same).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
-import uuid
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -47,13 +52,16 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, ValidationError
 
+from messaging import failures, unit_of_work
 from messaging.aws import LazyClient
 from messaging.channels import EventPublisher, QueueSender, TopicPublisher
 from messaging.codec import CloudEventJsonCodec
+from messaging.context import MessageContext
 from messaging.envelope import Envelope, Kind, ReplyOutcome, reply_to
 from messaging.errors import (
     CommandRejected,
     ConfigurationError,
+    DeadlinePassed,
     MessageIdConflict,
     PayloadValidationError,
     PermanentMessageError,
@@ -62,10 +70,10 @@ from messaging.errors import (
 )
 from messaging.fifo import dedup_id_of, is_valid_fifo_id, validate_partition_key
 from messaging.settings import ConsumerSettings
+from messaging.unit_of_work import Committer, DedupRecord, DynamoDbCommitter
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
-    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_sns.client import SNSClient
@@ -78,9 +86,7 @@ MessageHandler = Callable[[Any, "MessageContext"], Any]
 
 _HandlerT = TypeVar("_HandlerT", bound=MessageHandler)
 
-_EVENT_ID_NAMESPACE = uuid.UUID("0b5c7f4e-8f3a-4d0c-9a86-3f3f54d1c2aa")
 _LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid")
-_MAX_ATTRIBUTE_CHARS = 1024
 
 # Metric names (namespace FifoMessaging, dimension service).
 MESSAGES_PROCESSED = "MessagesProcessed"
@@ -99,98 +105,12 @@ class _Route:
     idempotent: bool
 
 
-class MessageContext:
-    """What a handler gets besides its payload: the incoming envelope, the Lambda context, a logger, and ``emit``."""
+@dataclass(slots=True)
+class _Invocation:
+    """Per-invocation state: the Lambda context and metric counts."""
 
-    def __init__(
-        self,
-        envelope: Envelope,
-        *,
-        source: str,
-        logger: Logger,
-        lambda_context: LambdaContext | None = None,
-        record: SQSRecord | None = None,
-    ) -> None:
-        self.envelope = envelope
-        self.lambda_context = lambda_context
-        self.logger = logger
-        self.record = record
-        self._source = source
-        self._emitted: list[Envelope] = []
-
-    @property
-    def emitted(self) -> tuple[Envelope, ...]:
-        """The events emitted so far (published only after the handler succeeded)."""
-        return tuple(self._emitted)
-
-    def emit(
-        self,
-        type: str,
-        data: Mapping[str, Any] | BaseModel | None = None,
-        *,
-        partitionkey: str | None = None,
-        kind: Kind = Kind.EVENT,
-    ) -> Envelope:
-        """Emit an event, published to ``EVENT_TOPIC_ARN`` once the handler has succeeded.
-
-        The partition key defaults to the incoming message's. The event id is derived from the incoming message's
-        (``source``, ``id``) and the position of the event, so it is the same every time this message is handled.
-        """
-        body = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data or {})
-        key = partitionkey if partitionkey is not None else self.envelope.partitionkey
-        validate_partition_key(key)
-        seed = f"{self._source}\n{self.envelope.source}\n{self.envelope.id}\n{len(self._emitted)}"
-        emitted = Envelope(
-            type=type,
-            source=self._source,
-            kind=kind,
-            data=body,
-            id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, seed)),
-            partitionkey=key,
-        )
-        self._emitted.append(emitted)
-        return emitted
-
-    def remaining_time_in_millis(self) -> int | None:
-        """Milliseconds left in this invocation, or ``None`` outside Lambda."""
-        if self.lambda_context is None:
-            return None
-        return int(self.lambda_context.get_remaining_time_in_millis())
-
-
-class _Execution:
-    """Runs one handler once and captures its effects as a JSON-serialisable result.
-
-    The result is what the idempotency record stores: ``outcome`` (reply data of a command, or None), ``reply``
-    (the reply envelope as CloudEvents JSON, or None) and ``events`` (each emitted event as CloudEvents JSON).
-    """
-
-    def __init__(self, consumer: MessageConsumer, route: _Route, payload: Any, ctx: MessageContext) -> None:
-        self.consumer = consumer
-        self.route = route
-        self.payload = payload
-        self.ctx = ctx
-        self.ran = False
-
-    def __call__(self) -> dict[str, Any]:
-        self.ran = True
-        request = self.ctx.envelope
-        try:
-            returned = self.route.handler(self.payload, self.ctx)
-        except CommandRejected as rejected:
-            if request.kind is not Kind.COMMAND:
-                raise
-            self.ctx.logger.info("command rejected", extra={"code": rejected.code, "reason": rejected.message})
-            failure = ReplyOutcome.failure(rejected.code, rejected.message)
-            return self.consumer._result(request, failure, events=())  # a rejection has no effects
-        outcome = ReplyOutcome.success(_as_result(returned)) if request.kind is Kind.COMMAND else None
-        return self.consumer._result(request, outcome, events=self.ctx.emitted)
-
-
-def _run_execution(*, message: dict[str, Any], execution: _Execution) -> dict[str, Any]:
-    """The function Powertools makes idempotent; ``message`` holds the key (source, id) and the checked payload."""
-    del message  # only the idempotency layer reads it
-    return execution()
+    context: LambdaContext | None
+    counts: Counter[str] = field(default_factory=Counter)
 
 
 def _as_result(returned: Any) -> dict[str, Any]:
@@ -203,19 +123,11 @@ def _as_result(returned: Any) -> dict[str, Any]:
     raise TypeError(f"a command handler must return a mapping, a pydantic model or None, not {type(returned).__name__}")
 
 
-@dataclass(slots=True)
-class _Invocation:
-    """Per-invocation state: the Lambda context, the idempotent runner (built on first use) and metric counts."""
-
-    context: LambdaContext | None
-    build_runner: Callable[[LambdaContext | None], Callable[..., dict[str, Any]]]
-    counts: Counter[str] = field(default_factory=Counter)
-    _runner: Callable[..., dict[str, Any]] | None = None
-
-    def idempotent(self, **kwargs: Any) -> dict[str, Any]:
-        if self._runner is None:
-            self._runner = self.build_runner(self.context)
-        return self._runner(**kwargs)
+def content_check(envelope: Envelope) -> str:
+    """Digest of what a message says (``type`` and ``data``): a reuse of its (``source``, ``id``) with other content
+    is a :class:`~messaging.errors.MessageIdConflict`, not a duplicate."""
+    canonical = json.dumps([envelope.type, envelope.data or {}], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class MessageConsumer:
@@ -243,11 +155,12 @@ class MessageConsumer:
         sqs_client: SQSClient | None = None,
         sns_client: SNSClient | None = None,
         dynamodb_client: DynamoDBClient | None = None,
-        persistence_store: BasePersistenceLayer | None = None,
+        committer: Committer | None = None,
         event_publisher: EventPublisher | None = None,
         logger: Logger | None = None,
         tracer: Tracer | None = None,
         codec: CloudEventJsonCodec | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
         self._source = source or f"/{service}"
@@ -255,11 +168,12 @@ class MessageConsumer:
         self._sqs: LazyClient[SQSClient] = LazyClient("sqs", sqs_client)
         self._sns: LazyClient[SNSClient] = LazyClient("sns", sns_client)
         self._dynamodb_client = dynamodb_client
-        self._persistence_store = persistence_store
+        self._committer = committer
         self._event_publisher = event_publisher
         self._logger = logger
         self._tracer = tracer
         self._codec = codec or CloudEventJsonCodec()
+        self._clock = clock
         self._routes: dict[tuple[Kind, str | None], _Route] = {}
         self._lock = threading.RLock()
 
@@ -268,7 +182,11 @@ class MessageConsumer:
     def command(
         self, type: str, *, model: type[BaseModel] | None = None, idempotent: bool = True
     ) -> Callable[[_HandlerT], _HandlerT]:
-        """Register the handler of command ``type``; its return value is the success reply's ``result``."""
+        """Register the handler of command ``type``; its return value is the success reply's ``result``.
+
+        ``idempotent=False`` keeps no dedup record: only for handlers that stage nothing and answer the same every
+        time (a pure function of the message, like a price quote).
+        """
         return self._register(Kind.COMMAND, type, model, idempotent)
 
     def event(
@@ -336,19 +254,16 @@ class MessageConsumer:
                     self._logger = Logger(service=self.settings.service_name or self.service)
         return self._logger
 
-    def _persistence(self) -> BasePersistenceLayer:
-        if self._persistence_store is None:
-            table = self.settings.idempotency_table_name
-            if not table:
-                raise ConfigurationError("IDEMPOTENCY_TABLE_NAME is not set: idempotent handlers need it")
-            from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415
-
+    @property
+    def committer(self) -> Committer:
+        """Where a message's staged writes and dedup record are committed (DynamoDB unless injected)."""
+        if self._committer is None:
             with self._lock:
-                if self._persistence_store is None:
-                    self._persistence_store = DynamoDBPersistenceLayer(
-                        table_name=table, boto3_client=self._dynamodb_client
+                if self._committer is None:
+                    self._committer = DynamoDbCommitter(
+                        self.settings.idempotency_table_name, client=self._dynamodb_client, clock=self._clock
                     )
-        return self._persistence_store
+        return self._committer
 
     def _publisher(self) -> EventPublisher:
         if self._event_publisher is None:
@@ -366,7 +281,7 @@ class MessageConsumer:
         """Process a Lambda SQS event; return the partial batch response ``{"batchItemFailures": [...]}``."""
         if not event.get("Records"):
             return {"batchItemFailures": []}
-        invocation = _Invocation(context=context, build_runner=self._idempotent_runner)
+        invocation = _Invocation(context=context)
         processor = SqsFifoPartialProcessor(skip_group_on_error=True)
         processor.raise_on_entire_batch_failure = False  # report every record instead of failing the invocation
 
@@ -379,39 +294,10 @@ class MessageConsumer:
             )
         finally:
             self.logger.thread_safe_remove_keys(_LOG_KEYS)
-        failures = response.get("batchItemFailures", [])
-        invocation.counts[MESSAGES_RETRIED] += len(failures)
+        failures_ = response.get("batchItemFailures", [])
+        invocation.counts[MESSAGES_RETRIED] += len(failures_)
         self._flush_metrics(invocation.counts)
-        return {"batchItemFailures": list(failures)}
-
-    def _idempotent_runner(self, context: LambdaContext | None) -> Callable[..., dict[str, Any]]:
-        # Imported on the first idempotent record, not with the handler module: the idempotency package imports boto3,
-        # about half of a handler's cold import time.
-        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function  # noqa: PLC0415
-        from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
-            IdempotencyValidationError,
-        )
-
-        # A config per invocation: register_lambda_context mutates it, and invocations may run in parallel threads.
-        config = IdempotencyConfig(
-            event_key_jmespath="[source, id]",
-            payload_validation_jmespath="[type, data]",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=self.settings.idempotency_expiry_seconds,
-        )
-        if context is not None:
-            config.register_lambda_context(context)
-        run: Callable[..., dict[str, Any]] = idempotent_function(
-            _run_execution, data_keyword_argument="message", persistence_store=self._persistence(), config=config
-        )
-
-        def runner(**kwargs: Any) -> dict[str, Any]:
-            try:
-                return run(**kwargs)
-            except IdempotencyValidationError as exc:
-                raise MessageIdConflict() from exc
-
-        return runner
+        return {"batchItemFailures": list(failures_)}
 
     def _flush_metrics(self, counts: Counter[str]) -> None:
         if not any(counts.values()):
@@ -444,7 +330,7 @@ class MessageConsumer:
                 ctx = MessageContext(
                     envelope, source=self.source, logger=logger, lambda_context=invocation.context, record=record
                 )
-                result, duplicate = self._execute(route, payload, ctx, invocation)
+                result, duplicate = self._execute(route, payload, ctx)
             except PermanentMessageError as error:
                 self._dead_letter(record, error, envelope, invocation)
                 return
@@ -453,7 +339,7 @@ class MessageConsumer:
                 raise
             if duplicate:
                 invocation.counts[DUPLICATE_DELIVERIES] += 1
-                logger.info("duplicate delivery: replaying the stored outcome, the handler did not run")
+                logger.info("duplicate delivery: the message was already applied, replaying its stored outcome")
             self._deliver(envelope, result, invocation)
             invocation.counts[MESSAGES_PROCESSED] += 1
             logger.info("message processed", extra={"kind": envelope.kind.value, "duplicate": duplicate})
@@ -488,20 +374,46 @@ class MessageConsumer:
             reason = f"data does not match {route.model.__name__}: {field_name}: {first.get('msg', 'invalid')}"
             raise PayloadValidationError(reason, field=field_name) from exc
 
-    def _execute(
-        self, route: _Route, payload: Any, ctx: MessageContext, invocation: _Invocation
-    ) -> tuple[dict[str, Any], bool]:
-        """Run the handler at most once per (source, id) and return (result, duplicate). The unit-of-work seam."""
-        execution = _Execution(self, route, payload, ctx)
+    def _execute(self, route: _Route, payload: Any, ctx: MessageContext) -> tuple[dict[str, Any], bool]:
+        """Run the handler in a unit of work, then commit its writes with the dedup record; return (outcome,
+        duplicate). A duplicate returns the outcome the first commit stored."""
+        request = ctx.envelope
+        with unit_of_work.unit_of_work() as work:
+            try:
+                returned = route.handler(payload, ctx)
+            except CommandRejected as rejected:
+                if request.kind is not Kind.COMMAND:
+                    raise
+                work.clear()  # a rejection has no effects
+                ctx.logger.info("command rejected", extra={"code": rejected.code, "reason": rejected.message})
+                result = self._result(request, ReplyOutcome.failure(rejected.code, rejected.message), events=())
+            else:
+                outcome = ReplyOutcome.success(_as_result(returned)) if request.kind is Kind.COMMAND else None
+                result = self._result(request, outcome, events=ctx.emitted)
         if not route.idempotent:
-            return execution(), False
-        envelope = ctx.envelope
-        data = dict(envelope.data or {})
-        message = {"source": envelope.source, "id": envelope.id, "type": envelope.type, "data": data}
-        result = invocation.idempotent(message=message, execution=execution)
-        return result, not execution.ran
+            if work.writes:
+                raise ConfigurationError(f"{request.type}: a handler registered idempotent=False staged writes")
+            return result, False
+        remaining = ctx.remaining_time_in_millis()
+        if remaining is not None and remaining <= 0:
+            # A timed-out run that carries on (its calls were in flight) must not commit: its retry already runs.
+            raise DeadlinePassed(f"the invocation timed out before {request.id} was committed")
+        record = DedupRecord(
+            key=dedup_id_of(request.source, request.id),
+            check=content_check(request),
+            outcome=json.dumps(result, separators=(",", ":")),
+            expires_at=int(self._clock()) + self.settings.idempotency_expiry_seconds,
+        )
+        commit = self.committer.commit(work.writes, record)
+        if commit.committed or commit.stored is None:
+            return result, False
+        if commit.stored.check != record.check:
+            raise MessageIdConflict()
+        stored: dict[str, Any] = json.loads(commit.stored.outcome)
+        return stored, True
 
     def _result(self, request: Envelope, outcome: ReplyOutcome | None, *, events: Sequence[Envelope]) -> dict[str, Any]:
+        """The outcome of a message as stored with its commit: reply data, the reply and the events as wire JSON."""
         reply = None
         if outcome is not None and request.replyto is not None:
             reply = self._codec.encode(self._reply_envelope(request, outcome))
@@ -527,49 +439,24 @@ class MessageConsumer:
         raw_reply = result.get("reply")
         if raw_reply and request.replyto:
             reply = self._codec.decode(raw_reply)
-            QueueSender(request.replyto, client=self._sqs.get(), codec=self._codec).send(reply)
-            invocation.counts[REPLIES_SENT] += 1
+            self._send_reply(request.replyto, reply, invocation)
             self.logger.info("reply sent", extra={"reply_id": reply.id, "outcome": (reply.data or {}).get("outcome")})
+
+    def _send_reply(self, replyto: str, reply: Envelope, invocation: _Invocation) -> None:
+        QueueSender(replyto, client=self._sqs.get(), codec=self._codec).send(reply)
+        invocation.counts[REPLIES_SENT] += 1
 
     def _dead_letter(
         self, record: SQSRecord, error: PermanentMessageError, envelope: Envelope | None, invocation: _Invocation
     ) -> None:
         """Move a poison message to the DLQ (and answer a command with an allowed replyto with a failure reply)."""
-        url = self.settings.dead_letter_queue_url
-        if not url:
-            raise ConfigurationError("DEAD_LETTER_QUEUE_URL is not set: cannot dead-letter the message") from error
-        attributes = {
-            "failure-code": error.code,
-            "failure-reason": error.reason[:_MAX_ATTRIBUTE_CHARS] or error.code,
-            "source-queue": record.event_source_arn or "unknown",
-            "source-message-id": record.message_id,
-        }
-        if error.field:
-            attributes["failure-field"] = error.field
-        params: dict[str, Any] = {
-            "QueueUrl": url,
-            "MessageBody": record.body,
-            "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-        }
-        if url.endswith(".fifo"):
-            params["MessageGroupId"] = record.attributes.message_group_id or "dead-letter"
-            params["MessageDeduplicationId"] = record.attributes.message_deduplication_id or dedup_id_of(
-                record.event_source_arn or "", record.message_id
-            )
-        self._sqs.get().send_message(**params)
+        failures.dead_letter(self._sqs.get(), self.settings.dead_letter_queue_url, record, error)
         invocation.counts[MESSAGES_DEAD_LETTERED] += 1
         self.logger.warning(
             "message moved to the dead-letter queue",
             extra={"failure_code": error.code, "failure_reason": error.reason, "failure_field": error.field},
         )
-        if (
-            envelope is not None
-            and envelope.kind is Kind.COMMAND
-            and envelope.replyto is not None
-            and not isinstance(error, ReplyToNotAllowed)
-            and envelope.replyto in self.settings.reply_to_allowlist
-        ):
+        if envelope is not None and failures.answers_with_failure(envelope, error, self.settings.reply_to_allowlist):
             reply = self._reply_envelope(envelope, ReplyOutcome.failure(error.code, error.reason))
-            QueueSender(envelope.replyto, client=self._sqs.get(), codec=self._codec).send(reply)
-            invocation.counts[REPLIES_SENT] += 1
+            self._send_reply(envelope.replyto or "", reply, invocation)
             self.logger.info("failure reply sent", extra={"reply_id": reply.id, "code": error.code})

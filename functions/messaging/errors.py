@@ -150,3 +150,24 @@ class ReplyTimeout(MessagingError):  # noqa: N818 - names of the public API
         super().__init__(f"no reply to request {correlation_id!r} within {timeout:g} s")
         self.correlation_id = correlation_id
         self.timeout = timeout
+
+
+class StateConflict(PermanentMessageError):  # noqa: N818 - names of the public API
+    """A message would create an item whose key another message already took: retrying cannot help.
+
+    Example:
+        >>> StateConflict("orders item (pk=CUSTOMER#c-1) already exists").code
+        'state_conflict'
+    """
+
+    code = "state_conflict"
+
+
+class ConcurrentWriteConflict(TransientMessagingError):  # noqa: N818 - names of the public API
+    """The state a handler read changed before its commit (or the transaction met another): the record is retried,
+    and the handler runs again on the new state."""
+
+
+class DeadlinePassed(TransientMessagingError):  # noqa: N818 - names of the public API
+    """The invocation's time ran out before the commit: Lambda has already given up on this run and SQS will deliver
+    the message again, so this run must not apply it (a late commit could land after later messages of its group)."""

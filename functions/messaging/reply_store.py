@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from messaging import unit_of_work
 from messaging.aws import DynamoDbTableAdapter
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope
@@ -90,19 +91,21 @@ class DynamoDbReplyStore(DynamoDbTableAdapter):
         super().__init__(table_name, client)
         self._codec = codec or CloudEventJsonCodec()
 
-    def put(self, reply: Envelope, ttl_seconds: int) -> bool:
-        now = time.time()
-        item: dict[str, Any] = {
+    def _item(self, reply: Envelope, ttl_seconds: int, now: float) -> dict[str, Any]:
+        return {
             "correlationid": {"S": _correlation_id(reply)},
             "replyid": {"S": reply_key(reply)},
             "body": {"S": self._codec.encode(reply)},
             "stored_at": {"N": str(int(now * 1000))},
             "expires_at": {"N": str(int(now + ttl_seconds))},
         }
+
+    def put(self, reply: Envelope, ttl_seconds: int) -> bool:
+        now = time.time()
         try:
             self.client.put_item(
                 TableName=self.table_name,
-                Item=item,
+                Item=self._item(reply, ttl_seconds, now),
                 # A stored reply wins unless it has expired (TTL deletion may lag by hours).
                 ConditionExpression="attribute_not_exists(replyid) OR expires_at < :now",
                 ExpressionAttributeValues={":now": {"N": str(int(now))}},
@@ -110,6 +113,16 @@ class DynamoDbReplyStore(DynamoDbTableAdapter):
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def stage(self, reply: Envelope, ttl_seconds: int) -> None:
+        """Stage the reply into the unit of work of the message being handled (what the reply router does): the key
+        is the reply's own identity, so the router's dedup record rides on the reply item."""
+        unit_of_work.current().create(
+            self.table_name,
+            self._item(reply, ttl_seconds, time.time()),
+            key=("correlationid", "replyid"),
+            keyed_by_message=True,
+        )
 
     def get(self, correlation_id: str) -> list[Envelope]:
         now = int(time.time())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from messaging import unit_of_work
 from messaging.aws import DynamoDbTableAdapter
 
 
@@ -42,17 +43,21 @@ class NotificationService:
 
 
 class DynamoDbNotificationOutbox(DynamoDbTableAdapter):
-    """Sent notifications in the notifications state table: ``pk = CUSTOMER#<id>``, ``sk = NOTIFICATION#<order_id>``."""
+    """Sent notifications in the notifications state table: ``pk = CUSTOMER#<id>``, ``sk = NOTIFICATION#<order_id>``.
+
+    One confirmation per order: the key comes from the event's content, so the dedup record rides on the entry.
+    """
 
     def deliver(self, notification: Notification) -> None:
-        self.client.put_item(
-            TableName=self.table_name,
-            Item={
+        unit_of_work.current().create(
+            self.table_name,
+            {
                 "pk": {"S": f"CUSTOMER#{notification.customer_id}"},
                 "sk": {"S": f"NOTIFICATION#{notification.order_id}"},
                 "channel": {"S": notification.channel},
                 "text": {"S": notification.text},
             },
+            keyed_by_message=True,
         )
 
 

@@ -25,7 +25,7 @@ def order_service() -> OrderService:
 
 @consumer.command("orders.CreateOrder", model=CreateOrder)
 def create_order(command: CreateOrder, context: MessageContext) -> dict[str, Any]:
-    order = order_service().create(command)
+    order = order_service().create(command, order_id=f"o-{context.derived_id('order')[:24]}")
     context.emit(
         "orders.OrderCreated", {**order.summary(), "lines": [line.model_dump(mode="json") for line in order.lines]}
     )

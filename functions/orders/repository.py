@@ -1,6 +1,8 @@
 """Adapters of :class:`orders.service.OrderRepository`: DynamoDB (the state table) and in-memory.
 
 Table layout (``STATE_TABLE_NAME``): ``pk = CUSTOMER#<customer_id>``, ``sk = ORDER#<order_id>``; money as strings.
+Reads go to the table; writes are staged into the unit of work of the message being handled
+(:mod:`messaging.unit_of_work`) and committed by the consumer together with the message's dedup record.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from messaging import unit_of_work
 from messaging.aws import DynamoDbTableAdapter
 from orders.models import OrderLine
 from orders.service import Order
@@ -48,11 +51,9 @@ class DynamoDbOrderRepository(DynamoDbTableAdapter):
     """Orders in the service's DynamoDB state table; the client is created on first use unless injected."""
 
     def add(self, order: Order) -> None:
-        self.client.put_item(
-            TableName=self.table_name,
-            Item=_to_item(order),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        """Stage a new order. Order ids are derived from the command message, so the key is the same on every
+        delivery and the message's dedup record rides on this item (one conditional write)."""
+        unit_of_work.current().create(self.table_name, _to_item(order), keyed_by_message=True)
 
     def get(self, customer_id: str, order_id: str) -> Order | None:
         response = self.client.get_item(
@@ -61,8 +62,14 @@ class DynamoDbOrderRepository(DynamoDbTableAdapter):
         item = response.get("Item")
         return _from_item(item) if item else None
 
-    def replace(self, order: Order) -> None:
-        self.client.put_item(TableName=self.table_name, Item=_to_item(order))
+    def replace(self, order: Order, *, previous: Order) -> None:
+        """Stage the changed status and cancel reason, on condition that the stored order still has the status read."""
+        unit_of_work.current().update(
+            self.table_name,
+            _keys(order.customer_id, order.order_id),
+            {"status": {"S": order.status}, "cancel_reason": {"S": order.cancel_reason}},
+            expected={"status": {"S": previous.status}},
+        )
 
     def list_for_customer(self, customer_id: str) -> list[Order]:
         response = self.client.query(
@@ -86,5 +93,7 @@ class InMemoryOrderRepository:
     def get(self, customer_id: str, order_id: str) -> Order | None:
         return self.orders.get((customer_id, order_id))
 
-    def replace(self, order: Order) -> None:
+    def replace(self, order: Order, *, previous: Order) -> None:
+        if self.orders.get((order.customer_id, order.order_id)) != previous:
+            raise ValueError(f"order {order.order_id} changed since it was read")
         self.orders[(order.customer_id, order.order_id)] = order

@@ -3,17 +3,15 @@
 Example:
     >>> from orders.repository import InMemoryOrderRepository
     >>> from orders.models import CreateOrder
-    >>> service = OrderService(InMemoryOrderRepository(), new_order_id=lambda: "o-1")
+    >>> service = OrderService(InMemoryOrderRepository())
     >>> line = {"sku": "book", "quantity": 2, "unit_price": "9.50"}
-    >>> order = service.create(CreateOrder(customer_id="c-1", lines=[line]))
+    >>> order = service.create(CreateOrder(customer_id="c-1", lines=[line]), order_id="o-1")
     >>> (order.order_id, str(order.total), order.status)
     ('o-1', '19.00', 'open')
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -55,20 +53,25 @@ class OrderRepository(Protocol):
 
     def get(self, customer_id: str, order_id: str) -> Order | None: ...
 
-    def replace(self, order: Order) -> None: ...
+    def replace(self, order: Order, *, previous: Order) -> None:
+        """Store ``order`` in place of ``previous``; fails at commit if the stored order is no longer ``previous``."""
+        ...
 
 
 class OrderService:
-    """Creates and cancels orders. ``create`` is not naturally idempotent: every call allocates a new order id, which is
-    why the consumer runs it under idempotency keyed on the command's ``source`` + ``id``."""
+    """Creates and cancels orders.
 
-    def __init__(self, repository: OrderRepository, new_order_id: Callable[[], str] | None = None) -> None:
+    ``create`` is not naturally idempotent: every call makes a new order. The caller gives the order id; the handler
+    derives it from the command message (``MessageContext.derived_id``), so a redelivered command stages the very same
+    order and the consumer's commit recognises it instead of creating a second one.
+    """
+
+    def __init__(self, repository: OrderRepository) -> None:
         self._repository = repository
-        self._new_order_id = new_order_id or (lambda: f"o-{uuid.uuid4().hex[:12]}")
 
-    def create(self, command: CreateOrder) -> Order:
+    def create(self, command: CreateOrder, *, order_id: str) -> Order:
         order = Order(
-            order_id=self._new_order_id(),
+            order_id=order_id,
             customer_id=command.customer_id,
             lines=tuple(command.lines),
             currency=command.currency,
@@ -85,5 +88,5 @@ class OrderService:
         if order.status == "cancelled":
             raise CommandRejected("order_already_cancelled", f"order {command.order_id} is already cancelled")
         cancelled = replace(order, status="cancelled", cancel_reason=command.reason)
-        self._repository.replace(cancelled)
+        self._repository.replace(cancelled, previous=order)
         return cancelled

@@ -20,7 +20,9 @@ def quote_service() -> QuoteService:
     return QuoteService(os.environ["QUOTE_RESPONDER_NAME"])
 
 
-@consumer.command("quotes.RequestQuote", model=RequestQuote)
+# A quote is a pure function of the request and the tariff: nothing to stage, the same reply every time (its id is
+# derived from the request, so the reply store keeps one per responder). No dedup record is needed.
+@consumer.command("quotes.RequestQuote", model=RequestQuote, idempotent=False)
 def request_quote(request: RequestQuote, context: MessageContext) -> dict[str, Any]:
     return quote_service().quote(request).model_dump(mode="json")
 

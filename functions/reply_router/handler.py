@@ -2,8 +2,8 @@
 
 Requesters never read the shared reply queue themselves: they look up their own correlation id in the store, so many
 concurrent requesters never see each other's replies, and a reply whose requester has gone away stays retrievable
-until it expires (``REPLY_TTL_SECONDS``, default one day). The store's conditional put makes routing naturally
-idempotent, so no idempotency record is needed here.
+until it expires (``REPLY_TTL_SECONDS``, default one day). The reply is staged as one item keyed by the reply's own
+identity, so the router's dedup record rides on it: one conditional write per reply, a redelivered reply is dropped.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ def reply_store() -> DynamoDbReplyStore:
     return DynamoDbReplyStore(os.environ["REPLY_TABLE_NAME"])
 
 
-@consumer.reply(idempotent=False)
+@consumer.reply()
 def route_reply(reply: Any, context: MessageContext) -> None:
     ttl = int(os.environ.get("REPLY_TTL_SECONDS", DEFAULT_REPLY_TTL_SECONDS))
-    reply_store().put(context.envelope, ttl_seconds=ttl)
+    reply_store().stage(context.envelope, ttl_seconds=ttl)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from constructs import Construct
 
 from infra.consumer_function import ConsumerFunction
 from infra.event_topic import EventTopic
-from infra.idempotency_store import IdempotencyStore
 from infra.reply_channel import ReplyChannel
 from infra.service_queue import ServiceQueue
 
@@ -18,7 +17,10 @@ RESPONDERS = ("standard", "express", "economy")
 
 
 class QuotesStack(Stack):
-    """Topic ``QuoteRequestsTopicArn``; per responder a queue ``Quote<Name>``, a function and an idempotency table.
+    """Topic ``QuoteRequestsTopicArn``; per responder a queue ``Quote<Name>`` and a function.
+
+    Responders keep no dedup records: a quote is a pure function of the request (its reply id is derived from the
+    request, so the reply store keeps one reply per responder however often a request is delivered).
 
     Example:
         >>> quotes = QuotesStack(app, "Quotes", replies=core.replies)  # doctest: +SKIP
@@ -43,7 +45,6 @@ class QuotesStack(Stack):
                 environment={"QUOTE_RESPONDER_NAME": responder},
             )
             function.consume(queue)
-            IdempotencyStore(self, f"{title}Idempotency").grant_to(function)
             replies.allow_replies_from(function)
             self.requests.subscribe_queue(queue, ["quotes.RequestQuote"], ["command"])
             self.queues[responder] = queue

@@ -99,7 +99,7 @@ def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assem
             continue
         # And each service queue redrives to a FIFO DLQ of its own stack after 5 receives
         redrive = props["RedrivePolicy"]
-        assert redrive["maxReceiveCount"] == 5
+        assert redrive["maxReceiveCount"] == 10
         _, dlq_id = assembly.target(stack, redrive["deadLetterTargetArn"])
         assert assembly.resource(stack, dlq_id)["Properties"]["FifoQueue"] is True
 
@@ -155,7 +155,7 @@ def test_queues_and_topics_use_customer_managed_keys_and_tables_kms(assembly: As
             assert key["Type"] == "AWS::KMS::Key"
             assert key["Properties"]["EnableKeyRotation"] is True
     tables = list(assembly.resources("AWS::DynamoDB::Table"))
-    assert len(tables) == 10  # reply, 3 state, 6 idempotency
+    assert len(tables) == 7  # reply, 3 state, 3 dedup (orders, billing, notifications; quote responders keep none)
     for _, _, table in tables:
         # And tables are encrypted with KMS (AWS-managed key)
         assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
@@ -327,7 +327,6 @@ ALLOWED = {
         f"quotes-{name}": (
             f"Quotes/{name.capitalize()}Responder/",
             f"Quotes/{name.capitalize()}Queue/",
-            f"Quotes/{name.capitalize()}Idempotency/",
             "MessagingCore/Replies/Queue/",
         )
         for name in ("standard", "express", "economy")
@@ -402,7 +401,7 @@ def test_environment_variables_come_with_the_linked_resources(assembly: Assembly
     }
     base = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "DEAD_LETTER_QUEUE_URL"}
     service = base | {"STATE_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"}
-    responder = base | {"IDEMPOTENCY_TABLE_NAME", "REPLY_TO_ALLOWLIST", "QUOTE_RESPONDER_NAME"}
+    responder = base | {"REPLY_TO_ALLOWLIST", "QUOTE_RESPONDER_NAME"}
     assert {name: set(variables) for name, variables in env.items()} == {
         "reply-router": base | {"REPLY_TABLE_NAME"},
         "orders": service | {"EVENT_TOPIC_ARN", "REPLY_TO_ALLOWLIST"},

@@ -12,8 +12,8 @@ from messaging.envelope import Kind
 from messaging.errors import CommandRejected, ReplyTimeout
 from messaging.reply_store import DynamoDbReplyStore
 from messaging.settings import ConsumerSettings
+from messaging.unit_of_work import InMemoryCommitter
 from tests.support.aws import Messaging, create_fifo_queue, subscribe_queue
-from tests.support.fakes import InMemoryPersistenceLayer
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.sqs_events import event_from_queue, failed_ids
 
@@ -74,7 +74,7 @@ def responder(messaging: Messaging, source: str, price: int | None) -> MessageCo
             dead_letter_queue_url=messaging.dlq_url, reply_to_allowlist=frozenset({messaging.replies_url})
         ),
         sqs_client=messaging.sqs,
-        persistence_store=InMemoryPersistenceLayer(),
+        committer=InMemoryCommitter(),
     )
 
     @consumer.command("quotes.RequestQuote")

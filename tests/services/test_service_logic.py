@@ -25,13 +25,13 @@ def _create(customer: str = "c-1") -> CreateOrder:
     )
 
 
-def test_create_order_allocates_a_new_order_each_call() -> None:
+def test_create_order_makes_a_new_order_each_call() -> None:
     # Given an order service
     repository = InMemoryOrderRepository()
     service = OrderService(repository)
-    # When the same command is applied twice (what a redelivery would do without idempotency)
-    first, second = service.create(_create()), service.create(_create())
-    # Then two orders exist: the operation is not naturally idempotent
+    # When the same command is applied twice with the ids a random allocator would give
+    first, second = service.create(_create(), order_id="o-1"), service.create(_create(), order_id="o-2")
+    # Then two orders exist: the operation is not naturally idempotent (the consumer's commit makes it once)
     assert first.order_id != second.order_id
     assert len(repository.orders) == 2
     assert first.total == Decimal("19.00")
@@ -39,8 +39,8 @@ def test_create_order_allocates_a_new_order_each_call() -> None:
 
 def test_cancel_order_marks_it_cancelled_and_rejects_a_second_cancel() -> None:
     # Given an open order
-    service = OrderService(InMemoryOrderRepository(), new_order_id=lambda: "o-1")
-    service.create(_create())
+    service = OrderService(InMemoryOrderRepository())
+    service.create(_create(), order_id="o-1")
     # When it is cancelled
     cancelled = service.cancel(CancelOrder(customer_id="c-1", order_id="o-1", reason="changed my mind"))
     # Then it is cancelled, and cancelling again is a business rejection with a code

@@ -54,6 +54,19 @@ def create_idempotency_table(dynamodb: Any, name: str) -> str:
     return name
 
 
+def create_state_table(dynamodb: Any, name: str) -> str:
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
 def create_reply_table(dynamodb: Any, name: str) -> str:
     dynamodb.create_table(
         TableName=name,
@@ -105,6 +118,7 @@ class Messaging:
     subscriber_url: str
     idempotency_table: str
     reply_table: str
+    state_table: str
 
     def env(self) -> dict[str, str]:
         return {
@@ -138,4 +152,5 @@ def build_messaging(boto3_module: Any) -> Messaging:
         subscriber_url=subscriber,
         idempotency_table=create_idempotency_table(dynamodb, "orders-idempotency"),
         reply_table=create_reply_table(dynamodb, "replies"),
+        state_table=create_state_table(dynamodb, "orders-state"),
     )

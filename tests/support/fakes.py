@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyItemAlreadyExistsError,
-    IdempotencyItemNotFoundError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 
 from messaging.channels import BatchResult, FailedEntry
 from messaging.codec import CloudEventJsonCodec
@@ -75,52 +66,3 @@ class RecordingSqsClient:
 
     def to(self, queue_url: str) -> list[dict[str, Any]]:
         return [call for call in self.sent if call["QueueUrl"] == queue_url]
-
-
-class InMemoryPersistenceLayer(BasePersistenceLayer):
-    """Powertools idempotency persistence in a dict, with the conditional-put semantics of the DynamoDB layer."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: dict[str, DataRecord] = {}
-        self._lock = threading.Lock()
-
-    def _get_record(self, idempotency_key: str) -> DataRecord:
-        with self._lock:
-            record = self.records.get(idempotency_key)
-        if record is None:
-            raise IdempotencyItemNotFoundError
-        return record
-
-    def _put_record(self, data_record: DataRecord) -> None:
-        now = dt.datetime.now()
-        with self._lock:
-            existing = self.records.get(data_record.idempotency_key)
-            if existing is not None:
-                expired = existing.expiry_timestamp is not None and existing.expiry_timestamp < int(now.timestamp())
-                in_progress_expired = (
-                    existing.status == STATUS_CONSTANTS["INPROGRESS"]
-                    and existing.in_progress_expiry_timestamp is not None
-                    and existing.in_progress_expiry_timestamp < int(now.timestamp() * 1000)
-                )
-                if not (expired or in_progress_expired):
-                    self._validate_payload(data_payload=data_record, stored_data_record=existing)
-                    raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
-            self.records[data_record.idempotency_key] = data_record
-
-    def _update_record(self, data_record: DataRecord) -> None:
-        with self._lock:
-            existing = self.records.get(data_record.idempotency_key)
-            in_progress_expiry = existing.in_progress_expiry_timestamp if existing else None
-            self.records[data_record.idempotency_key] = DataRecord(
-                idempotency_key=data_record.idempotency_key,
-                status=data_record.status,
-                expiry_timestamp=data_record.expiry_timestamp,
-                in_progress_expiry_timestamp=in_progress_expiry,
-                response_data=data_record.response_data,
-                payload_hash=data_record.payload_hash,
-            )
-
-    def _delete_record(self, data_record: DataRecord) -> None:
-        with self._lock:
-            self.records.pop(data_record.idempotency_key, None)

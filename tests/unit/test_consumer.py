@@ -1,4 +1,5 @@
-"""MessageConsumer with in-memory fakes: routing, replies, emitted events, duplicates, failure policy, logs, metrics."""
+"""MessageConsumer with in-memory fakes: routing, replies, emitted events, the commit, duplicates, failure policy, logs,
+metrics."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from messaging.envelope import Envelope, Kind, ReplyOutcome, command, event, rep
 from messaging.errors import CommandRejected
 from messaging.fifo import dedup_id_of
 from messaging.settings import ConsumerSettings
-from tests.support.fakes import InMemoryEventPublisher, InMemoryPersistenceLayer, RecordingSqsClient
+from messaging.unit_of_work import InMemoryCommitter, current
+from tests.support.fakes import InMemoryEventPublisher, RecordingSqsClient
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.sqs_events import failed_ids, sqs_event, synthetic_record
 
@@ -41,7 +43,7 @@ class World:
     consumer: MessageConsumer
     sqs: RecordingSqsClient
     publisher: InMemoryEventPublisher
-    store: InMemoryPersistenceLayer
+    store: InMemoryCommitter
     logs: io.StringIO
     calls: list[str] = field(default_factory=list)
     fail_next: list[Exception] = field(default_factory=list)
@@ -64,14 +66,14 @@ def world() -> Iterator[World]:
     sqs, publisher, store, logs = (
         RecordingSqsClient(),
         InMemoryEventPublisher(),
-        InMemoryPersistenceLayer(),
+        InMemoryCommitter(),
         io.StringIO(),
     )
     consumer = MessageConsumer(
         "orders",
         settings=ConsumerSettings(dead_letter_queue_url=DLQ, reply_to_allowlist=frozenset({REPLIES})),
         sqs_client=sqs,  # type: ignore[arg-type]
-        persistence_store=store,
+        committer=store,
         event_publisher=publisher,
         logger=Logger(service=f"orders-unit-{uuid.uuid4().hex}", stream=logs),
     )
@@ -83,12 +85,14 @@ def world() -> Iterator[World]:
         ctx.logger.info("creating order")
         if w.fail_next:
             raise w.fail_next.pop(0)
+        order_id = ctx.derived_id("order")
+        current().create("orders", {"pk": {"S": order_id}, "run": {"N": str(len(w.calls))}}, key=("pk",))
         if cmd.sku == "blocked":
             ctx.emit("orders.Ignored", {})
             raise CommandRejected("sku_blocked", "this sku cannot be ordered")
         ctx.emit("orders.OrderCreated", {"sku": cmd.sku, "quantity": cmd.quantity})
         ctx.emit("orders.AuditTrail", {"sku": cmd.sku}, partitionkey="audit")
-        return {"order_id": f"o-{cmd.sku}"}
+        return {"order_id": f"o-{cmd.sku}", "run": len(w.calls)}
 
     @consumer.event("orders.OrderCreated")
     def on_created(data: dict[str, Any], ctx: MessageContext) -> None:
@@ -125,7 +129,7 @@ def test_a_command_runs_its_handler_and_gets_a_success_reply_with_the_correlatio
     assert reply.correlationid == cmd.id
     assert reply.type == "orders.CreateOrder.Reply"
     assert reply.source == "/orders"
-    assert ReplyOutcome.from_data(reply.data) == ReplyOutcome.success({"order_id": "o-book"})
+    assert ReplyOutcome.from_data(reply.data) == ReplyOutcome.success({"order_id": "o-book", "run": 1})
     # And the reply went out in the request's group, deduplicated by its own source + id
     [sent] = world.sqs.to(REPLIES)
     assert sent["MessageGroupId"] == "customer-1"
@@ -146,7 +150,7 @@ def test_emitted_events_are_published_after_the_handler_with_the_request_partiti
     assert created.id != audit.id
 
 
-def test_a_command_delivered_twice_runs_once_and_both_deliveries_see_the_same_reply_and_events(
+def test_a_command_delivered_twice_is_applied_once_and_both_deliveries_see_the_same_reply_and_events(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a command that was already handled once
@@ -155,12 +159,15 @@ def test_a_command_delivered_twice_runs_once_and_both_deliveries_see_the_same_re
     first_events = list(world.publisher.published)
     # When SQS delivers it again (a new receipt, receive count 2)
     response = world.handle(record_of(cmd, receive_count=2))
-    # Then the handler did not run again
+    # Then the second run's staged write was not applied: the order holds the first run's write only
     assert response == {"batchItemFailures": []}
-    assert world.calls == [cmd.id]
-    # And the second delivery sent the very same reply (same id, time and outcome)
+    assert world.calls == [cmd.id, cmd.id]
+    [order] = world.store.items("orders")
+    assert order["run"] == {"N": "1"}
+    # And the second delivery sent the very same reply (same id, time and outcome: the first run's)
     first, second = world.replies()
     assert first == second
+    assert ReplyOutcome.from_data(second.data).result == {"order_id": "o-lamp", "run": 1}
     # And republished the very same events (same ids), so FIFO dedup drops the copies downstream
     assert world.publisher.published == first_events + first_events
     # And the duplicate was counted
@@ -174,14 +181,14 @@ def test_a_rejected_command_gets_a_failure_reply_no_events_and_is_not_dead_lette
     # When it is handled, twice
     first = world.handle(record_of(cmd))
     second = world.handle(record_of(cmd, receive_count=2))
-    # Then the records are handled, the handler ran once, and both replies are the same failure
+    # Then the records are handled, and both replies are the same failure
     assert first == second == {"batchItemFailures": []}
-    assert world.calls == [cmd.id]
     reply_1, reply_2 = world.replies()
     assert reply_1 == reply_2
     assert ReplyOutcome.from_data(reply_1.data) == ReplyOutcome.failure("sku_blocked", "this sku cannot be ordered")
-    # And nothing was published (a rejection has no effects) and nothing went to the DLQ
+    # And nothing was published or written (a rejection has no effects) and nothing went to the DLQ
     assert world.publisher.published == []
+    assert world.store.items("orders") == []
     assert world.dead_letters() == []
 
 
@@ -273,7 +280,7 @@ def test_a_transient_failure_fails_its_group_only_and_the_retry_runs_the_handler
     assert failed_ids(response) == [records[0]["messageId"], records[1]["messageId"]]
     assert world.calls == [a1.id, b1.id]
     assert [r.correlationid for r in world.replies()] == [b1.id]
-    # And when SQS redelivers group A, the handler runs again (the failed attempt left no idempotency record)
+    # And when SQS redelivers group A, the handler runs again (the failed attempt committed nothing)
     retry = world.handle(record_of(a1, receive_count=2), record_of(a2, receive_count=2))
     assert retry == {"batchItemFailures": []}
     assert world.calls == [a1.id, b1.id, a1.id, a2.id]
@@ -290,17 +297,18 @@ def test_a_rejected_event_publish_fails_the_record_and_the_retry_republishes_wit
     assert failed_ids(response) == [record["messageId"]]
     assert world.replies() == []
     # And when SNS accepts again and SQS redelivers, the stored events are published and the reply sent,
-    # without running the handler a second time
+    # from the first run's committed outcome
     world.publisher.reject_types.clear()
     retry = world.handle(record_of(cmd, receive_count=2))
     assert retry == {"batchItemFailures": []}
-    assert world.calls == [cmd.id]
+    [reply] = world.replies()
+    assert ReplyOutcome.from_data(reply.data).result == {"order_id": "o-vase", "run": 1}
     assert [e.type for e in world.publisher.published] == [
         "orders.AuditTrail",
         "orders.OrderCreated",
         "orders.AuditTrail",
     ]
-    assert [r.correlationid for r in world.replies()] == [cmd.id]
+
 
 
 def test_a_failed_dead_letter_send_fails_the_record_so_nothing_is_lost(world: World) -> None:
@@ -313,22 +321,45 @@ def test_a_failed_dead_letter_send_fails_the_record_so_nothing_is_lost(world: Wo
     assert failed_ids(response) == [record["messageId"]]
 
 
-def test_a_delivery_while_the_same_message_is_in_progress_is_retried_later(world: World) -> None:
-    # Given a handler that, while running, sees a second delivery of its own message (a concurrent duplicate)
-    cmd = create("clock")
+def test_a_concurrent_duplicate_runs_but_only_one_commit_lands_and_both_answer_the_same(world: World) -> None:
+    # Given a handler that, before its own commit, sees a second delivery of its message run to the end
     nested: list[dict[str, Any]] = []
+    runs: list[int] = []
 
     @world.consumer.command("orders.Probe")
     def probe(data: dict[str, Any], ctx: MessageContext) -> dict[str, Any]:
-        nested.append(world.handle(record_of(ctx.envelope, message_id="second")))
-        return {}
+        depth = len(runs)
+        runs.append(depth)
+        current().create("orders", {"pk": {"S": ctx.derived_id("probe")}, "depth": {"N": str(depth)}}, key=("pk",))
+        if depth == 0:
+            nested.append(world.handle(record_of(ctx.envelope, message_id="second")))
+        return {"depth": depth}
 
-    probe_cmd = command("orders.Probe", {}, source="/web", partitionkey="p", id=cmd.id)
+    probe_cmd = command("orders.Probe", {}, source="/web", partitionkey="p", replyto=REPLIES)
     # When the first delivery is handled
-    world.handle(record_of(probe_cmd))
-    # Then the concurrent delivery was reported failed (transient), not run, not dead-lettered
-    assert nested == [{"batchItemFailures": [{"itemIdentifier": "second"}]}]
+    response = world.handle(record_of(probe_cmd))
+    # Then both deliveries are handled, the concurrent one committed, and the first one lost and replayed it
+    assert nested == [{"batchItemFailures": []}]
+    assert response == {"batchItemFailures": []}
+    [item] = world.store.items("orders")
+    assert item["depth"] == {"N": "1"}
+    first, second = world.replies()
+    assert first == second
+    assert ReplyOutcome.from_data(first.data).result == {"depth": 1}
     assert world.dead_letters() == []
+
+
+def test_a_message_id_reused_with_other_content_is_dead_lettered_as_a_conflict(world: World) -> None:
+    # Given a command that was applied
+    cmd = create("book")
+    world.handle(record_of(cmd))
+    # When another message arrives with the same source and id but different data
+    forged = command(cmd.type, {"sku": "other", "quantity": 1}, source=cmd.source, partitionkey="customer-1", id=cmd.id)
+    response = world.handle(record_of(forged))
+    # Then it is dead-lettered as a message id conflict, not treated as a duplicate
+    assert response == {"batchItemFailures": []}
+    [dead] = world.dead_letters()
+    assert dead["MessageAttributes"]["failure-code"]["StringValue"] == "message_id_conflict"
 
 
 def test_every_log_line_of_a_record_carries_the_cloudevent_keys(world: World) -> None:
@@ -373,17 +404,15 @@ def test_a_tracer_wraps_each_record_in_a_subsegment(world: World, monkeypatch: p
     assert opened == [f"## message {record['messageId']}" for record in records]
 
 
-def test_the_lambda_context_bounds_the_in_progress_idempotency_record(world: World) -> None:
-    # Given a Lambda invocation with 30 s left
+def test_the_dedup_record_expires_after_the_configured_lifetime(world: World) -> None:
+    # Given a consumer whose dedup records live one hour
     cmd = create("clock")
-    before_ms = int(time.time() * 1000)
     # When a command is handled
     world.handle(record_of(cmd))
-    # Then its idempotency record expires "in progress" when the invocation would time out, not later
-    [record] = world.store.records.values()
-    assert record.status == "COMPLETED"
-    assert record.in_progress_expiry_timestamp is not None
-    assert before_ms < record.in_progress_expiry_timestamp <= int(time.time() * 1000) + 30_000
+    # Then its record (with the order in one transaction) expires one hour from now, and holds the outcome
+    [(expires_at, stored)] = world.store.records.values()
+    assert abs(expires_at - (int(time.time()) + 3600)) <= 2
+    assert json.loads(stored.outcome)["outcome"]["result"]["order_id"] == "o-clock"
 
 
 def test_a_command_with_an_unusable_partition_key_is_dead_lettered_and_answered_in_a_valid_group(world: World) -> None:
@@ -402,3 +431,19 @@ def test_a_command_with_an_unusable_partition_key_is_dead_lettered_and_answered_
     [reply] = world.replies()
     assert reply.correlationid == cmd.id
     assert ReplyOutcome.from_data(reply.data).error_code == dead["MessageAttributes"]["failure-code"]["StringValue"]
+
+
+def test_a_run_past_its_deadline_commits_nothing_and_its_retry_applies_the_command_once(world: World) -> None:
+    # Given an invocation whose deadline has passed while the handler ran (Lambda timed it out; its threads go on)
+    envelope = create("late")
+    expired = FakeLambdaContext(timeout_seconds=0.0)
+    # When the abandoned run reaches its commit
+    response = world.consumer.handle(sqs_event([record_of(envelope)]), expired)
+    # Then it commits nothing, sends nothing and reports the record failed (the retry owns the message now)
+    assert len(failed_ids(response)) == 1
+    assert world.store.items("orders") == [] and world.store.records == {}
+    assert world.replies() == [] and world.publisher.published == []
+    # And the retry, inside its deadline, applies it once and answers
+    assert world.handle(record_of(envelope, receive_count=2)) == {"batchItemFailures": []}
+    assert len(world.store.items("orders")) == 1
+    assert [r.correlationid for r in world.replies()] == [envelope.id]
