@@ -51,8 +51,9 @@ synth: $(STAMP) $(CDK)
 local: $(STAMP)
 	$(PY) -m localcloud serve
 
+# The product against the Powertools-docs baseline; ARGS passes options, e.g. make bench ARGS="--cold-runs 20".
 bench: $(STAMP)
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(ARGS)
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache

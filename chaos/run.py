@@ -46,7 +46,19 @@ NAIVE_HANDLERS = {
     "orders.handler.lambda_handler": "chaos.naive.orders.lambda_handler",
     "billing.handler.lambda_handler": "chaos.naive.billing.lambda_handler",
     "notifications.handler.lambda_handler": "chaos.naive.notifications.lambda_handler",
+    "quotes.handler.lambda_handler": "chaos.naive.quotes.lambda_handler",
+    "reply_router.handler.lambda_handler": "chaos.naive.reply_router.lambda_handler",
 }
+BASELINE_IDEMPOTENCY_TABLE = {
+    "Type": "AWS::DynamoDB::Table",
+    "Properties": {
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+    },
+}
+"""The Powertools idempotency table the documentation pattern gives a function the product runs without one."""
 FIFO_DEDUP_WINDOW_SECONDS = 300
 SEND_CHUNK = 100
 """Messages sent between two drains: moto's cost grows with queue depth, so the queues stay shallow."""
@@ -67,7 +79,7 @@ class ChaosConfig:
     poison_rate: float = 0.03
     duplicate_rate: float = 0.05
     function_timeout: int = 3
-    drain_timeout: float = 120.0
+    drain_timeout: float = 300.0  # per phase chunk: a stall detector, generous for a loaded machine
 
 
 @dataclass
@@ -118,7 +130,8 @@ def prepare_assembly(assembly: Path, target: Path, *, consumer: str, function_ti
         (naive_code / "chaos").symlink_to(ROOT / "chaos")
     for template_path in target.glob("*.template.json"):
         template = json.loads(template_path.read_text())
-        for resource in template.get("Resources", {}).values():
+        resources = template.get("Resources", {})
+        for logical_id, resource in list(resources.items()):
             if resource.get("Type") != "AWS::Lambda::Function":
                 continue
             properties = resource["Properties"]
@@ -127,6 +140,11 @@ def prepare_assembly(assembly: Path, target: Path, *, consumer: str, function_ti
             if naive is not None and naive_code is not None:
                 properties["Handler"] = naive
                 resource.setdefault("Metadata", {})["aws:asset:path"] = str(naive_code)
+                variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+                if "IDEMPOTENCY_TABLE_NAME" not in variables:
+                    table_id = f"{logical_id}BaselineIdempotency"
+                    resources[table_id] = BASELINE_IDEMPOTENCY_TABLE
+                    variables["IDEMPOTENCY_TABLE_NAME"] = {"Ref": table_id}
         template_path.write_text(json.dumps(template))
     return target
 

@@ -176,6 +176,7 @@ class MessageConsumer:
         self._clock = clock
         self._routes: dict[tuple[Kind, str | None], _Route] = {}
         self._lock = threading.RLock()
+        self._thread = threading.local()
 
     # -- registration -------------------------------------------------------------------------------------------
 
@@ -340,9 +341,12 @@ class MessageConsumer:
             if duplicate:
                 invocation.counts[DUPLICATE_DELIVERIES] += 1
                 logger.info("duplicate delivery: the message was already applied, replaying its stored outcome")
-            self._deliver(envelope, result, invocation)
+            delivered = self._deliver(envelope, result, invocation)
             invocation.counts[MESSAGES_PROCESSED] += 1
-            logger.info("message processed", extra={"kind": envelope.kind.value, "duplicate": duplicate})
+            # One line per message (what happened, the events and the reply it sent): the record of its journey.
+            logger.info(
+                "message processed", extra={"kind": envelope.kind.value, "duplicate": duplicate, **delivered}
+            )
 
     def _subsegment(self, record: SQSRecord) -> AbstractContextManager[Any]:
         if self._tracer is None:
@@ -414,14 +418,30 @@ class MessageConsumer:
 
     def _result(self, request: Envelope, outcome: ReplyOutcome | None, *, events: Sequence[Envelope]) -> dict[str, Any]:
         """The outcome of a message as stored with its commit: reply data, the reply and the events as wire JSON."""
+        fresh = self._fresh_envelopes()
         reply = None
         if outcome is not None and request.replyto is not None:
-            reply = self._codec.encode(self._reply_envelope(request, outcome))
-        return {
-            "outcome": outcome.to_data() if outcome is not None else None,
-            "reply": reply,
-            "events": [self._codec.encode(evt) for evt in events],
-        }
+            reply_envelope = self._reply_envelope(request, outcome)
+            reply = self._codec.encode(reply_envelope)
+            fresh[reply] = reply_envelope
+        encoded = []
+        for evt in events:
+            raw = self._codec.encode(evt)
+            fresh[raw] = evt
+            encoded.append(raw)
+        return {"outcome": outcome.to_data() if outcome is not None else None, "reply": reply, "events": encoded}
+
+    def _fresh_envelopes(self) -> dict[str, Envelope]:
+        """This thread's envelopes of the record being processed, by their wire JSON: a first run delivers the
+        envelopes it made instead of decoding its own outcome again (a duplicate decodes the stored one)."""
+        fresh: dict[str, Envelope] | None = getattr(self._thread, "fresh", None)
+        if fresh is None:
+            fresh = self._thread.fresh = {}
+        return fresh
+
+    def _decoded(self, raw: str) -> Envelope:
+        envelope = self._fresh_envelopes().pop(raw, None)
+        return envelope if envelope is not None else self._codec.decode(raw)
 
     def _reply_envelope(self, request: Envelope, outcome: ReplyOutcome) -> Envelope:
         reply = reply_to(request, outcome, source=self.source)
@@ -430,17 +450,24 @@ class MessageConsumer:
             return replace(reply, partitionkey=dedup_id_of(request.source, request.id))
         return reply
 
-    def _deliver(self, request: Envelope, result: Mapping[str, Any], invocation: _Invocation) -> None:
-        """Publish the result's events, then send its reply. Failures raise: the record is retried and replays both."""
-        events = [self._codec.decode(raw) for raw in result.get("events") or []]
-        if events:
-            self._publisher().publish_batch(events).raise_for_failures()
-            self.logger.info("events published", extra={"count": len(events)})
-        raw_reply = result.get("reply")
-        if raw_reply and request.replyto:
-            reply = self._codec.decode(raw_reply)
-            self._send_reply(request.replyto, reply, invocation)
-            self.logger.info("reply sent", extra={"reply_id": reply.id, "outcome": (reply.data or {}).get("outcome")})
+    def _deliver(self, request: Envelope, result: Mapping[str, Any], invocation: _Invocation) -> dict[str, Any]:
+        """Publish the result's events, then send its reply; return what was sent, for the log. Failures raise: the
+        record is retried and replays both."""
+        sent: dict[str, Any] = {}
+        try:
+            events = [self._decoded(raw) for raw in result.get("events") or []]
+            if events:
+                self._publisher().publish_batch(events).raise_for_failures()
+                sent["event_ids"] = [event.id for event in events]
+            raw_reply = result.get("reply")
+            if raw_reply and request.replyto:
+                reply = self._decoded(raw_reply)
+                self._send_reply(request.replyto, reply, invocation)
+                sent["reply_id"] = reply.id
+                sent["outcome"] = (reply.data or {}).get("outcome")
+        finally:
+            self._fresh_envelopes().clear()
+        return sent
 
     def _send_reply(self, replyto: str, reply: Envelope, invocation: _Invocation) -> None:
         QueueSender(replyto, client=self._sqs.get(), codec=self._codec).send(reply)
