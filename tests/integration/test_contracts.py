@@ -184,8 +184,12 @@ def commit_backend(request: pytest.FixtureRequest, messaging: Messaging) -> Comm
     return CommitBackend(committer, items, clock)
 
 
-def _record(key: str = "m-1", outcome: str = '{"run": 1}', *, expires_in: int = 3600) -> DedupRecord:
-    return DedupRecord(key=key, check="check-1", outcome=outcome, expires_at=int(time.time()) + expires_in)
+def _record(
+    key: str = "m-1", outcome: str = '{"run": 1}', *, expires_in: int = 3600, now: float | None = None
+) -> DedupRecord:
+    """A dedup record that expires ``expires_in`` seconds after ``now`` (default: the wall clock)."""
+    start = time.time() if now is None else now
+    return DedupRecord(key=key, check="check-1", outcome=outcome, expires_at=int(start) + expires_in)
 
 
 def _order(order_id: str, **attributes: str) -> dict[str, Any]:
@@ -284,15 +288,17 @@ def test_commit_contract_a_key_taken_by_another_message_is_a_permanent_conflict(
 def test_commit_contract_a_message_without_writes_commits_its_record_and_the_identity_frees_on_expiry(
     commit_backend: CommitBackend,
 ) -> None:
-    # Given a message that staged nothing (a rejection), committed with a one-hour record
-    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 1}')).committed is True
+    # Given a message that staged nothing (a rejection), committed with a one-hour record (on the backend's clock)
+    now = commit_backend.clock[0]
+    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 1}', now=now)).committed is True
     # When it runs again within the hour, it gets the first outcome
-    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 2}')).stored == StoredOutcome(
+    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 2}', now=now)).stored == StoredOutcome(
         "check-1", '{"rejected": 1}'
     )
     # And when the record has expired (TTL has not deleted it yet), the identity is new again
     commit_backend.clock[0] += 3601
-    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 3}', expires_in=7200)).committed is True
+    later = _record("m-1", '{"rejected": 3}', expires_in=3600, now=commit_backend.clock[0])
+    assert commit_backend.committer.commit((), later).committed is True
 
 
 def test_the_dynamodb_commit_learns_a_duplicate_from_the_failed_condition_without_a_read(
