@@ -111,6 +111,8 @@ def local_cloud(orders: int, shards: int, requests: int) -> None:
                 )
                 for n in range(orders)
             ]
+            for envelope in envelopes:  # sent without the client: register the requests for their replies
+                system.client.expect_reply(envelope.id)
             sender = QueueSender(system.orders_queue, client=system.sqs)
             with counting_aws_calls() as calls:
                 started = time.perf_counter()
