@@ -24,7 +24,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cli import queues as q
-from cli.endpoints import DEFAULT_STACKS, Endpoints, EndpointsError, from_local_cloud
+from cli.endpoints import DEFAULT_STACKS, Endpoints, EndpointsError, QueueEndpoint, UnknownName, from_local_cloud
 from cli.render import Output, table
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
 from messaging.claim_check import MAX_DATA_BYTES
@@ -286,11 +286,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sub, suppress=True)
     sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
     sub.add_argument("--limit", type=positive_int, default=100, help="at most this many messages (default 100)")
-    sub = dlq_commands.add_parser("redrive", help="move a queue's DLQ messages back to it, FIFO order kept per group")
+    sub = dlq_commands.add_parser(
+        "redrive",
+        help="move a queue's DLQ messages back to it, FIFO order kept per group: at most those present at the start, "
+        "each once (one that fails again stays in the DLQ)",
+    )
     _common(sub, suppress=True)
-    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
+    sub.add_argument("queue", help="the source queue's name (orders-command) or its DLQ's (orders-commands-dlq)")
     sub.add_argument("--to", metavar="QUEUE_URL", help="redrive to this queue instead of the source queue")
-    sub.add_argument("--limit", type=positive_int, default=None, help="move at most this many messages")
+    sub.add_argument(
+        "--max",
+        "--limit",
+        dest="limit",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="move at most N messages (default: all those in the DLQ at the start)",
+    )
+    sub.add_argument("--dry-run", action="store_true", help="count what would move, move nothing")
     sub = command("topology", "topics, subscriptions (filters), queues, DLQs and functions from cdk.out as a picture")
     sub.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
     sub.add_argument(
@@ -463,8 +476,20 @@ def cmd_status(run: Run) -> int:
     return EXIT_OK
 
 
+def _queue_or_its_dlq(endpoints: Endpoints, name: str) -> QueueEndpoint:
+    """The queue called ``name``, or the queue whose dead-letter queue is called ``name`` (``.fifo`` optional)."""
+    try:
+        return endpoints.queue(name)
+    except UnknownName:
+        wanted = name.removesuffix(".fifo")
+        for queue in endpoints.queues:
+            if queue.dead_letter_url and q.queue_name_of(queue.dead_letter_url).removesuffix(".fifo") == wanted:
+                return queue
+        raise
+
+
 def cmd_dlq(run: Run) -> int:
-    queue = run.conn.endpoints.queue(run.args.queue)
+    queue = _queue_or_its_dlq(run.conn.endpoints, run.args.queue)
     sqs = run.conn.client("sqs")
     if run.args.dlq_command == "list":
         listing = q.list_dead_letters(sqs, queue, limit=run.args.limit)
@@ -486,12 +511,22 @@ def cmd_dlq(run: Run) -> int:
         more = f" of about {listing.approximate_depth}" if listing.truncated else ""
         run.out.note(f"{len(listing.messages)}{more} message(s) in {listing.dead_letter_url} (left in place)")
         return EXIT_OK
-    with run.out.progress(f"redriving the dead letters of {queue.name}"):
-        result = q.redrive(sqs, queue, destination_url=run.args.to, limit=run.args.limit)
+    verb = "would move" if run.args.dry_run else "moved"
+
+    def progress(moved: int, skipped: int, failed: int, budget: int) -> None:
+        run.out.note(f"redrive {queue.name}: {moved}/{budget} {verb}, {skipped} skipped, {failed} failed")
+
+    result = q.redrive(
+        sqs, queue, destination_url=run.args.to, limit=run.args.limit, dry_run=run.args.dry_run, progress=progress
+    )
     if run.out.as_json:
         run.out.json(result)
     else:
-        run.out.write(f"moved {result.moved} message(s) from {queue.name}'s DLQ in {len(result.groups)} group(s)")
+        run.out.write(
+            f"{'dry run: ' if result.dry_run else ''}{verb} {result.moved}, skipped {result.skipped}, failed "
+            f"{len(result.failed)} of the {result.budget} message(s) in {queue.name}'s DLQ at the start "
+            f"({len(result.groups)} group(s))"
+        )
         for failure in result.failed:
             run.out.err.write(f"not moved: {failure['message_id']}: {failure['error']}\n")
     return EXIT_ERROR if result.failed else EXIT_OK

@@ -361,6 +361,13 @@ def test_dlq_list_and_redrive_through_the_cli(deployed: tuple[Path, Any, dict[st
     assert "c-1" in lines[1] and "orders.OrderCreated" in lines[1] and "invalid_payload" in lines[1]
     assert "total: field required" in lines[2]
     assert "2 message(s) in" in listed.err
+    # When a dry run is made, naming the DLQ / Then it counts both, shows progress, and moves none
+    dry = run(["dlq", "redrive", "billing-dlq.fifo", "--dry-run", "--outputs", str(path)])
+    assert dry.out.strip() == (
+        "dry run: would move 2, skipped 0, failed 0 of the 2 message(s) in Billing's DLQ at the start (1 group(s))"
+    )
+    assert dry.err.splitlines()[-1] == "redrive Billing: 2/2 would move, 0 skipped, 0 failed"
+    assert "Messages" not in sqs.receive_message(QueueUrl=outputs["BillingQueueUrl"])
     # When they are redriven
     redriven = run(["dlq", "redrive", "billing", "--outputs", str(path), "--json"])
     # Then both moved back to the billing queue in order

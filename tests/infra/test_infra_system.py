@@ -384,8 +384,8 @@ def test_each_function_has_its_own_role_naming_only_its_own_resources(assembly: 
                     assert path.startswith(ALLOWED[name]), (name, path)
                     if path.startswith(CLAIMS):
                         # And on the claim-check bucket and its key, a consumer only reads
-                        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                        assert set(actions) <= CLAIM_READ_ACTIONS, (name, actions)
+                        action = statement["Action"]
+                        assert set(action if isinstance(action, list) else [action]) <= CLAIM_READ_ACTIONS, name
 
 
 def test_functions_are_arm64_python_traced_with_their_own_log_group(assembly: Assembly) -> None:
