@@ -55,6 +55,10 @@ MAX_NESTING = 32
 """Deepest accepted nesting of objects and arrays in a message (the envelope counts as the first level)."""
 _URI_REFERENCE = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+"""C0 controls and DEL: refused in plain-text attributes."""
+_PLAIN_TEXT = ("id", "type", "kind", "schemaversion", "datacontenttype", "correlationid", "subject")
+"""Attributes that go into log lines and SQS/SNS message attributes (which refuse most control characters)."""
 
 
 class CloudEventJsonCodec:
@@ -165,6 +169,10 @@ def _check_attributes(document: Mapping[str, Any]) -> None:
         value = document.get(name)
         if isinstance(value, str) and len(value) > limit:
             raise InvalidAttribute(f"{name} is longer than {limit} characters", field=name)
+    for name in _PLAIN_TEXT:
+        value = document.get(name)
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            raise InvalidAttribute(f"{name} holds control characters", field=name)
     if not _URI_REFERENCE.match(document["source"]):
         raise InvalidAttribute("source must be a URI-reference (RFC 3986)", field="source")
 

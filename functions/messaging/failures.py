@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, message_size
-from messaging.codec import MAX_LENGTHS
+from messaging.codec import CONTROL_CHARACTERS, MAX_LENGTHS
 from messaging.envelope import Envelope, Kind, ReplyOutcome
 from messaging.errors import (
     ConfigurationError,
@@ -234,8 +234,8 @@ def answers_with_failure(envelope: Envelope | None, error: PermanentMessageError
 def salvage_request(body: str) -> Envelope | None:
     """The header of a message that did not decode, if a failure reply can be addressed and correlated with it:
     a JSON object with ``kind: command`` and string ``id``, ``source`` and ``replyto`` (within the contract's
-    lengths, valid UTF-8). Its ``type`` is kept if it is a plain string, else ``invalid``. Whether ``replyto`` is
-    allowed is :func:`answers_with_failure`'s to decide.
+    lengths, valid UTF-8, no control characters). Its ``type`` is kept if it is a plain string, else ``invalid``.
+    Whether ``replyto`` is allowed is :func:`answers_with_failure`'s to decide.
 
     Example:
         >>> salvage_request('{"kind": "command", "id": "m-1", "source": "/web", "replyto": "https://q/r.fifo"}').id
@@ -253,6 +253,8 @@ def salvage_request(body: str) -> Envelope | None:
     def text(name: str) -> str | None:
         value = document.get(name)
         if not isinstance(value, str) or not value or len(value) > MAX_LENGTHS.get(name, 128):
+            return None
+        if CONTROL_CHARACTERS.search(value):
             return None
         try:
             value.encode("utf-8")
