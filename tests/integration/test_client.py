@@ -164,6 +164,8 @@ def test_scatter_gather_collects_every_responders_reply(
     assert by_responder["/quotes/standard"].result == {"price": 10}
     assert by_responder["/quotes/economy"].error_code == "no_capacity"
     assert len({reply.correlation_id for reply in replies}) == 1
+    # And it returned as soon as the third arrived, long before its 2-second window closed (the pump's clock)
+    assert pump.now < 1.0
 
 
 def test_scatter_gather_returns_what_arrived_when_the_window_closes(

@@ -25,7 +25,7 @@ from messaging.errors import (
 pytestmark = pytest.mark.unit
 codec = CloudEventJsonCodec()
 
-_text = st.text(min_size=1, max_size=40)
+_text = st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=40)  # attributes: no controls
 _source = st.from_regex(r"\A(/[A-Za-z0-9._~-]{1,12}){1,3}\Z") | st.from_regex(
     r"\Aurn:[a-z]{1,8}:[A-Za-z0-9-]{1,20}(%[0-9A-F]{2})?\Z"
 )
@@ -122,6 +122,15 @@ def _without(name: str) -> dict[str, Any]:
 
 def _with(**changes: Any) -> dict[str, Any]:
     return {**_valid(), **changes}
+
+
+def test_a_message_without_schemaversion_is_read_as_version_1() -> None:
+    # Given a CloudEvent of a sender that predates the schemaversion extension (the contract reads it as "1")
+    document = _without("schemaversion")
+    # When it is decoded / Then it is accepted like any version-1 message
+    envelope = codec.decode(json.dumps(document))
+    assert (envelope.id, envelope.data) == (document["id"], {"sku": "x"})
+    assert json.loads(codec.encode(envelope))["schemaversion"] == "1"
 
 
 @pytest.mark.parametrize(

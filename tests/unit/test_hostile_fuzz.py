@@ -66,10 +66,10 @@ def render(group: str, mutations: list[Any]) -> str:
             document[mutation[1]] = mutation[2]
         elif kind == "data" and isinstance(document.get("data"), dict):
             document["data"][mutation[1]] = mutation[2]
-        elif kind == "line" and isinstance(document.get("data"), dict) and document["data"].get("lines"):
-            line = document["data"]["lines"][0]
-            if isinstance(line, dict):
-                line[mutation[1]] = mutation[2]
+        elif kind == "line":
+            lines = document["data"].get("lines") if isinstance(document.get("data"), dict) else None
+            if isinstance(lines, list) and lines and isinstance(lines[0], dict):
+                lines[0][mutation[1]] = mutation[2]
         elif kind == "truncate":
             text = json.dumps(document)
             raw = text[: int(len(text) * mutation[1])]
