@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -520,3 +521,21 @@ def test_the_age_alarm_fires_when_the_oldest_message_is_older_than_five_minutes(
             "GreaterThanOrEqualToThreshold",
             3,
         )
+
+
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY", re.IGNORECASE)
+PLAIN_LITERAL = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,30}$")
+
+
+def test_no_function_environment_holds_a_secret(assembly: Assembly) -> None:
+    for _, _, function in assembly.resources("AWS::Lambda::Function"):
+        variables = function["Properties"]["Environment"]["Variables"]
+        for name, value in variables.items():
+            # Then no variable is named like a secret
+            assert not SECRET_NAME.search(name), name
+            # And each value is a reference to a resource of the app or a short plain name (a service name, a level),
+            # never a literal key, password or URL with credentials
+            if isinstance(value, str):
+                assert PLAIN_LITERAL.match(value), (name, value)
+            else:
+                assert set(value) <= {"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::Sub", "Fn::Join"}, (name, value)

@@ -102,6 +102,7 @@ class CorpusWorld:
     router: Any
     sqs: Any
     replies_store: Any
+    logs: Any
     applied: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -136,6 +137,7 @@ def build_corpus_world() -> CorpusWorld:
 
     sqs = RecordingSqsClient()
     store = InMemoryReplyStore()
+    logs = io.StringIO()
 
     def consumer(service: str, dlq: str) -> MessageConsumer:
         return MessageConsumer(
@@ -144,12 +146,12 @@ def build_corpus_world() -> CorpusWorld:
             sqs_client=sqs,
             committer=InMemoryCommitter(),
             event_publisher=InMemoryEventPublisher(),
-            logger=Logger(service=f"{service}-{uuid.uuid4().hex}", stream=io.StringIO()),
+            logger=Logger(service=f"{service}-{uuid.uuid4().hex}", stream=logs),
             shard_keys=SHARD_KEYS,
             claim_check=ClaimCheck(BUCKET, client=MissingObjectS3()),  # type: ignore[arg-type]
         )
 
-    world = CorpusWorld(consumer("orders", ORDERS_DLQ), consumer("reply-router", REPLIES_DLQ), sqs, store)
+    world = CorpusWorld(consumer("orders", ORDERS_DLQ), consumer("reply-router", REPLIES_DLQ), sqs, store, logs)
 
     @world.orders.command("orders.CreateOrder", model=CreateOrder)
     def create_order(cmd: CreateOrder, ctx: MessageContext) -> dict[str, Any]:
