@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from messaging.consumer import MessageContext
 from messaging.envelope import ReplyOutcome, command, reply_id_for
-from messaging.failures import CODES, FAILURE_ATTRIBUTES, REDRIVE_RUN_ATTRIBUTE
+from messaging.failures import CODES, FAILURE_ATTRIBUTES, REDRIVE_RUN_ATTRIBUTE, UNKNOWN_CODE
 from messaging.fifo import dedup_id_of
 from tests.support.consumer_world import DLQ, REPLIES, World, build_world, codec, create, record_of
 from tests.support.sqs_events import failed_ids, synthetic_record
@@ -259,3 +260,14 @@ def test_a_transient_failure_is_counted_as_retried(world: World, capsys: pytest.
     # Then the invocation's metrics count one retried message
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert [doc["MessagesRetried"] for doc in emf] == [[1.0]]
+
+
+def test_the_readme_table_lists_every_failure_code_with_what_happens() -> None:
+    # Given the README's failure-code table
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Failure codes", 1)[1].split("\n\n", 3)[2]
+    rows = {line.split("|")[1].strip().strip("`"): line for line in section.splitlines() if line.startswith("| `")}
+    # Then every catalogued code has its row, answered ("yes") exactly when the catalogue says so
+    assert set(rows) == {*CODES, UNKNOWN_CODE.code}
+    for code, entry in CODES.items():
+        assert rows[code].split("|")[3].strip().startswith("yes") is entry.answered, code
