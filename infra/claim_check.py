@@ -93,7 +93,7 @@ class ClaimCheckBucket(Construct):
         return Fn.sub(_OBJECTS)
 
     @staticmethod
-    def _acknowledge_objects_wildcard(grantee: iam.IGrantable, reason: str) -> None:
+    def _acknowledge_objects_wildcard(grantee: iam.IRole, reason: str) -> None:
         # cdk-nag names the resource as it flattens the Fn::Sub: "${X}" becomes "<X>".
         flattened = _OBJECTS.replace("${", "<").replace("}", ">")
         acknowledge(grantee, f"AwsSolutions::AwsSolutions-IAM5[Resource::{flattened}]", reason)
