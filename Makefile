@@ -15,7 +15,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_EC2_METADATA_DISABLED := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test lint pytest demo synth local bench clean
+.PHONY: setup test lint pytest demo synth local bench chaos clean
 
 $(STAMP): $(REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ setup: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks
+	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos
 
 # Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
 test: $(STAMP)
@@ -51,8 +51,13 @@ synth: $(STAMP) $(CDK)
 local: $(STAMP)
 	$(PY) -m localcloud serve
 
+# The product against the Powertools-docs baseline; ARGS passes options, e.g. make bench ARGS="--cold-runs 20".
 bench: $(STAMP)
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(ARGS)
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache
+
+# The example system under injected faults; ARGS passes options, e.g. make chaos ARGS="--consumer naive".
+chaos: $(STAMP)
+	$(PY) -m chaos $(ARGS)

@@ -1,20 +1,27 @@
-"""Benchmarks: codec speed, cold import time of each handler, and the example system on the embedded local cloud
-(throughput, request latency, AWS calls per command by operation).
+"""``make bench``: the product side by side with the baseline a team would write from the Powertools documentation
+(:mod:`chaos.naive` consumers, :class:`benchmarks.styles.BaselineRequester`), in one run.
+
+Prints a table, a progress line on stderr while it runs, and as its last line one JSON object:
+``calls_per_message`` and ``calls_ratio`` (:mod:`benchmarks.styles`, counted from botocore),
+``cost_per_million_usd`` and ``cost_ratio`` (:mod:`benchmarks.pricing`), ``cold_start_ms`` and ``cold_start_ratio``
+(:mod:`benchmarks.coldstart`), ``overhead_ratio`` (:mod:`benchmarks.overhead`), ``scaleout`` and
+``scaleout_efficiency`` (:mod:`benchmarks.scaleout`), ``local_messages_per_s``, and ``plot`` (a PNG under
+``bench/``). Each ratio is ours / baseline for the worst style or
+handler (``overhead_ratio``: baseline throughput / ours); ``targets`` says which the run met.
 
 Figures from the local cloud measure this code plus moto on this machine, not AWS latency; the AWS call counts are
-exact and are what a bill is made of (SQS/SNS requests, DynamoDB reads and writes).
+exact and are what a bill is made of.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
+import json
+import logging
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +30,24 @@ FUNCTIONS = ROOT / "functions"
 if str(FUNCTIONS) not in sys.path:
     sys.path.insert(0, str(FUNCTIONS))
 
-import botocore.client  # noqa: E402
-
 from messaging.codec import CloudEventJsonCodec  # noqa: E402
 from messaging.envelope import command  # noqa: E402
 
-HANDLERS = ("orders.handler", "billing.handler", "notifications.handler", "quotes.handler", "reply_router.handler")
 BENCH_ASSEMBLY = ROOT / ".localcloud" / "bench.out"
+FUNCTION_LOG = ROOT / ".localcloud" / "bench-functions.log"
+PLOT = ROOT / "bench" / "bench.png"
+TARGETS = {
+    "calls_ratio": ("<=", 0.5),
+    "cost_ratio": ("<=", 0.6),
+    "cold_start_ratio": ("<=", 1.0),
+    "overhead_ratio": ("<=", 1.25),
+    "scaleout_efficiency": (">=", 0.8),
+}
+Progress = Callable[[str], None]
 
 
-def codec_speed(iterations: int) -> None:
+def codec_microseconds(iterations: int = 5000) -> float:
+    """Encode + decode of a CreateOrder, in microseconds."""
     codec = CloudEventJsonCodec()
     message = command(
         "orders.CreateOrder",
@@ -44,122 +59,176 @@ def codec_speed(iterations: int) -> None:
     started = time.perf_counter()
     for _ in range(iterations):
         codec.decode(codec.encode(message))
-    elapsed = time.perf_counter() - started
-    print(f"codec: encode+decode of a CreateOrder: {1e6 * elapsed / iterations:.1f} us ({iterations} iterations)")
-
-
-def cold_imports(repeats: int) -> None:
-    print("cold import of each handler module (fresh interpreter, median of", repeats, "runs):")
-    probe = (
-        "import time, importlib, sys; t = time.perf_counter(); importlib.import_module(sys.argv[1]); "
-        "print(time.perf_counter() - t)"
-    )
-    for module in HANDLERS:
-        runs = [
-            float(
-                subprocess.run(  # noqa: S603 - the project's own interpreter and modules
-                    [sys.executable, "-c", probe, module],
-                    cwd=FUNCTIONS,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout
-            )
-            for _ in range(repeats)
-        ]
-        print(f"  {module:<22} {1000 * statistics.median(runs):7.1f} ms")
+    return 1e6 * (time.perf_counter() - started) / iterations
 
 
 @contextmanager
-def counting_aws_calls() -> Iterator[Counter[str]]:
-    """Count every AWS API call made in this process, by service and operation."""
-    counts: Counter[str] = Counter()
-    client_class: Any = botocore.client.BaseClient
-    original = client_class._make_api_call
+def progress_line(stream: Any = sys.stderr) -> Iterator[Progress]:
+    interactive = hasattr(stream, "isatty") and stream.isatty()
 
-    def counted(self: Any, operation_name: str, api_params: Any) -> Any:
-        counts[f"{self.meta.service_model.service_name}:{operation_name}"] += 1
-        return original(self, operation_name, api_params)
+    def show(text: str) -> None:
+        stream.write(("\r\x1b[2K" + text) if interactive else text + "\n")
+        stream.flush()
 
-    client_class._make_api_call = counted
     try:
-        yield counts
+        yield show
     finally:
-        client_class._make_api_call = original
+        if interactive:
+            stream.write("\r\x1b[2K")
+            stream.flush()
 
 
-def local_cloud(orders: int, shards: int, requests: int) -> None:
-    from demo.run import System, order_data  # noqa: PLC0415 - heavy imports only for this part
-    from localcloud import LocalCloud, synthesize  # noqa: PLC0415
-    from messaging.channels import QueueSender  # noqa: PLC0415
+def _met(name: str, value: float) -> bool:
+    sense, target = TARGETS[name]
+    return value <= target if sense == "<=" else value >= target
 
+
+def run(args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
+    from benchmarks import coldstart, overhead, scaleout  # noqa: PLC0415 - heavy imports after argument errors
+    from benchmarks.plot import write_png  # noqa: PLC0415
+    from benchmarks.styles import STYLES, run_consumer  # noqa: PLC0415
+    from localcloud import synthesize  # noqa: PLC0415
+
+    logging.getLogger("localcloud").setLevel(logging.ERROR)
+    figures: dict[str, Any] = {"codec_us": round(codec_microseconds(), 1)}
+
+    progress("synthesizing the CDK app")
     synthesize(BENCH_ASSEMBLY, app_dir=ROOT)
-    log = (ROOT / ".localcloud" / "bench-functions.log").open("w")
-    stdout, sys.stdout = sys.stdout, log
-    try:
-        with LocalCloud() as cloud:
-            cloud.deploy(BENCH_ASSEMBLY)
-            cloud.start_pollers()
-            system = System(cloud)
-            envelopes = [
-                command(
-                    "orders.CreateOrder",
-                    order_data(f"bench-{n % shards}"),
-                    source="/bench",
-                    partitionkey=f"bench-{n % shards}",
-                    replyto=system.outputs["ReplyQueueUrl"],
-                )
-                for n in range(orders)
-            ]
-            for envelope in envelopes:  # sent without the client: register the requests for their replies
-                system.client.expect_reply(envelope.id)
-            sender = QueueSender(system.orders_queue, client=system.sqs)
-            with counting_aws_calls() as calls:
-                started = time.perf_counter()
-                result = sender.send_batch(envelopes)
-                system.drain()
-                elapsed = time.perf_counter() - started
-            latencies = []
-            for n in range(requests):
-                begun = time.perf_counter()
-                system.client.request(
-                    system.orders_queue,
-                    "orders.CreateOrder",
-                    order_data(f"lat-{n}"),
-                    partitionkey=f"lat-{n}",
-                    timeout=30,
-                )
-                latencies.append(time.perf_counter() - begun)
-    finally:
-        sys.stdout = stdout
-        log.close()
-    print(f"local cloud: {len(result.succeeded)} CreateOrder on {shards} shards, with events fanned out to billing and")
-    print(f"  notifications and replies routed: {elapsed:.2f} s, {orders / elapsed:.0f} commands/s end to end")
-    latencies.sort()
-    p95 = latencies[max(0, int(0.95 * len(latencies)) - 1)]
-    print(
-        f"  blocking request latency over {requests} requests: p50 {1000 * statistics.median(latencies):.0f} ms, "
-        f"p95 {1000 * p95:.0f} ms"
+    FUNCTION_LOG.parent.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    with FUNCTION_LOG.open("w", encoding="utf-8") as log, redirect_stdout(log):
+        for consumer in ("ours", "baseline"):
+            progress(f"messaging styles through the local cloud: {consumer}")
+            runs[consumer] = run_consumer(BENCH_ASSEMBLY, consumer, messages=args.messages, shards=args.shards)
+    ours, base = runs["ours"], runs["baseline"]
+    figures["calls_per_message"] = {
+        style: {"ours": ours.styles[style].as_json(), "baseline": base.styles[style].as_json()} for style in STYLES
+    }
+    figures["calls_ratio"] = round(
+        max(ours.styles[s].calls_per_message / base.styles[s].calls_per_message for s in STYLES), 3
     )
-    per_order = sum(calls.values()) / orders
-    print(f"  AWS calls per CreateOrder (its events, subscribers and reply included), {per_order:.1f} in all:")
-    for operation, count in sorted(calls.items(), key=lambda item: -item[1]):
-        print(f"    {operation:<40} {count / orders:6.2f}")
+    figures["cost_per_million_usd"] = {
+        style: {
+            "ours": round(ours.styles[style].cost_per_million_usd, 3),
+            "baseline": round(base.styles[style].cost_per_million_usd, 3),
+        }
+        for style in STYLES
+    }
+    figures["cost_ratio"] = round(
+        max(ours.styles[s].cost_per_million_usd / base.styles[s].cost_per_million_usd for s in STYLES), 3
+    )
+    figures["local_messages_per_s"] = {"ours": round(ours.messages_per_s, 1), "baseline": round(base.messages_per_s, 1)}
+
+    cold = coldstart.measure(args.cold_runs, progress=progress)
+    figures["cold_start_ms"] = {
+        c.handler: {
+            "ours": round(c.ours_ms),
+            "baseline": round(c.baseline_ms),
+            "ours_import": round(c.ours_import_ms),
+            "baseline_import": round(c.baseline_import_ms),
+        }
+        for c in cold
+    }
+    figures["cold_start_ratio"] = round(max(c.ratio for c in cold), 3)
+
+    progress("framework overhead on in-memory fakes")
+    ours_rate, baseline_rate = overhead.overhead(args.overhead_batches)
+    figures["overhead_messages_per_s"] = {"ours": round(ours_rate), "baseline": round(baseline_rate)}
+    figures["overhead_ratio"] = round(baseline_rate / ours_rate, 3)
+
+    progress("scale-out over message groups")
+    cells = scaleout.measure()
+    figures["scaleout"] = {f"G{c.groups}xC{c.consumers}": round(c.seconds, 3) for c in cells}
+    figures["scaleout_efficiency"] = round(scaleout.efficiency(cells), 3)
+
+    calls = {
+        s: {"ours": ours.styles[s].calls_per_message, "baseline": base.styles[s].calls_per_message} for s in STYLES
+    }
+    figures["plot"] = str(write_png(PLOT, cells, calls).relative_to(ROOT))
+    figures["targets"] = {name: _met(name, figures[name]) for name in TARGETS}
+    figures["cells"] = cells
+    return figures
+
+
+def render(figures: dict[str, Any]) -> str:
+    lines = [
+        f"codec: encode+decode of a CreateOrder {figures['codec_us']} us",
+        "",
+        "AWS calls per message (client + functions; the Lambda pollers' calls apart), and cost per million:",
+        f"  {'style':<24}{'ours':>7}{'baseline':>10}{'ratio':>7}{'$/M ours':>11}{'$/M base':>11}",
+    ]
+    for style, pair in figures["calls_per_message"].items():
+        o, b = pair["ours"]["per_message"], pair["baseline"]["per_message"]
+        cost = figures["cost_per_million_usd"][style]
+        lines.append(f"  {style:<24}{o:>7.2f}{b:>10.2f}{o / b:>7.2f}{cost['ours']:>11.3f}{cost['baseline']:>11.3f}")
+    for style, pair in figures["calls_per_message"].items():
+        lines.append(f"  {style}: ours " + ", ".join(f"{k} {v}" for k, v in pair["ours"]["by_operation"].items()))
+        lines.append(
+            f"  {' ' * len(style)}  baseline "
+            + ", ".join(f"{k} {v}" for k, v in pair["baseline"]["by_operation"].items())
+        )
+    lines += [
+        "",
+        "cold start, fresh interpreter: import + first message (import alone), median ms:",
+        f"  {'handler':<16}{'ours':>14}{'baseline':>16}{'ratio':>7}",
+    ]
+    for handler, c in figures["cold_start_ms"].items():
+        lines.append(
+            f"  {handler:<16}{c['ours']:>7} ({c['ours_import']:>4}){c['baseline']:>9} ({c['baseline_import']:>4})"
+            f"{c['ours'] / c['baseline']:>7.2f}"
+        )
+    rates = figures["overhead_messages_per_s"]
+    lines += [
+        "",
+        f"framework overhead on in-memory fakes (orders): ours {rates['ours']} msg/s, baseline "
+        f"{rates['baseline']} msg/s, ratio {figures['overhead_ratio']}",
+        f"end to end through the local cloud: ours {figures['local_messages_per_s']['ours']} msg/s, baseline "
+        f"{figures['local_messages_per_s']['baseline']} msg/s",
+        "",
+        "scale-out: seconds to drain the backlog (rows: message groups, columns: consumers)",
+        "  " + " " * 6 + "".join(f"{f'C={c}':>8}" for c in (1, 2, 4, 8)),
+    ]
+    for groups in (1, 2, 4, 8):
+        lines.append(
+            f"  G={groups:<4}" + "".join(f"{figures['scaleout'][f'G{groups}xC{c}']:>8.2f}" for c in (1, 2, 4, 8))
+        )
+    lines += [
+        f"  efficiency (worst speed-up / min(G, C)): {figures['scaleout_efficiency']}",
+        "",
+        "targets: "
+        + ", ".join(
+            f"{n} {TARGETS[n][0]} {TARGETS[n][1]}: {figures[n]} {'met' if ok else 'MISSED'}"
+            for n, ok in figures["targets"].items()
+        ),
+        f"plot: {figures['plot']}; function logs: {FUNCTION_LOG.relative_to(ROOT)}",
+    ]
+    return "\n".join(lines)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.splitlines()[0] if __doc__ else None
     )
-    parser.add_argument("--orders", type=int, default=200, help="CreateOrder commands through the local cloud")
-    parser.add_argument("--shards", type=int, default=20, help="customers (message groups) they are spread over")
-    parser.add_argument("--requests", type=int, default=20, help="blocking requests for the latency figures")
-    parser.add_argument("--skip-local-cloud", action="store_true", help="only the in-process figures")
+    parser.add_argument("--messages", type=_positive, default=40, help="messages per style through the local cloud")
+    parser.add_argument("--shards", type=_positive, default=8, help="partition keys they are spread over")
+    parser.add_argument("--cold-runs", type=_positive, default=10, help="cold starts per handler and design")
+    parser.add_argument("--overhead-batches", type=_positive, default=60, help="batches of 10 timed on fakes")
     args = parser.parse_args(argv)
-    if min(args.orders, args.shards, args.requests) < 1:
-        parser.error("--orders, --shards and --requests must be positive")
-    codec_speed(5000)
-    cold_imports(3)
-    if not args.skip_local_cloud:
-        local_cloud(args.orders, args.shards, args.requests)
+    started = time.monotonic()
+    with progress_line() as progress:
+        figures = run(args, progress)
+    figures.pop("cells")
+    figures["seconds"] = round(time.monotonic() - started, 1)
+    print(render(figures))
+    print(json.dumps(figures, sort_keys=True))
     return 0

@@ -239,7 +239,11 @@ class LocalCloud:
         return False
 
     def _queue_state(self) -> tuple[int, float | None]:
-        """Visible messages in polled queues, and seconds until the next in-flight one becomes visible."""
+        """Receivable messages in polled queues, and seconds until the next in-flight one becomes visible.
+
+        On a FIFO queue a visible message whose group has a message in flight cannot be received until that one is
+        deleted or visible again, so it does not count as receivable: the clock must move for it.
+        """
         arns = set(self._emulator.pollers) if self._emulator else set()
         visible = 0
         wake: float | None = None
@@ -250,10 +254,14 @@ class LocalCloud:
                 queue = backend.queues.get(arn.rsplit(":", 1)[-1])
                 if queue is None:
                     continue
+                locked_groups = set()
+                if queue.fifo_queue:
+                    locked_groups = {m.group_id for m in queue._messages if m.visible_at > now}
                 for message in queue._messages:
                     due = max(message.visible_at, message.delayed_until)
                     if due < now:
-                        visible += 1
+                        if message.group_id not in locked_groups:
+                            visible += 1
                     else:
                         seconds = (due - now) / 1000.0
                         wake = seconds if wake is None else min(wake, seconds)

@@ -13,12 +13,26 @@ Example:
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 ClientT = TypeVar("ClientT")
+_session_lock = threading.RLock()
+_session: Any = None
+
+
+def shared_session() -> Any:
+    """The process's one boto3 session, made on first use: every client of a function comes from it, so the service
+    models and endpoint data are loaded once (a session per client costs about twice as much on a cold start)."""
+    global _session  # noqa: PLW0603 - one per process, like boto3's own default session
+    with _session_lock:
+        if _session is None:
+            import boto3  # noqa: PLC0415 - imported on first use to keep cold imports light
+
+            _session = boto3.session.Session()
+        return _session
 
 
 class LazyClient(Generic[ClientT]):
@@ -33,9 +47,8 @@ class LazyClient(Generic[ClientT]):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    import boto3  # noqa: PLC0415 - imported on first use to keep cold imports light
-
-                    self._client = boto3.session.Session().client(self._service)  # type: ignore[call-overload]
+                    with _session_lock:  # creating clients from one session is not thread-safe
+                        self._client = shared_session().client(self._service)
         return self._client
 
 

@@ -25,6 +25,8 @@ together with the message's dedup record holding that outcome (:class:`~messagin
 run of the same (``source``, ``id``) - a redelivery, a crash after the commit, a timed-out run finishing late - loses
 the condition and gets the stored outcome back, which it publishes and sends again with the same ids (so SNS/SQS
 deduplicate the copies and downstream consumers recognise them). Events and the reply leave only after the commit.
+A run past its Lambda deadline does not commit (:class:`~messaging.errors.DeadlinePassed`, transient): the runtime
+has given up on it and a retry may already hold the message, so the late run must not apply state behind its back.
 
 Failure policy (:mod:`messaging.failures`): a :class:`~messaging.errors.PermanentMessageError` sends the message to
 ``DEAD_LETTER_QUEUE_URL`` at once (same body and group, reason in message attributes), answers a command that has an
@@ -63,6 +65,7 @@ from messaging.errors import (
     CommandRejected,
     ConfigurationError,
     DataRefUnresolvable,
+    DeadlinePassed,
     MessageIdConflict,
     MessageTooLarge,
     PayloadValidationError,
@@ -187,6 +190,7 @@ class MessageConsumer:
         self._shard_keys = dict(shard_keys or {})
         self._claim_check = claim_check
         self._s3_client = s3_client
+        self._thread = threading.local()
 
     # -- registration -------------------------------------------------------------------------------------------
 
@@ -366,7 +370,7 @@ class MessageConsumer:
                 invocation.counts[DUPLICATE_DELIVERIES] += 1
                 logger.info("duplicate delivery: the message was already applied, replaying its stored outcome")
             try:
-                self._deliver(envelope, result, invocation)
+                delivered = self._deliver(envelope, result, invocation)
             except Exception as exc:
                 # Failure policy: a delivery SNS/SQS refuse for good is a permanent failure; anything else is retried.
                 rejected = failures.rejection_of(exc)
@@ -375,7 +379,10 @@ class MessageConsumer:
                 self._dead_letter(record, rejected, envelope, invocation)
                 return
             invocation.counts[MESSAGES_PROCESSED] += 1
-            logger.info("message processed", extra={"kind": envelope.kind.value, "duplicate": duplicate})
+            # One line per message (what happened, the events and the reply it sent): the record of its journey.
+            logger.info(
+                "message processed", extra={"kind": envelope.kind.value, "duplicate": duplicate, **delivered}
+            )
 
     def _subsegment(self, record: SQSRecord) -> AbstractContextManager[Any]:
         if self._tracer is None:
@@ -427,6 +434,10 @@ class MessageConsumer:
             if work.writes:
                 raise ConfigurationError(f"{request.type}: a handler registered idempotent=False staged writes")
             return result, False
+        remaining = ctx.remaining_time_in_millis()
+        if remaining is not None and remaining <= 0:
+            # A timed-out run that carries on (its calls were in flight) must not commit: its retry already runs.
+            raise DeadlinePassed(f"the invocation timed out before {request.id} was committed")
         record = DedupRecord(
             key=dedup_id_of(request.source, request.id),
             check=content_check(request),
@@ -443,16 +454,32 @@ class MessageConsumer:
 
     def _result(self, request: Envelope, outcome: ReplyOutcome | None, *, events: Sequence[Envelope]) -> dict[str, Any]:
         """The outcome of a message as stored with its commit: reply data, the reply and the events as wire JSON."""
+        fresh = self._fresh_envelopes()
         reply = None
         if outcome is not None and request.replyto is not None:
-            reply = self._codec.encode(self._reply_envelope(request, outcome))
+            reply_envelope = self._reply_envelope(request, outcome)
+            reply = self._codec.encode(reply_envelope)
             if message_size(reply) > CHANNEL_LIMIT_BYTES:
                 raise MessageTooLarge(f"the reply is over the {CHANNEL_LIMIT_BYTES:,}-byte limit", field="reply")
-        return {
-            "outcome": outcome.to_data() if outcome is not None else None,
-            "reply": reply,
-            "events": [self._codec.encode(evt) for evt in events],
-        }
+            fresh[reply] = reply_envelope
+        encoded = []
+        for evt in events:
+            raw = self._codec.encode(evt)
+            fresh[raw] = evt
+            encoded.append(raw)
+        return {"outcome": outcome.to_data() if outcome is not None else None, "reply": reply, "events": encoded}
+
+    def _fresh_envelopes(self) -> dict[str, Envelope]:
+        """This thread's envelopes of the record being processed, by their wire JSON: a first run delivers the
+        envelopes it made instead of decoding its own outcome again (a duplicate decodes the stored one)."""
+        fresh: dict[str, Envelope] | None = getattr(self._thread, "fresh", None)
+        if fresh is None:
+            fresh = self._thread.fresh = {}
+        return fresh
+
+    def _decoded(self, raw: str) -> Envelope:
+        envelope = self._fresh_envelopes().pop(raw, None)
+        return envelope if envelope is not None else self._codec.decode(raw)
 
     def _reply_envelope(self, request: Envelope, outcome: ReplyOutcome) -> Envelope:
         reply = reply_to(request, outcome, source=self.source)
@@ -461,17 +488,24 @@ class MessageConsumer:
             return replace(reply, partitionkey=dedup_id_of(request.source, request.id))
         return reply
 
-    def _deliver(self, request: Envelope, result: Mapping[str, Any], invocation: _Invocation) -> None:
-        """Publish the result's events, then send its reply. Failures raise: the record is retried and replays both."""
-        events = [self._codec.decode(raw) for raw in result.get("events") or []]
-        if events:
-            self._publisher().publish_batch(events).raise_for_failures()
-            self.logger.info("events published", extra={"count": len(events)})
-        raw_reply = result.get("reply")
-        if raw_reply and request.replyto:
-            reply = self._codec.decode(raw_reply)
-            self._send_reply(request.replyto, reply, invocation)
-            self.logger.info("reply sent", extra={"reply_id": reply.id, "outcome": (reply.data or {}).get("outcome")})
+    def _deliver(self, request: Envelope, result: Mapping[str, Any], invocation: _Invocation) -> dict[str, Any]:
+        """Publish the result's events, then send its reply; return what was sent, for the log. Failures raise: the
+        record is retried and replays both."""
+        sent: dict[str, Any] = {}
+        try:
+            events = [self._decoded(raw) for raw in result.get("events") or []]
+            if events:
+                self._publisher().publish_batch(events).raise_for_failures()
+                sent["event_ids"] = [event.id for event in events]
+            raw_reply = result.get("reply")
+            if raw_reply and request.replyto:
+                reply = self._decoded(raw_reply)
+                self._send_reply(request.replyto, reply, invocation)
+                sent["reply_id"] = reply.id
+                sent["outcome"] = (reply.data or {}).get("outcome")
+        finally:
+            self._fresh_envelopes().clear()
+        return sent
 
     def _send_reply(self, replyto: str, reply: Envelope, invocation: _Invocation) -> None:
         QueueSender(replyto, client=self._sqs.get(), codec=self._codec).send(reply)

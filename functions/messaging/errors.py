@@ -237,3 +237,8 @@ class StateConflict(PermanentMessageError):  # noqa: N818 - names of the public 
 class ConcurrentWriteConflict(TransientMessagingError):  # noqa: N818 - names of the public API
     """The state a handler read changed before its commit (or the transaction met another): the record is retried,
     and the handler runs again on the new state."""
+
+
+class DeadlinePassed(TransientMessagingError):  # noqa: N818 - names of the public API
+    """The invocation's time ran out before the commit: Lambda has already given up on this run and SQS will deliver
+    the message again, so this run must not apply it (a late commit could land after later messages of its group)."""

@@ -57,11 +57,12 @@ REDRIVE_RUN_ATTRIBUTE = "redrive-run"
 """Set by ``cli dlq redrive`` on every message it moves; carried back to the DLQ so the redrive recognises it."""
 FAILURE_ATTRIBUTES = ("failure-code", "failure-reason", "failure-field", "source-queue", "source-message-id")
 
-# Error codes of throttling (botocore's standard retry list, plus the KMS and SQS spellings SNS/SQS return).
+# Error codes of throttling (botocore's standard retry list, plus the SNS, KMS and SQS spellings SNS/SQS return).
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
         "ThrottlingException",
+        "Throttled",
         "ThrottledException",
         "RequestThrottled",
         "RequestThrottledException",

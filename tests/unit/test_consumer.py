@@ -15,7 +15,8 @@ from messaging.envelope import Kind, ReplyOutcome, command, event, reply_to
 from messaging.fifo import dedup_id_of
 from messaging.unit_of_work import current
 from tests.support.consumer_world import DLQ, REPLIES, World, build_world, create, record_of
-from tests.support.sqs_events import failed_ids, synthetic_record
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.sqs_events import failed_ids, sqs_event, synthetic_record
 
 pytestmark = pytest.mark.unit
 
@@ -280,7 +281,12 @@ def test_every_log_line_of_a_record_carries_the_cloudevent_keys(world: World) ->
     # Then the handler's own log line and the consumer's lines carry id, type, partitionkey and correlation id
     lines = [line for line in world.log_lines() if line.get("cloudevent_id") == cmd.id]
     messages = {line["message"] for line in lines}
-    assert {"creating order", "message processed", "reply sent"} <= messages
+    assert {"creating order", "message processed"} <= messages
+    # And the one "message processed" line names what the message sent: its events and its reply
+    (processed,) = [line for line in lines if line["message"] == "message processed"]
+    assert processed["reply_id"] == world.replies()[0].id
+    assert processed["event_ids"] == [event.id for event in world.publisher.published]
+    assert processed["outcome"] == "success"
     for line in lines:
         assert line["cloudevent_type"] == "orders.CreateOrder"
         assert line["partitionkey"] == "customer-1"
@@ -341,3 +347,19 @@ def test_a_command_with_an_unusable_partition_key_is_dead_lettered_and_answered_
     [reply] = world.replies()
     assert reply.correlationid == cmd.id
     assert ReplyOutcome.from_data(reply.data).error_code == dead["MessageAttributes"]["failure-code"]["StringValue"]
+
+
+def test_a_run_past_its_deadline_commits_nothing_and_its_retry_applies_the_command_once(world: World) -> None:
+    # Given an invocation whose deadline has passed while the handler ran (Lambda timed it out; its threads go on)
+    envelope = create("late")
+    expired = FakeLambdaContext(timeout_seconds=0.0)
+    # When the abandoned run reaches its commit
+    response = world.consumer.handle(sqs_event([record_of(envelope)]), expired)
+    # Then it commits nothing, sends nothing and reports the record failed (the retry owns the message now)
+    assert len(failed_ids(response)) == 1
+    assert world.store.items("orders") == [] and world.store.records == {}
+    assert world.replies() == [] and world.publisher.published == []
+    # And the retry, inside its deadline, applies it once and answers
+    assert world.handle(record_of(envelope, receive_count=2)) == {"batchItemFailures": []}
+    assert len(world.store.items("orders")) == 1
+    assert [r.correlationid for r in world.replies()] == [envelope.id]

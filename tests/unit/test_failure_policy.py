@@ -158,7 +158,10 @@ def test_a_publish_the_broker_refuses_for_good_is_dead_lettered_with_a_failure_r
     assert "orders.OrderCreated" in [e.type for e in world.publisher.published]
 
 
-@pytest.mark.parametrize(("code", "sender_fault"), [("Throttling", True), ("InternalError", False)])
+@pytest.mark.parametrize(
+    ("code", "sender_fault"),
+    [("Throttling", True), ("Throttled", True), ("RequestThrottled", True), ("InternalError", False)],
+)
 def test_throttling_and_server_errors_stay_transient(world: World, code: str, sender_fault: bool) -> None:
     # Given SNS throttles, or fails on its side
     world.publisher.reject_types.add("orders.OrderCreated")

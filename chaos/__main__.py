@@ -1,0 +1,136 @@
+"""``python -m chaos [--messages N] [--shards N] [--seed N] [--consumer ours|naive] [fault rates]``.
+
+Runs the example system on the embedded local cloud under injected faults (:mod:`chaos.run`), prints a readable
+report and, as its last line, one JSON object with the figures. Exit status 0 when every invariant holds, 1 when one
+does not, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "functions") not in sys.path:
+    sys.path.insert(0, str(ROOT / "functions"))
+
+from chaos.faults import FaultRates  # noqa: E402
+from chaos.run import ChaosConfig, ChaosRun, Report, progress_line  # noqa: E402
+
+CHAOS_ASSEMBLY = ROOT / ".localcloud" / "chaos.out"
+FUNCTION_LOG = ROOT / ".localcloud" / "chaos-functions.log"
+"""Where the functions' own output (their structured logs) goes during a run."""
+INVARIANTS = ("lost", "duplicate_effects", "reorders", "valid_in_dlq", "replies_missing", "replies_duplicated")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not a rate between 0 and 1")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    defaults, rates = ChaosConfig(), FaultRates()
+    parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=_positive, default=defaults.messages, help="valid commands to send")
+    parser.add_argument("--shards", type=_positive, default=defaults.shards, help="partition keys (customers)")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--consumer", choices=("ours", "naive"), default=defaults.consumer)
+    parser.add_argument("--transient-rate", type=_rate, default=rates.transient, help="per AWS call")
+    parser.add_argument("--ambiguous-rate", type=_rate, default=rates.ambiguous, help="per write that took effect")
+    parser.add_argument("--crash-rate", type=_rate, default=rates.crash, help="per write that took effect")
+    parser.add_argument("--timeout-rate", type=_rate, default=rates.timeout, help="per write, before it")
+    parser.add_argument("--poison-rate", type=_rate, default=defaults.poison_rate, help="per CreateOrder")
+    parser.add_argument("--duplicate-rate", type=_rate, default=defaults.duplicate_rate, help="per message")
+    parser.add_argument("--assembly", type=Path, default=None, help="synthesized cloud assembly (default: synth)")
+    parser.add_argument("--verbose", action="store_true", help="log every failed batch of the local cloud on stderr")
+    return parser.parse_args(argv)
+
+
+def render(report: Report) -> str:
+    summary = report.summary()
+    lines = [
+        f"chaos run: {summary['messages']} commands over {summary['shards']} shards, seed {summary['seed']}, "
+        f"consumer {summary['consumer']}, {summary['invocations']} invocations in {summary['seconds']} s",
+        "faults injected: " + ", ".join(f"{kind} {count}" for kind, count in summary["faults"].items()),
+        "",
+        f"  {'invariant':<22} {'found':>7}  verdict",
+    ]
+    for name in INVARIANTS:
+        verdict = "ok" if summary[name] == 0 else "VIOLATED"
+        lines.append(f"  {name:<22} {summary[name]:>7}  {verdict}")
+    poison_ok = summary["poison_in_dlq"] == summary["poison_injected"]
+    lines.append(
+        f"  {'poison_in_dlq':<22} {summary['poison_in_dlq']:>7}  "
+        f"{'ok' if poison_ok else 'VIOLATED'} (injected {summary['poison_injected']})"
+    )
+    for invariant, examples in sorted(report.verdict.details.items()):
+        for example in examples:
+            lines.append(f"    {invariant}: {example}")
+    lines.append("")
+    lines.append("every invariant holds" if report.verdict.ok else "INVARIANTS VIOLATED")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = ChaosConfig(
+        messages=args.messages,
+        shards=args.shards,
+        seed=args.seed,
+        consumer=args.consumer,
+        rates=FaultRates(
+            transient=args.transient_rate,
+            ambiguous=args.ambiguous_rate,
+            crash=args.crash_rate,
+            timeout=args.timeout_rate,
+        ),
+        poison_rate=args.poison_rate,
+        duplicate_rate=args.duplicate_rate,
+    )
+    from localcloud import LocalCloudError, synthesize  # noqa: PLC0415 - after argument errors, which are cheap
+
+    # Failed batches are the point of the run; the report counts them. --verbose shows each one.
+    logging.getLogger("localcloud").setLevel(logging.WARNING if args.verbose else logging.ERROR)
+
+    with progress_line() as progress:
+        try:
+            assembly = args.assembly
+            if assembly is None:
+                progress("synthesizing the CDK app")
+                assembly = synthesize(CHAOS_ASSEMBLY, app_dir=ROOT)
+            elif not (assembly / "manifest.json").is_file():
+                print(f"error: {assembly} is not a cloud assembly (no manifest.json)", file=sys.stderr)
+                return 2
+            FUNCTION_LOG.parent.mkdir(parents=True, exist_ok=True)
+            with FUNCTION_LOG.open("w", encoding="utf-8") as log, redirect_stdout(log):
+                report = ChaosRun(config, assembly, progress).run()
+        except (LocalCloudError, TimeoutError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    print(render(report))
+    print(f"function logs: {FUNCTION_LOG.relative_to(ROOT)}")
+    print(json.dumps(report.summary(), sort_keys=True))
+    return 0 if report.verdict.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

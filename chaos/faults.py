@@ -1,0 +1,226 @@
+"""Fault injection into the AWS calls the functions make, through botocore's event hooks.
+
+While a :class:`FaultInjector` is installed, every botocore client created in the process gets three hooks. They act
+only on calls made from a function invocation (the local cloud runs each invocation in a thread named
+``lambda:<function>``), never on the harness's own calls or on the pollers':
+
+- ``before-call``: a **transient** error instead of the call (throttling, ``ProvisionedThroughputExceeded``,
+  ``TransactionConflict``, 5xx: what a client sees once its SDK retries are exhausted), or a **timeout**: the call
+  waits past the function timeout, the local cloud gives up on the invocation (its batch fails and comes back after
+  the visibility timeout), and the abandoned run goes on afterwards and makes its calls late, as a timed-out Lambda
+  run may still finish;
+- ``after-call`` (the call took effect): a **crash**, :class:`FunctionCrash`, a ``BaseException`` the consumer does
+  not catch, so no code of ours runs after it (the function died after its side effect, before the acknowledgement),
+  or an **ambiguous** 5xx: the write happened but the caller is told it failed;
+- ``before-parameter-build`` / ``after-call``: every call that took effect is handed to the :class:`CallRecorder`
+  (the history the checker reads), before any fault is raised.
+
+Example::
+
+    injector = FaultInjector(FaultRates(transient=0.02, crash=0.01), seed=7, recorder=history.record_call)
+    with injector.installed():
+        ...  # run the system
+    injector.counts  # Counter({"transient": 41, "crash": 12, ...})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.session
+
+FUNCTION_THREAD_PREFIX = "lambda:"
+"""Threads of function invocations (see ``localcloud.runtime``)."""
+
+WRITE_OPERATIONS = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "TransactWriteItems",
+        "BatchWriteItem",
+        "Publish",
+        "PublishBatch",
+        "SendMessage",
+        "SendMessageBatch",
+    }
+)
+"""Calls with an effect: where a crash after the call, a timeout before it, or an ambiguous error matter."""
+
+# (error code, HTTP status) a client sees when a call fails transiently, per service.
+TRANSIENT_ERRORS: dict[str, tuple[tuple[str, int], ...]] = {
+    "dynamodb": (
+        ("ProvisionedThroughputExceededException", 400),
+        ("ThrottlingException", 400),
+        ("TransactionConflictException", 400),
+        ("InternalServerError", 500),
+    ),
+    "sns": (("Throttled", 400), ("InternalError", 500)),
+    "sqs": (("RequestThrottled", 400), ("InternalError", 500), ("ServiceUnavailable", 503)),
+}
+AMBIGUOUS_ERRORS: dict[str, tuple[str, int]] = {
+    "dynamodb": ("InternalServerError", 500),
+    "sns": ("InternalError", 500),
+    "sqs": ("InternalError", 500),
+}
+
+
+class FunctionCrash(BaseException):
+    """The function process died: raised from inside an AWS call, caught by nothing of ours."""
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """Probability of each fault per eligible call (transient: any call; the others: calls with an effect)."""
+
+    transient: float = 0.02
+    ambiguous: float = 0.005
+    crash: float = 0.01
+    timeout: float = 0.002
+
+    def __post_init__(self) -> None:
+        for name in ("transient", "ambiguous", "crash", "timeout"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"fault rate {name} must be between 0 and 1, not {value}")
+
+
+CallRecorder = Callable[[str, str, str, dict[str, Any]], None]
+"""``(function, service, operation, params)`` of a call that took effect."""
+
+
+class FaultInjector:
+    """Installs the hooks (see the module docstring) on every botocore client created while installed.
+
+    Decisions come from a random generator seeded with ``seed``; which call of which message meets a fault still
+    depends on how the concurrent invocations interleave, so two runs with one seed inject the same kinds at the same
+    rates, not at the same instants.
+    """
+
+    def __init__(
+        self,
+        rates: FaultRates,
+        *,
+        seed: int,
+        function_timeout: float,
+        recorder: CallRecorder | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rates = rates
+        self.function_timeout = function_timeout
+        self.recorder = recorder
+        self.counts: Counter[str] = Counter()
+        self._random = random.Random(seed)
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._original_create_client: Any = None
+        self.enabled = True
+
+    # ------------------------------------------------------------------------------------------------- install
+    @contextmanager
+    def installed(self) -> Iterator[FaultInjector]:
+        """Hook every client created inside the block (the functions create theirs lazily, on first use)."""
+        original = botocore.session.Session.create_client
+        injector = self
+
+        def create_client(session: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
+            client = original(session, *args, **kwargs)
+            injector.attach(client)
+            return client
+
+        botocore.session.Session.create_client = create_client  # type: ignore[method-assign,assignment]
+        try:
+            yield self
+        finally:
+            botocore.session.Session.create_client = original  # type: ignore[method-assign]
+
+    def attach(self, client: Any) -> None:
+        """Hook one client."""
+        service = client.meta.service_model.service_name
+        events = client.meta.events
+        events.register_first("before-parameter-build", self._remember_params)
+        events.register_first("before-call", lambda **kwargs: self._before_call(client, service, **kwargs))
+        events.register_last("after-call", lambda **kwargs: self._after_call(client, service, **kwargs))
+
+    # ---------------------------------------------------------------------------------------------------- hooks
+    @staticmethod
+    def _function() -> str | None:
+        name = threading.current_thread().name
+        return name[len(FUNCTION_THREAD_PREFIX) :] if name.startswith(FUNCTION_THREAD_PREFIX) else None
+
+    @staticmethod
+    def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["chaos_params"] = dict(params)
+
+    def _draw(self, kind: str, rate: float) -> bool:
+        if rate <= 0 or not self.enabled:
+            return False
+        with self._lock:
+            hit = self._random.random() < rate
+            if hit:
+                self.counts[kind] += 1
+        return hit
+
+    def _before_call(self, client: Any, service: str, *, model: Any, context: dict[str, Any], **_: Any) -> None:
+        function = self._function()
+        if function is None:
+            return
+        operation = model.name
+        if operation in WRITE_OPERATIONS and self._draw("timeout", self.rates.timeout):
+            # Past the deadline: the local cloud abandons this invocation; this run carries on afterwards.
+            self._sleep(self.function_timeout + 0.5 + self._jitter())
+        if self._draw("transient", self.rates.transient):
+            code, status = self._pick(TRANSIENT_ERRORS.get(service, (("InternalError", 500),)))
+            raise _client_error(client, operation, code, status, context.get("chaos_params", {}))
+
+    def _after_call(
+        self, client: Any, service: str, *, http_response: Any, model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        function = self._function()
+        if function is None or http_response is None or http_response.status_code >= 300:
+            return
+        operation = model.name
+        if self.recorder is not None:
+            self.recorder(function, service, operation, context.get("chaos_params", {}))
+        if operation not in WRITE_OPERATIONS:
+            return
+        if self._draw("crash", self.rates.crash):
+            raise FunctionCrash(f"{function} died after {service}.{operation} took effect")
+        if self._draw("ambiguous", self.rates.ambiguous):
+            code, status = AMBIGUOUS_ERRORS.get(service, ("InternalError", 500))
+            raise _client_error(client, operation, code, status, context.get("chaos_params", {}))
+
+    def _pick(self, choices: tuple[tuple[str, int], ...]) -> tuple[str, int]:
+        with self._lock:
+            return choices[self._random.randrange(len(choices))]
+
+    def _jitter(self) -> float:
+        with self._lock:
+            return self._random.uniform(0.0, 1.5)
+
+
+def _client_error(client: Any, operation: str, code: str, status: int, params: dict[str, Any]) -> Exception:
+    """The exception botocore raises for ``code``: the modeled class when the service defines one."""
+    if operation == "TransactWriteItems" and code == "TransactionConflictException":
+        code = "TransactionCanceledException"
+    response: dict[str, Any] = {
+        "Error": {"Code": code, "Message": f"injected fault: {code}"},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": _request_id(code, params)},
+    }
+    if code == "TransactionCanceledException":
+        response["CancellationReasons"] = [{"Code": "TransactionConflict"} for _ in params.get("TransactItems", [])]
+    error_class = client.exceptions.from_code(code)
+    error: Exception = error_class(response, operation)
+    return error
+
+
+def _request_id(code: str, params: dict[str, Any]) -> str:
+    return hashlib.sha256(f"{code}{sorted(params)}".encode()).hexdigest()[:32]

@@ -1,0 +1,408 @@
+"""One chaos run: the example system on the embedded local cloud, a seeded workload, injected faults, then the checks.
+
+The run deploys the synthesized stacks with two changes made to a copy of the assembly, never to the product: every
+function's timeout is cut to ``function_timeout`` seconds (so a timeout fault costs seconds, not half a minute), and
+with ``consumer="naive"`` the Orders, Billing and Notifications functions run the baseline handlers of
+:mod:`chaos.naive` from a code directory that holds ``functions/`` plus the ``chaos`` package.
+
+Phases, each drained completely (including abandoned runs of timed-out invocations) before the next:
+
+1. CreateOrder commands over the shards, poison messages mixed into the same shards, some commands resent at once
+   (inside the 5-minute deduplication window);
+2. duplicates of applied messages: commands resent after the deduplication window (the local clock moves 301 s),
+   and order events put into the subscribers' dead-letter queues and redriven with ``python -m cli dlq redrive``'s
+   code;
+3. CancelOrder commands for some of the orders phase 1 created (their ids are read back from the orders table).
+
+Faults (:mod:`chaos.faults`) are on during every phase.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaos.check import FinalState, StoredOrder, Verdict, check, order_tags
+from chaos.faults import FUNCTION_THREAD_PREFIX, FaultInjector, FaultRates
+from chaos.history import History, Sent
+from chaos.workload import Outgoing, Workload, entry
+from cli.endpoints import QueueEndpoint
+from cli.queues import redrive
+from localcloud import LocalCloud
+from messaging.reply_store import REPLY_TTL_SECONDS, REQUEST_MARKER, DynamoDbReplyStore
+
+ROOT = Path(__file__).resolve().parent.parent
+NAIVE_HANDLERS = {
+    "orders.handler.lambda_handler": "chaos.naive.orders.lambda_handler",
+    "billing.handler.lambda_handler": "chaos.naive.billing.lambda_handler",
+    "notifications.handler.lambda_handler": "chaos.naive.notifications.lambda_handler",
+    "quotes.handler.lambda_handler": "chaos.naive.quotes.lambda_handler",
+    "reply_router.handler.lambda_handler": "chaos.naive.reply_router.lambda_handler",
+}
+BASELINE_IDEMPOTENCY_TABLE = {
+    "Type": "AWS::DynamoDB::Table",
+    "Properties": {
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+    },
+}
+"""The Powertools idempotency table the documentation pattern gives a function the product runs without one."""
+FIFO_DEDUP_WINDOW_SECONDS = 300
+SEND_CHUNK = 100
+"""Messages sent between two drains: moto's cost grows with queue depth, so the queues stay shallow."""
+
+
+@dataclass(frozen=True)
+class ChaosConfig:
+    messages: int = 1000
+    shards: int = 50
+    seed: int = 7
+    consumer: str = "ours"
+    rates: FaultRates = field(default_factory=FaultRates)
+    poison_rate: float = 0.03
+    duplicate_rate: float = 0.05
+    function_timeout: int = 3
+    drain_timeout: float = 300.0  # per phase chunk: a stall detector, generous for a loaded machine
+
+
+@dataclass
+class Report:
+    config: ChaosConfig
+    verdict: Verdict
+    faults: dict[str, int]
+    seconds: float
+    invocations: int
+
+    def summary(self) -> dict[str, Any]:
+        v = self.verdict
+        return {
+            "consumer": self.config.consumer,
+            "messages": self.config.messages,
+            "shards": self.config.shards,
+            "seed": self.config.seed,
+            "faults": dict(sorted(self.faults.items())),
+            "lost": v.lost,
+            "duplicate_effects": v.duplicate_effects,
+            "reorders": v.reorders,
+            "poison_injected": v.poison_injected,
+            "poison_in_dlq": v.poison_in_dlq,
+            "valid_in_dlq": v.valid_in_dlq,
+            "replies_missing": v.replies_missing,
+            "replies_duplicated": v.replies_duplicated,
+            "invocations": self.invocations,
+            "seconds": round(self.seconds, 1),
+            "ok": v.ok,
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def prepare_assembly(assembly: Path, target: Path, *, consumer: str, function_timeout: int) -> Path:
+    """Copy ``assembly`` into ``target`` with the functions' timeouts cut and, for the naive run, the baseline
+    handlers in place of the product's (their code directory: ``functions/`` plus the ``chaos`` package)."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(assembly, target)
+    naive_code: Path | None = None
+    if consumer == "naive":
+        naive_code = target / "naive-code"
+        naive_code.mkdir()
+        for source in (ROOT / "functions").iterdir():
+            (naive_code / source.name).symlink_to(source)
+        (naive_code / "chaos").symlink_to(ROOT / "chaos")
+    for template_path in target.glob("*.template.json"):
+        template = json.loads(template_path.read_text())
+        resources = template.get("Resources", {})
+        for logical_id, resource in list(resources.items()):
+            if resource.get("Type") != "AWS::Lambda::Function":
+                continue
+            properties = resource["Properties"]
+            properties["Timeout"] = function_timeout
+            naive = NAIVE_HANDLERS.get(properties.get("Handler", ""))
+            if naive is not None and naive_code is not None:
+                properties["Handler"] = naive
+                resource.setdefault("Metadata", {})["aws:asset:path"] = str(naive_code)
+                variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+                if "IDEMPOTENCY_TABLE_NAME" not in variables:
+                    table_id = f"{logical_id}BaselineIdempotency"
+                    resources[table_id] = BASELINE_IDEMPOTENCY_TABLE
+                    variables["IDEMPOTENCY_TABLE_NAME"] = {"Ref": table_id}
+        template_path.write_text(json.dumps(template))
+    return target
+
+
+class ChaosRun:
+    """The system under faults; :meth:`run` returns the :class:`Report`."""
+
+    def __init__(self, config: ChaosConfig, assembly: Path, progress: Progress | None = None) -> None:
+        self.config = config
+        self.assembly = assembly
+        self.progress = progress or (lambda _: None)
+        self.rng = random.Random(config.seed)
+        self.extra_faults: dict[str, int] = {}
+
+    def run(self) -> Report:
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="chaos-") as scratch:
+            prepared = prepare_assembly(
+                self.assembly,
+                Path(scratch) / "assembly",
+                consumer=self.config.consumer,
+                function_timeout=self.config.function_timeout,
+            )
+            with LocalCloud() as cloud:
+                outputs = cloud.deploy(prepared).outputs
+                history = History(
+                    tables={
+                        outputs["OrdersTableName"]: "orders",
+                        outputs["BillingTableName"]: "billing",
+                        outputs["NotificationsTableName"]: "notifications",
+                    }
+                )
+                injector = FaultInjector(
+                    self.config.rates,
+                    seed=self.config.seed,
+                    function_timeout=self.config.function_timeout,
+                    recorder=history.record_call,
+                )
+                with injector.installed():
+                    cloud.start_pollers()
+                    verdict = self._exercise(cloud, outputs, history)
+                    invocations = len(cloud.invocations)
+                    injector.enabled = False
+                    cloud.stop_pollers()
+        faults = {**injector.counts, **self.extra_faults}
+        return Report(self.config, verdict, faults, time.monotonic() - started, invocations)
+
+    # ------------------------------------------------------------------------------------------------ phases
+    def _exercise(self, cloud: LocalCloud, outputs: dict[str, Any], history: History) -> Verdict:
+        sqs = cloud.client("sqs")
+        workload = Workload.generate(
+            messages=self.config.messages,
+            shards=self.config.shards,
+            seed=self.config.seed,
+            poison_rate=self.config.poison_rate,
+            reply_queue_url=outputs["ReplyQueueUrl"],
+        )
+        orders_queue = outputs["OrdersCommandQueueUrl"]
+        # A requester registers its requests in the reply table (the reply router keeps replies to those only).
+        self._replies = DynamoDbReplyStore(outputs["ReplyTableName"], client=cloud.client("dynamodb"))
+        first = workload.first_phase()
+        self._send(cloud, sqs, orders_queue, first, history, "phase 1: create orders")
+        self._late_duplicates(cloud, sqs, orders_queue, workload.creates)
+        self._redrive_duplicates(cloud, sqs, outputs, history)
+        order_ids = {
+            o.create_tag: o.order_id
+            for o in sorted(self._orders(cloud, outputs), key=lambda o: o.order_id)
+            if o.create_tag is not None
+        }
+        cancels = workload.cancels(order_ids, self.rng)
+        self._send(cloud, sqs, orders_queue, cancels, history, "phase 3: cancel orders")
+        self.progress("reading the final state back")
+        return check(history.sent, history.effects, self._final_state(cloud, outputs, history))
+
+    def _send(  # noqa: PLR0917 - one phase's inputs
+        self, cloud: LocalCloud, sqs: Any, queue_url: str, messages: list[Outgoing], history: History, label: str
+    ) -> None:
+        duplicates = 0
+        for start in range(0, len(messages), SEND_CHUNK):
+            chunk = messages[start : start + SEND_CHUNK]
+            for message in chunk:  # what MessagingClient.send does before sending a request
+                if message.envelope is None or message.envelope.replyto:
+                    self._replies.expect(message.message_id, ttl_seconds=REPLY_TTL_SECONDS)
+            wire: list[Outgoing] = []
+            for message in chunk:
+                wire.append(message)
+                if message.kind != "poison" and self.rng.random() < self.config.duplicate_rate / 3:
+                    wire.append(message)  # the same envelope again, inside the deduplication window
+                    duplicates += 1
+            for offset in range(0, len(wire), 10):
+                batch = wire[offset : offset + 10]
+                response = sqs.send_message_batch(
+                    QueueUrl=queue_url, Entries=[{"Id": str(i), **entry(m)} for i, m in enumerate(batch)]
+                )
+                if response.get("Failed"):
+                    raise RuntimeError(f"the harness could not send: {response['Failed']}")
+            for message in chunk:
+                envelope = message.envelope
+                history.record_sent(
+                    Sent(
+                        message.tag,
+                        message.shard,
+                        message.kind,
+                        message.message_id,
+                        correlation_id=envelope.id if envelope is not None and envelope.replyto else None,
+                        order_tag=message.order_tag,
+                    )
+                )
+            done = min(start + SEND_CHUNK, len(messages))
+            self._drain(cloud, f"{label} {progress_bar(done, len(messages))} {done}/{len(messages)} sent")
+        self.extra_faults["duplicate_in_window"] = self.extra_faults.get("duplicate_in_window", 0) + duplicates
+        self.extra_faults["poison"] = sum(1 for s in history.sent if s.kind == "poison")
+
+    def _late_duplicates(self, cloud: LocalCloud, sqs: Any, queue_url: str, creates: list[Outgoing]) -> None:
+        """Resend some applied commands after their deduplication window closed: SQS delivers them again."""
+        sample = [c for c in creates if self.rng.random() < self.config.duplicate_rate / 3]
+        cloud.clock.advance(FIFO_DEDUP_WINDOW_SECONDS + 1)
+        for offset in range(0, len(sample), 10):
+            batch = sample[offset : offset + 10]
+            sqs.send_message_batch(
+                QueueUrl=queue_url, Entries=[{"Id": str(i), **entry(m)} for i, m in enumerate(batch)]
+            )
+        self.extra_faults["duplicate_after_window"] = len(sample)
+        self._drain(cloud, f"phase 2: {len(sample)} commands resent after the deduplication window")
+
+    def _redrive_duplicates(self, cloud: LocalCloud, sqs: Any, outputs: dict[str, Any], history: History) -> None:
+        """Put copies of delivered order events into the subscribers' DLQs and redrive them: a second delivery."""
+        events = [p for p in history.published if p.get("Message") and '"orders.OrderCreated"' in p["Message"]]
+        sample = [e for e in events if self.rng.random() < self.config.duplicate_rate / 3]
+        for name in ("Billing", "Notifications"):
+            dlq = outputs[f"{name}DeadLetterQueueUrl"]
+            for n, published in enumerate(sample):
+                sqs.send_message(
+                    QueueUrl=dlq,
+                    MessageBody=published["Message"],
+                    MessageGroupId=published["GroupId"] or "chaos",
+                    MessageDeduplicationId=f"chaos-redrive-{n}",
+                )
+            if sample:
+                redrive(sqs, QueueEndpoint(name, outputs[f"{name}QueueUrl"], dlq), limit=len(sample))
+        self.extra_faults["duplicate_redrive"] = 2 * len(sample)
+        self._drain(cloud, f"phase 2: {len(sample)} order events redriven to billing and notifications")
+
+    # ------------------------------------------------------------------------------------------------- drain
+    def _drain(self, cloud: LocalCloud, label: str) -> None:
+        """Drain every queue, also after abandoned runs of timed-out invocations have finished their late calls."""
+        deadline = time.monotonic() + self.config.drain_timeout
+        while True:
+            self.progress(f"{label} · draining")
+            if not cloud.drain(timeout=max(1.0, deadline - time.monotonic()), advance_clock=True):
+                raise TimeoutError(f"{label}: the queues did not drain within {self.config.drain_timeout:.0f} s")
+            zombies = [t for t in threading.enumerate() if t.name.startswith(FUNCTION_THREAD_PREFIX)]
+            if not zombies:
+                return
+            for thread in zombies:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{label}: timed-out runs still going after {self.config.drain_timeout:.0f} s")
+
+    # ----------------------------------------------------------------------------------------- final state
+    @staticmethod
+    def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+        while True:
+            page = dynamodb.scan(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _orders(self, cloud: LocalCloud, outputs: dict[str, Any]) -> list[StoredOrder]:
+        orders = []
+        for item in self._scan(cloud.client("dynamodb"), outputs["OrdersTableName"]):
+            if not item["sk"]["S"].startswith("ORDER#"):
+                continue
+            create_tag, cancel_tag = order_tags(
+                item.get("lines", {}).get("S", ""), item.get("cancel_reason", {}).get("S", "")
+            )
+            orders.append(
+                StoredOrder(
+                    item["order_id"]["S"],
+                    item["pk"]["S"].removeprefix("CUSTOMER#"),
+                    create_tag,
+                    item["status"]["S"],
+                    cancel_tag,
+                )
+            )
+        return orders
+
+    def _final_state(self, cloud: LocalCloud, outputs: dict[str, Any], history: History) -> FinalState:
+        dynamodb, sqs = cloud.client("dynamodb"), cloud.client("sqs")
+        billing = [item["sk"]["S"] for item in self._scan(dynamodb, outputs["BillingTableName"])]
+        notifications = [item["sk"]["S"] for item in self._scan(dynamodb, outputs["NotificationsTableName"])]
+        replies: dict[str, int] = {}
+        for item in self._scan(dynamodb, outputs["ReplyTableName"]):
+            if item["replyid"]["S"] == REQUEST_MARKER:
+                continue  # a request's registration, not a reply
+            correlation_id = item["correlationid"]["S"]
+            replies[correlation_id] = replies.get(correlation_id, 0) + 1
+        dead_letters: list[str] = []
+        for output in (
+            "OrdersCommandDeadLetterQueueUrl",
+            "BillingDeadLetterQueueUrl",
+            "NotificationsDeadLetterQueueUrl",
+            "ReplyDeadLetterQueueUrl",
+        ):
+            dead_letters.extend(_all_bodies(sqs, outputs[output]))
+        return FinalState(
+            orders=self._orders(cloud, outputs),
+            invoices={sk.removeprefix("INVOICE#") for sk in billing if sk.startswith("INVOICE#")},
+            credit_notes={sk.removeprefix("CREDIT_NOTE#") for sk in billing if sk.startswith("CREDIT_NOTE#")},
+            notifications={sk.removeprefix("NOTIFICATION#") for sk in notifications},
+            replies=replies,
+            dead_letters=dead_letters,
+        )
+
+
+def _all_bodies(sqs: Any, queue_url: str) -> list[str]:
+    """Every message body of a queue, taken out of it (the run is over; on FIFO a group's later messages are handed out
+    only once its earlier ones are gone)."""
+    bodies: list[str] = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=600).get(
+            "Messages", []
+        )
+        if not messages:
+            return bodies
+        bodies.extend(message["Body"] for message in messages)
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+        )
+
+
+def progress_bar(done: int, total: int, width: int = 20) -> str:
+    """``[#####---------------]``: ``done`` of ``total`` as a bar of ``width`` characters.
+
+    >>> progress_bar(1, 4, width=8)
+    '[##------]'
+    """
+    filled = width * done // total if total else width
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+@contextmanager
+def progress_line(stream: Any = sys.stderr) -> Iterator[Progress]:
+    """A progress line rewritten in place on a terminal (one line per step otherwise)."""
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    last = [""]
+
+    def show(text: str) -> None:
+        if text == last[0]:
+            return
+        last[0] = text
+        if interactive:
+            stream.write("\r\x1b[2K" + text)
+        else:
+            stream.write(text + "\n")
+        stream.flush()
+
+    try:
+        yield show
+    finally:
+        if interactive:
+            stream.write("\r\x1b[2K")
+            stream.flush()
