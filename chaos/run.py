@@ -39,6 +39,8 @@ from chaos.workload import Outgoing, Workload, entry
 from cli.endpoints import QueueEndpoint
 from cli.queues import redrive
 from localcloud import LocalCloud
+from localcloud.runtime import InvocationResult, LocalFunction
+from messaging.reply_store import REPLY_TTL_SECONDS, REQUEST_MARKER, DynamoDbReplyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NAIVE_HANDLERS = {
@@ -61,6 +63,11 @@ BASELINE_IDEMPOTENCY_TABLE = {
 FIFO_DEDUP_WINDOW_SECONDS = 300
 SEND_CHUNK = 100
 """Messages sent between two drains: moto's cost grows with queue depth, so the queues stay shallow."""
+
+
+def _write_log(function: LocalFunction, result: InvocationResult) -> None:
+    """The functions' own output goes to this process's stdout (the local cloud captures it per invocation)."""
+    sys.stdout.write(result.log)
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,8 @@ class ChaosRun:
             )
             with LocalCloud() as cloud:
                 outputs = cloud.deploy(prepared).outputs
+                for function in cloud.functions.values():
+                    function.add_listener(_write_log)
                 history = History(
                     tables={
                         outputs["OrdersTableName"]: "orders",
@@ -180,7 +189,7 @@ class ChaosRun:
                 with injector.installed():
                     cloud.start_pollers()
                     verdict = self._exercise(cloud, outputs, history)
-                    invocations = len(cloud.invocations)
+                    invocations = cloud.invocation_count
                     injector.enabled = False
                     cloud.stop_pollers()
         faults = {**injector.counts, **self.extra_faults}
@@ -197,6 +206,8 @@ class ChaosRun:
             reply_queue_url=outputs["ReplyQueueUrl"],
         )
         orders_queue = outputs["OrdersCommandQueueUrl"]
+        # A requester registers its requests in the reply table (the reply router keeps replies to those only).
+        self._replies = DynamoDbReplyStore(outputs["ReplyTableName"], client=cloud.client("dynamodb"))
         first = workload.first_phase()
         self._send(cloud, sqs, orders_queue, first, history, "phase 1: create orders")
         self._late_duplicates(cloud, sqs, orders_queue, workload.creates)
@@ -217,6 +228,9 @@ class ChaosRun:
         duplicates = 0
         for start in range(0, len(messages), SEND_CHUNK):
             chunk = messages[start : start + SEND_CHUNK]
+            for message in chunk:  # what MessagingClient.send does before sending a request
+                if message.envelope is None or message.envelope.replyto:
+                    self._replies.expect(message.message_id, ttl_seconds=REPLY_TTL_SECONDS)
             wire: list[Outgoing] = []
             for message in chunk:
                 wire.append(message)
@@ -329,6 +343,8 @@ class ChaosRun:
         notifications = [item["sk"]["S"] for item in self._scan(dynamodb, outputs["NotificationsTableName"])]
         replies: dict[str, int] = {}
         for item in self._scan(dynamodb, outputs["ReplyTableName"]):
+            if item["replyid"]["S"] == REQUEST_MARKER:
+                continue  # a request's registration, not a reply
             correlation_id = item["correlationid"]["S"]
             replies[correlation_id] = replies.get(correlation_id, 0) + 1
         dead_letters: list[str] = []

@@ -5,8 +5,8 @@ Example:
           --partition-key customer-42 \\
           --data '{"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}'
 
-Exit codes: 0 success; 1 error (AWS, configuration, missing output); 2 bad arguments or a request timed out;
-3 ``reply``: no reply yet.
+Exit codes: 0 success; 1 error (AWS, configuration, missing output); 2 bad arguments (checked before anything is
+sent: the partition key, the JSON, the size) or a request timed out; 3 ``reply``: no reply yet.
 """
 
 from __future__ import annotations
@@ -24,15 +24,27 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cli import queues as q
-from cli.endpoints import DEFAULT_STACKS, Endpoints, EndpointsError, from_local_cloud, stack_names
+from cli.endpoints import (
+    DEFAULT_STACKS,
+    Endpoints,
+    EndpointsError,
+    QueueEndpoint,
+    UnknownName,
+    from_local_cloud,
+    stack_names,
+)
 from cli.render import Output, table
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
 from infra.stage import StageError, check_stage
+from messaging.claim_check import MAX_DATA_BYTES
 from messaging.envelope import Kind
-from messaging.errors import MessagingError, ReplyTimeout
+from messaging.errors import InvalidRequest, MessagingError, ReplyTimeout
+from messaging.fifo import is_valid_fifo_id
 
 EXIT_OK, EXIT_ERROR, EXIT_TIMEOUT, EXIT_NO_REPLY = 0, 1, 2, 3
+EXIT_BAD_ARGUMENTS = EXIT_TIMEOUT
 DEFAULT_SOURCE = "/cli"
+CLAIM_CHECK_OUTPUT = "ClaimCheckBucketName"
 _Number = TypeVar("_Number", int, float)
 LOCAL_REGION = "us-east-1"
 
@@ -104,16 +116,21 @@ class Connection:
         """A ``messaging.client.MessagingClient`` on the reply queue and the reply table of the endpoints."""
         if self._messaging is None:
             # Imported here: status, dlq and topology work without the runtime client and its dependencies.
+            from catalogue import SHARD_KEYS  # noqa: PLC0415
+            from messaging.claim_check import ClaimCheck  # noqa: PLC0415
             from messaging.client import MessagingClient  # noqa: PLC0415
             from messaging.reply_store import DynamoDbReplyStore  # noqa: PLC0415
 
             endpoints = self.endpoints
+            bucket = endpoints.outputs.get(CLAIM_CHECK_OUTPUT)
             self._messaging = MessagingClient(
                 endpoints.reply_queue_url,
                 DynamoDbReplyStore(endpoints.reply_table_name, client=self.client("dynamodb")),
                 source=self.args.source,
                 sqs_client=self.client("sqs"),
                 sns_client=self.client("sns"),
+                shard_keys=SHARD_KEYS,
+                claim_check=ClaimCheck(bucket, client=self.client("s3")) if bucket else None,
             )
         return self._messaging
 
@@ -140,9 +157,12 @@ def json_object(text: str) -> dict[str, Any]:
             text = Path(text[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise argparse.ArgumentTypeError(f"cannot read {text[1:]}: {exc.strerror}") from exc
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_DATA_BYTES:
+        raise argparse.ArgumentTypeError(f"is {size:,} bytes; the maximum is {MAX_DATA_BYTES:,} bytes (5 MiB)")
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise argparse.ArgumentTypeError(f"not JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f"must be a JSON object, not {type(value).__name__}")
@@ -155,6 +175,13 @@ def stage_name(text: str) -> str:
         return check_stage(text)
     except StageError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def partition_key(text: str) -> str:
+    """``--partition-key``: a valid FIFO ``MessageGroupId`` (1-128 letters, digits and ASCII punctuation)."""
+    if not is_valid_fifo_id(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not 1-128 letters, digits and ASCII punctuation")
+    return text
 
 
 def _positive(convert: Callable[[str], _Number], what: str) -> Callable[[str], _Number]:
@@ -232,9 +259,11 @@ def _message_args(parser: argparse.ArgumentParser, target: str) -> None:
     parser.add_argument(
         "-k",
         "--partition-key",
-        required=True,
+        type=partition_key,
+        default=None,
         metavar="KEY",
-        help="partitionkey = FIFO MessageGroupId (the shard, e.g. the customer id)",
+        help="partitionkey = FIFO MessageGroupId (the shard, e.g. the customer id); default: the type's declared "
+        "shard-key field of the data (orders.*: customer_id)",
     )
 
 
@@ -252,8 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
         _common(sub, suppress=True)
         return sub
 
-    sub = command("notify", "one-way command to a queue (no reply)")
+    sub = command("notify", "one-way command (or document) to a queue (no reply)")
     _message_args(sub, "queue")
+    sub.add_argument("--kind", choices=["command", "document"], default="command", help="message kind")
     sub = command("send", "command with replyto; prints the correlation id (get the reply later with `reply`)")
     _message_args(sub, "queue")
     sub = command("reply", "the reply to an earlier `send`, by correlation id (exit 3 if none yet)")
@@ -280,11 +310,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sub, suppress=True)
     sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
     sub.add_argument("--limit", type=positive_int, default=100, help="at most this many messages (default 100)")
-    sub = dlq_commands.add_parser("redrive", help="move a queue's DLQ messages back to it, FIFO order kept per group")
+    sub = dlq_commands.add_parser(
+        "redrive",
+        help="move a queue's DLQ messages back to it, FIFO order kept per group: at most those present at the start, "
+        "each once (one that fails again stays in the DLQ)",
+    )
     _common(sub, suppress=True)
-    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
+    sub.add_argument("queue", help="the source queue's name (orders-command) or its DLQ's (orders-commands-dlq)")
     sub.add_argument("--to", metavar="QUEUE_URL", help="redrive to this queue instead of the source queue")
-    sub.add_argument("--limit", type=positive_int, default=None, help="move at most this many messages")
+    sub.add_argument(
+        "--max",
+        "--limit",
+        dest="limit",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="move at most N messages (default: all those in the DLQ at the start)",
+    )
+    sub.add_argument("--dry-run", action="store_true", help="count what would move, move nothing")
     sub = command("topology", "topics, subscriptions (filters), queues, DLQs and functions from cdk.out as a picture")
     sub.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
     sub.add_argument(
@@ -332,18 +375,25 @@ def _reply_rows(records: Sequence[dict[str, Any]]) -> str:
 def cmd_notify(run: Run) -> int:
     conn, args = run.conn, run.args
     envelope = conn.messaging.notify(
-        conn.endpoints.queue_url(args.queue), args.type, args.data, partitionkey=args.partition_key
+        conn.endpoints.queue_url(args.queue),
+        args.type,
+        args.data,
+        partitionkey=args.partition_key,
+        kind=Kind(args.kind),
     )
     record = {
         "id": envelope.id,
         "type": envelope.type,
+        "kind": args.kind,
         "partitionkey": envelope.partitionkey,
         "source": envelope.source,
+        "dataref": envelope.dataref,
     }
     if run.out.as_json:
         run.out.json(record)
     else:
-        run.out.write(f"sent {envelope.type} id={envelope.id} partitionkey={envelope.partitionkey}")
+        through = f" (data in the claim-check bucket: {envelope.dataref})" if envelope.dataref else ""
+        run.out.write(f"sent {envelope.type} id={envelope.id} partitionkey={envelope.partitionkey}{through}")
     return EXIT_OK
 
 
@@ -353,7 +403,7 @@ def cmd_send(run: Run) -> int:
         conn.endpoints.queue_url(args.queue), args.type, args.data, partitionkey=args.partition_key
     )
     if run.out.as_json:
-        run.out.json({"correlation_id": correlation_id, "type": args.type, "partitionkey": args.partition_key})
+        run.out.json({"correlation_id": correlation_id, "type": args.type})
     else:
         run.out.write(correlation_id)
         run.out.note(f"get the reply with: python -m cli reply {correlation_id}")
@@ -450,8 +500,20 @@ def cmd_status(run: Run) -> int:
     return EXIT_OK
 
 
+def _queue_or_its_dlq(endpoints: Endpoints, name: str) -> QueueEndpoint:
+    """The queue called ``name``, or the queue whose dead-letter queue is called ``name`` (``.fifo`` optional)."""
+    try:
+        return endpoints.queue(name)
+    except UnknownName:
+        wanted = name.removesuffix(".fifo")
+        for queue in endpoints.queues:
+            if queue.dead_letter_url and q.queue_name_of(queue.dead_letter_url).removesuffix(".fifo") == wanted:
+                return queue
+        raise
+
+
 def cmd_dlq(run: Run) -> int:
-    queue = run.conn.endpoints.queue(run.args.queue)
+    queue = _queue_or_its_dlq(run.conn.endpoints, run.args.queue)
     sqs = run.conn.client("sqs")
     if run.args.dlq_command == "list":
         listing = q.list_dead_letters(sqs, queue, limit=run.args.limit)
@@ -473,12 +535,22 @@ def cmd_dlq(run: Run) -> int:
         more = f" of about {listing.approximate_depth}" if listing.truncated else ""
         run.out.note(f"{len(listing.messages)}{more} message(s) in {listing.dead_letter_url} (left in place)")
         return EXIT_OK
-    with run.out.progress(f"redriving the dead letters of {queue.name}"):
-        result = q.redrive(sqs, queue, destination_url=run.args.to, limit=run.args.limit)
+    verb = "would move" if run.args.dry_run else "moved"
+
+    def progress(moved: int, skipped: int, failed: int, budget: int) -> None:
+        run.out.note(f"redrive {queue.name}: {moved}/{budget} {verb}, {skipped} skipped, {failed} failed")
+
+    result = q.redrive(
+        sqs, queue, destination_url=run.args.to, limit=run.args.limit, dry_run=run.args.dry_run, progress=progress
+    )
     if run.out.as_json:
         run.out.json(result)
     else:
-        run.out.write(f"moved {result.moved} message(s) from {queue.name}'s DLQ in {len(result.groups)} group(s)")
+        run.out.write(
+            f"{'dry run: ' if result.dry_run else ''}{verb} {result.moved}, skipped {result.skipped}, failed "
+            f"{len(result.failed)} of the {result.budget} message(s) in {queue.name}'s DLQ at the start "
+            f"({len(result.groups)} group(s))"
+        )
         for failure in result.failed:
             run.out.err.write(f"not moved: {failure['message_id']}: {failure['error']}\n")
     return EXIT_ERROR if result.failed else EXIT_OK
@@ -550,9 +622,12 @@ def main(
     out = Output(as_json=args.json, quiet=args.quiet, out=stdout, err=err)
     try:
         return COMMANDS[args.command](Run(args=args, out=out, conn=connect(args)))
-    except ReplyTimeout as exc:
-        err.write(f"error: timed out: no reply to {exc.correlation_id} within {exc.timeout:g}s\n")
-        return EXIT_TIMEOUT
+    except (ReplyTimeout, InvalidRequest) as exc:  # exit 2: a request timed out, or arguments refused before sending
+        if isinstance(exc, ReplyTimeout):
+            err.write(f"error: timed out: no reply to {exc.correlation_id} within {exc.timeout:g}s\n")
+        else:
+            err.write(f"python -m cli: error: {_one_line(str(exc))}\n")
+        return EXIT_BAD_ARGUMENTS
     except ClientError as exc:
         error = exc.response.get("Error", {})
         err.write(f"error: {exc.operation_name} failed: {error.get('Code', 'Unknown')}: {error.get('Message', '')}\n")

@@ -5,7 +5,7 @@ Design:
 * **Oldest message age** comes from CloudWatch (``AWS/SQS`` ``ApproximateAgeOfOldestMessage``, the latest 1-minute
   maximum of the last 15 minutes), one ``GetMetricData`` call for all queues. SQS has no API attribute for it, and
   computing it by receiving the oldest message would bump receive counts (towards ``maxReceiveCount``) and lock its
-  FIFO group. When CloudWatch has no datapoint (a new or idle queue, the local cloud) the age is reported as ``None``
+  FIFO group. When CloudWatch has no datapoint (a queue younger than a minute) the age is reported as ``None``
   (``n/a`` in tables).
 * **Peeking a DLQ** (``dlq list``) receives with a short visibility timeout (``peek_visibility`` seconds) until a
   receive comes back empty, then makes every received message visible again at once (``ChangeMessageVisibility`` 0).
@@ -17,20 +17,28 @@ Design:
   policy of its own.
 * **Redrive** (``dlq redrive``) is receive -> send -> delete, batch by batch, in the order SQS hands the messages out
   (which, on FIFO, is per-group order); each received batch is sent in waves of at most one message per group.
-  ``StartMessageMoveTask`` (which AWS supports for FIFO DLQs since late 2023) is not used: moto does not implement it,
-  and it offers neither control over the deduplication ids nor a way to drop the failure attributes.
-  Each message goes back with its body, its ``MessageGroupId`` and its message attributes minus the ``failure-*`` /
-  ``source-*`` ones the consumer added, and a fresh deduplication id derived from the original one and the DLQ message
-  id: the source queue would otherwise drop it as a duplicate of the first delivery (5-minute window), while a redrive
-  re-run after a crash between send and delete sends the very same id and is deduplicated. If a send fails, the rest
-  of that group in the batch is released untouched (nothing overtakes it) and the redrive stops, reporting the failure.
+  ``StartMessageMoveTask`` (which AWS supports for FIFO DLQs since late 2023, and the local cloud too) is not used: it
+  offers neither control over the deduplication ids nor a way to drop the failure attributes.
+  Each message goes back with its body (so its ``source`` and ``id``, the identity consumers deduplicate on: an
+  already-applied command is not applied again), its ``MessageGroupId``, its message attributes minus the
+  ``failure-*`` / ``source-*`` ones the consumer added, plus ``redrive-run`` = this run's id, and a fresh deduplication
+  id derived from the original one and the DLQ message id: the source queue would otherwise drop it as a duplicate of
+  the first delivery (5-minute window), while a redrive re-run after a crash between send and delete sends the very
+  same id and is deduplicated. If a send fails, the rest of that group in the batch is released untouched (nothing
+  overtakes it) and the redrive stops, reporting the failure.
+* **A redrive is bounded.** It moves at most the number of messages the DLQ held when it started
+  (``ApproximateNumberOfMessages``), or ``limit`` if smaller. A message that fails again comes back to the DLQ
+  carrying this run's ``redrive-run`` (the consumer keeps the attributes a message carried, SQS's own move keeps them
+  too): the redrive skips it (holds it invisible until the end, then releases it), so a still-invalid message is
+  redriven once per run and never in a loop. ``dry_run`` receives the same messages, moves none, and releases them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,8 +46,11 @@ from typing import Any
 from cli.endpoints import QueueEndpoint, UnknownName
 
 FAILURE_ATTRIBUTES = ("failure-code", "failure-reason", "failure-field", "source-queue", "source-message-id")
+REDRIVE_RUN_ATTRIBUTE = "redrive-run"
+"""Marks every message a redrive moves with the run's id (``messaging.failures`` carries it back to the DLQ)."""
 _AGE_WINDOW = timedelta(minutes=15)
 _BATCH = 10
+_MAX_ATTRIBUTES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +97,21 @@ class DlqListing:
 
 @dataclass(frozen=True, slots=True)
 class RedriveResult:
+    """What a redrive did: ``moved`` (or, with ``dry_run``, would move), ``skipped`` (messages that came back to the
+    DLQ during this run, left there), ``failed`` sends, moved messages per group, and its bound (``budget``)."""
+
     queue: str
     moved: int
     failed: list[dict[str, str]] = field(default_factory=list)
     groups: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    budget: int = 0
+    dry_run: bool = False
+    run_id: str = ""
+
+
+RedriveProgress = Callable[[int, int, int, int], None]
+"""``progress(moved, skipped, failed, budget)``, called after each batch of a redrive."""
 
 
 def queue_name_of(url: str) -> str:
@@ -97,10 +119,12 @@ def queue_name_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
 
 
-def status(sqs: Any, cloudwatch: Any | None, queues: Sequence[QueueEndpoint]) -> list[QueueStatus]:
-    """Depth, in-flight count, DLQ depth and oldest-message age of each queue."""
+def status(
+    sqs: Any, cloudwatch: Any | None, queues: Sequence[QueueEndpoint], *, now: datetime | None = None
+) -> list[QueueStatus]:
+    """Depth, in-flight count, DLQ depth and oldest-message age (latest datapoint before ``now``) of each queue."""
     urls = [u for q in queues for u in (q.url, q.dead_letter_url) if u]
-    ages = oldest_ages(cloudwatch, [queue_name_of(u) for u in urls]) if cloudwatch is not None else {}
+    ages = oldest_ages(cloudwatch, [queue_name_of(u) for u in urls], now=now) if cloudwatch is not None else {}
     result = []
     for queue in queues:
         main = _attributes(sqs, queue.url)
@@ -194,36 +218,70 @@ def redrive(
     destination_url: str | None = None,
     limit: int | None = None,
     visibility: int = 60,
+    dry_run: bool = False,
+    progress: RedriveProgress | None = None,
+    run_id: str | None = None,
 ) -> RedriveResult:
-    """Move the messages of ``queue``'s DLQ back to the queue (or ``destination_url``), keeping per-group order."""
+    """Move the messages of ``queue``'s DLQ back to the queue (or ``destination_url``), keeping per-group order;
+    at most the messages present at the start (or ``limit``), each at most once (see the module notes)."""
     if not queue.dead_letter_url:
         raise UnknownName(f"queue {queue.name} has no dead-letter queue output")
     target = destination_url or queue.url
     if not target:
         raise UnknownName(f"queue {queue.name} has no queue URL output to redrive to")
-    moved = 0
+    dlq = queue.dead_letter_url
+    present = _int(_attributes(sqs, dlq), "ApproximateNumberOfMessages") or 0
+    budget = present if limit is None else min(present, limit)
+    run = run_id or uuid.uuid4().hex
+    moved, skipped = 0, 0
     failed: list[dict[str, str]] = []
     groups: dict[str, int] = {}
-    while limit is None or moved < limit:
-        batch = _receive(
-            sqs, queue.dead_letter_url, _BATCH if limit is None else min(_BATCH, limit - moved), visibility
-        )
-        if not batch:
-            break
-        sent, errors = _send_in_waves(sqs, target, batch)
-        _delete(sqs, queue.dead_letter_url, [m for m in batch if m["MessageId"] in sent])
-        _release(sqs, queue.dead_letter_url, [m["ReceiptHandle"] for m in batch if m["MessageId"] not in sent])
-        for message in batch:
-            if message["MessageId"] in sent:
-                moved += 1
-                groups[_group(message) or ""] = groups.get(_group(message) or "", 0) + 1
-        failed.extend({"message_id": mid, "error": err} for mid, err in errors.items())
-        if errors:
-            break
-    return RedriveResult(queue=queue.name, moved=moved, failed=failed, groups=groups)
+    held: list[str] = []  # receipt handles released at the end: messages skipped, or all of a dry run
+    received = 0
+    try:
+        # Each receive hands out messages not yet seen in this run (the others are held invisible), so the loop
+        # ends: by the budget, by an empty receive, or - should held messages reappear - by the receive cap.
+        while moved + len(failed) < budget and received < 2 * budget + _BATCH:
+            batch = _receive(sqs, dlq, min(_BATCH, budget - moved - len(failed)), visibility)
+            if not batch:
+                break
+            received += len(batch)
+            returned = [m for m in batch if _attribute(m, REDRIVE_RUN_ATTRIBUTE) == run]
+            fresh = [m for m in batch if m not in returned]
+            skipped += len(returned)
+            held.extend(m["ReceiptHandle"] for m in returned)
+            if dry_run:
+                held.extend(m["ReceiptHandle"] for m in fresh)
+                sent: set[str] = {m["MessageId"] for m in fresh}
+                errors: dict[str, str] = {}
+            else:
+                sent, errors = _send_in_waves(sqs, target, fresh, run)
+                _delete(sqs, dlq, [m for m in fresh if m["MessageId"] in sent])
+                _release(sqs, dlq, [m["ReceiptHandle"] for m in fresh if m["MessageId"] not in sent])
+            for message in fresh:
+                if message["MessageId"] in sent:
+                    moved += 1
+                    groups[_group(message) or ""] = groups.get(_group(message) or "", 0) + 1
+            failed.extend({"message_id": mid, "error": err} for mid, err in errors.items())
+            if progress is not None:
+                progress(moved, skipped, len(failed), budget)
+            if errors:
+                break
+    finally:
+        _release(sqs, dlq, held)
+    return RedriveResult(
+        queue=queue.name,
+        moved=moved,
+        failed=failed,
+        groups=groups,
+        skipped=skipped,
+        budget=budget,
+        dry_run=dry_run,
+        run_id=run,
+    )
 
 
-def _send_in_waves(sqs: Any, url: str, batch: Sequence[dict[str, Any]]) -> tuple[set[str], dict[str, str]]:
+def _send_in_waves(sqs: Any, url: str, batch: Sequence[dict[str, Any]], run: str) -> tuple[set[str], dict[str, str]]:
     """Send ``batch`` in waves holding at most one message per group (the k-th of each group in wave k), so a failed
     send can never be overtaken by a later message of its group; a group stops at its first failure."""
     queues: dict[str | None, list[dict[str, Any]]] = {}
@@ -233,7 +291,7 @@ def _send_in_waves(sqs: Any, url: str, batch: Sequence[dict[str, Any]]) -> tuple
     errors: dict[str, str] = {}
     while queues:
         wave = [pending[0] for pending in queues.values()]
-        wave_sent, wave_errors = _send_back(sqs, url, wave)
+        wave_sent, wave_errors = _send_back(sqs, url, wave, run)
         sent |= wave_sent
         errors.update(wave_errors)
         for group in list(queues):
@@ -248,18 +306,16 @@ def redrive_deduplication_id(original: str | None, dlq_message_id: str) -> str:
     return hashlib.sha256(f"redrive\n{original or ''}\n{dlq_message_id}".encode()).hexdigest()
 
 
-def _send_back(sqs: Any, url: str, messages: Sequence[dict[str, Any]]) -> tuple[set[str], dict[str, str]]:
+def _send_back(sqs: Any, url: str, messages: Sequence[dict[str, Any]], run: str) -> tuple[set[str], dict[str, str]]:
     fifo = url.endswith(".fifo")
     entries = []
     for index, message in enumerate(messages):
         entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["Body"]}
-        attributes = {
-            k: _clean_attribute(v)
-            for k, v in (message.get("MessageAttributes") or {}).items()
-            if k not in FAILURE_ATTRIBUTES
-        }
-        if attributes:
-            entry["MessageAttributes"] = attributes
+        attributes = {REDRIVE_RUN_ATTRIBUTE: {"DataType": "String", "StringValue": run}}
+        for name, value in sorted((message.get("MessageAttributes") or {}).items()):
+            if name not in (*FAILURE_ATTRIBUTES, REDRIVE_RUN_ATTRIBUTE) and len(attributes) < _MAX_ATTRIBUTES:
+                attributes[name] = _clean_attribute(value)
+        entry["MessageAttributes"] = attributes
         if fifo:
             system = message.get("Attributes") or {}
             entry["MessageGroupId"] = system.get("MessageGroupId") or "redrive"
@@ -321,6 +377,11 @@ def _attributes(sqs: Any, url: str | None) -> dict[str, str]:
 def _int(attributes: dict[str, str], name: str) -> int | None:
     value = attributes.get(name)
     return int(value) if value is not None else None
+
+
+def _attribute(message: dict[str, Any], name: str) -> str | None:
+    value: str | None = ((message.get("MessageAttributes") or {}).get(name) or {}).get("StringValue")
+    return value
 
 
 def _group(message: dict[str, Any]) -> str | None:

@@ -22,8 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "functions") not in sys.path:
     sys.path.insert(0, str(ROOT / "functions"))
 
+from catalogue import SHARD_KEYS  # noqa: E402
 from localcloud import LocalCloud, LocalCloudError, synthesize  # noqa: E402
 from messaging.channels import QueueSender  # noqa: E402
+from messaging.claim_check import ClaimCheck  # noqa: E402
 from messaging.client import MessagingClient, Reply  # noqa: E402
 from messaging.envelope import command  # noqa: E402
 from messaging.errors import ReplyTimeout  # noqa: E402
@@ -114,6 +116,8 @@ class System:
             source="/demo/client",
             sqs_client=self.sqs,
             sns_client=cloud.client("sns"),
+            shard_keys=SHARD_KEYS,
+            claim_check=ClaimCheck(self.outputs["ClaimCheckBucketName"], client=cloud.client("s3")),
         )
         self.orders_queue = self.outputs["OrdersCommandQueueUrl"]
 
@@ -330,6 +334,7 @@ def duplicate_delivery(system: System, t: Transcript) -> None:
             partitionkey="cust-dup",
             replyto=system.outputs["ReplyQueueUrl"],
         )
+        system.client.expect_reply(message.id)  # sent without the client: register the request for its reply
         sender = QueueSender(system.orders_queue, client=system.sqs)
         sender.send(message)
         sender.send(message)

@@ -11,20 +11,21 @@ from infra.defaults import secure_table
 from infra.service_queue import ServiceQueue
 
 REPLY_ROUTER_HANDLER = "reply_router.handler.lambda_handler"
-#: Conditional put of a reply (duplicates are detected by the condition).
-ROUTER_ACTIONS = ("dynamodb:PutItem",)
-#: What a requester needs: its replies by correlation id (consistent Query) or one reply.
-READER_ACTIONS = ("dynamodb:Query", "dynamodb:GetItem")
+#: Conditional put of a reply (duplicates are detected by the condition); the read of the request's registration.
+ROUTER_ACTIONS = ("dynamodb:PutItem", "dynamodb:GetItem")
+#: What a requester needs: register a request (put), its replies by correlation id (consistent Query) or one reply.
+REQUESTER_ACTIONS = ("dynamodb:PutItem", "dynamodb:Query", "dynamodb:GetItem")
 
 
 class ReplyChannel(Construct):
     """Replies flow responder -> reply queue -> router -> reply table (``correlationid`` / ``replyid``, TTL
-    ``expires_at``). A requester reads its own replies by correlation id, also after it went away and came back.
+    ``expires_at``). A requester registers each request in the table, and reads its own replies by correlation id,
+    also after it went away and came back; the router stores replies to registered requests only.
 
     Example:
         >>> replies = ReplyChannel(stack, "Replies")  # doctest: +SKIP
         >>> replies.allow_replies_from(orders_function)  # doctest: +SKIP
-        >>> replies.grant_read_replies(client_role)  # doctest: +SKIP
+        >>> replies.grant_requester(client_role)  # doctest: +SKIP
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, queue_name: str = "replies") -> None:
@@ -52,10 +53,10 @@ class ReplyChannel(Construct):
         self.queue.grant_send(responder.role)
         responder.add_environment("REPLY_TO_ALLOWLIST", self.queue.queue_url)
 
-    def grant_read_replies(self, principal: iam.IGrantable) -> None:
-        """Let a requester read replies from the reply table.
+    def grant_requester(self, principal: iam.IGrantable) -> None:
+        """Let a requester register its requests in the reply table and read their replies.
 
         Example:
-            >>> replies.grant_read_replies(client_role)  # doctest: +SKIP
+            >>> replies.grant_requester(client_role)  # doctest: +SKIP
         """
-        self.table.grant(principal, *READER_ACTIONS)
+        self.table.grant(principal, *REQUESTER_ACTIONS)

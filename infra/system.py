@@ -88,6 +88,10 @@ def build_system(app: App, *, nag: bool = True) -> System:
         replies=core.replies,
         description="FIFO messaging example: scatter-gather quote responders",
     )
+    # Consumers that receive what clients send read its claim checks; notifications and the reply router get only
+    # what the services themselves produce, which is never claim-checked.
+    for reader in (orders.function, billing.function, *quotes.functions.values()):
+        core.claims.grant_read(reader)
     queues = [core.replies.queue, orders.queue, billing.queue, notifications.queue, *quotes.queues.values()]
     functions = [
         core.replies.router,

@@ -60,10 +60,16 @@ class Clock:
             self._offset = 0.0
 
     def on_advance(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after every :meth:`advance`."""
+        """Call ``listener`` after every :meth:`advance` (in the thread that advances the clock)."""
         with self._lock:
             if listener not in self._listeners:
                 self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener``."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
 
 CLOCK = Clock()

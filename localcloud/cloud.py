@@ -34,9 +34,12 @@ from moto.sqs.models import sqs_backends
 from localcloud import environ, motopatches
 from localcloud.assembly import CloudAssembly
 from localcloud.clock import CLOCK, Clock
+from localcloud.cloudwatch.service import CloudWatch
 from localcloud.deployer import DeployedStack, Deployer, Deployment, MappingSpec, StackRequest
 from localcloud.errors import AssemblyError, LocalCloudError
-from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, Invocation
+from localcloud.esm import DEFAULT_MAX_INVOCATION_RECORDS, DEFAULT_MAXIMUM_CONCURRENCY, Invocation
+from localcloud.logs import LogShipper
+from localcloud.motopatches.sqs import receivable
 from localcloud.runtime import InvocationListener, LocalFunction
 from localcloud.triggers import Triggers
 
@@ -67,6 +70,7 @@ class LocalCloud:
         region: str = DEFAULT_REGION,
         default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
         code_cache: Path | None = None,
+        max_invocation_records: int = DEFAULT_MAX_INVOCATION_RECORDS,
     ) -> None:
         """``code_cache``: where function packages deployed through CloudFormation are unpacked (a temporary
         directory unless given)."""
@@ -77,6 +81,8 @@ class LocalCloud:
         self.region = region
         self.account_id = DEFAULT_ACCOUNT_ID
         self.default_concurrency = default_concurrency
+        if max_invocation_records < 1:
+            raise LocalCloudError(f"max_invocation_records must be at least 1, not {max_invocation_records}")
         self.deployment = Deployment()
         self.functions: dict[str, LocalFunction] = {}
         self._mock: Any = None
@@ -90,7 +96,12 @@ class LocalCloud:
         self.invocation_listeners: list[InvocationListener] = []
         """Called after every invocation of every function (``listener(function, result)``)."""
         self.triggers = Triggers(lambda: self.client("sqs"), region=region, environment=self.client_environment(),
-                                 default_concurrency=default_concurrency)
+                                 default_concurrency=default_concurrency,
+                                 max_invocation_records=max_invocation_records)
+        self.cloudwatch = CloudWatch(self.client, account_id=self.account_id, region=self.region)
+        """AWS/Lambda and AWS/SQS metrics, EMF metrics and alarm evaluation on the local clock."""
+        self.logs = LogShipper(self.client, on_event=self.cloudwatch.on_log_event)
+        """Ships every invocation's log to ``/aws/lambda/<function>`` (``cloud.logs.flush()`` waits for it)."""
 
     # -------------------------------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalCloud:
@@ -111,6 +122,8 @@ class LocalCloud:
     def stop(self) -> None:
         """Stop the pollers and, in-process, moto (every resource is gone afterwards)."""
         self.stop_pollers()
+        self.logs.stop()
+        self.cloudwatch.stop()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -218,10 +231,18 @@ class LocalCloud:
                 function = LocalFunction(spec, extra_env=extra)
                 for listener in self.invocation_listeners:
                     function.add_listener(listener)
+                self.logs.attach(function)
+                self.cloudwatch.attach(function)
                 self.functions[name] = function
         for name in set(self.functions) - set(self.deployment.functions):
             del self.functions[name]
         self.triggers.sync(self.deployment.mappings, self.functions, self.deployment.queues)
+        self.start_monitoring()
+
+    def start_monitoring(self) -> None:
+        """Ship logs and publish metrics, evaluate alarms (started once something is deployed; idempotent)."""
+        self.logs.start()
+        self.cloudwatch.start()
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -254,14 +275,31 @@ class LocalCloud:
 
     @property
     def invocations(self) -> list[Invocation]:
-        """Every batch invocation of the triggers so far (oldest first)."""
+        """The newest batch invocations of the triggers (at most ``max_invocation_records``), oldest first."""
         return self.triggers.invocations
+
+    @property
+    def max_invocation_records(self) -> int:
+        """How many invocation records :attr:`invocations` keeps (the newest); settable at any time."""
+        return self.triggers.max_invocation_records
+
+    @max_invocation_records.setter
+    def max_invocation_records(self, value: int) -> None:
+        if value < 1:
+            raise LocalCloudError(f"max_invocation_records must be at least 1, not {value}")
+        self.triggers.keep(value)
+
+    @property
+    def invocation_count(self) -> int:
+        """Batch invocations run by the triggers so far, including those no longer in :attr:`invocations`."""
+        return self.triggers.invocation_count
 
     def drain(self, timeout: float = 30.0, *, advance_clock: bool = False) -> bool:
         """Run until every polled queue is empty and no batch is running; False if ``timeout`` passed first.
 
         With ``advance_clock`` the clock jumps to the next visibility-timeout expiry whenever only in-flight
-        messages are left, so retries and redrives happen without waiting.
+        messages are left, so retries and redrives happen without waiting. Once idle, the invocations' logs are
+        shipped to CloudWatch Logs and the gathered metrics written before it returns.
 
         Example::
 
@@ -275,7 +313,9 @@ class LocalCloud:
             if not busy and visible == 0 and next_visible is None:
                 idle_since = idle_since or time.monotonic()
                 if time.monotonic() - idle_since >= 0.05:
-                    return True
+                    shipped = self.logs.flush(max(0.0, deadline - time.monotonic()))
+                    self.cloudwatch.flush()
+                    return shipped
             else:
                 idle_since = None
                 if advance_clock and not busy and visible == 0 and next_visible is not None:
@@ -284,10 +324,11 @@ class LocalCloud:
         return False
 
     def _queue_state(self) -> tuple[int, float | None]:
-        """Receivable messages in polled queues, and seconds until the next in-flight one becomes visible.
+        """Receivable messages in polled queues, and seconds until the next in-flight or delayed one becomes visible.
 
-        On a FIFO queue a visible message whose group has a message in flight cannot be received until that one is
-        deleted or visible again, so it does not count as receivable: the clock must move for it.
+        On a FIFO queue a visible message waiting behind an in-flight message of its group cannot be received until
+        that one is deleted or visible again (:func:`~localcloud.motopatches.sqs.receivable`), so it does not count as
+        receivable: the clock must move for it.
         """
         arns = self.triggers.polled_queues
         visible = 0
@@ -299,15 +340,10 @@ class LocalCloud:
                 queue = backend.queues.get(arn.rsplit(":", 1)[-1])
                 if queue is None:
                     continue
-                locked_groups = set()
-                if queue.fifo_queue:
-                    locked_groups = {m.group_id for m in queue._messages if m.visible_at > now}
+                visible += len(receivable(queue))
                 for message in queue._messages:
                     due = max(message.visible_at, message.delayed_until)
-                    if due < now:
-                        if message.group_id not in locked_groups:
-                            visible += 1
-                    else:
+                    if due >= now:
                         seconds = (due - now) / 1000.0
                         wake = seconds if wake is None else min(wake, seconds)
         return visible, wake

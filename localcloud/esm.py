@@ -27,18 +27,22 @@ import base64
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud.deployer import MappingSpec
+from localcloud.motopatches.core import Receiving, unclaimed
 from localcloud.runtime import InvocationResult, LocalFunction
 
 log = logging.getLogger("localcloud.esm")
 
 DEFAULT_MAXIMUM_CONCURRENCY = 5
 """Concurrent batches per mapping when the mapping sets no ``MaximumConcurrency`` (AWS scales far higher)."""
+DEFAULT_MAX_INVOCATION_RECORDS = 2000
+"""Invocation records kept (the newest; each holds its log), so a long-running local cloud stays flat in memory."""
 
 
 @dataclass(frozen=True)
@@ -130,13 +134,17 @@ class EventSourceMappingEmulator:
         region: str,
         default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
         poll_wait_seconds: int = 1,
+        max_invocation_records: int = DEFAULT_MAX_INVOCATION_RECORDS,
     ) -> None:
         self._sqs_client = sqs_client
         self._region = region
         self._poll_wait = poll_wait_seconds
         self._stop = threading.Event()
         self._state = threading.Condition()
-        self.invocations: list[Invocation] = []
+        self.invocations: deque[Invocation] = deque(maxlen=max_invocation_records)
+        """The newest batch invocations (at most ``max_invocation_records``), oldest first."""
+        self.invocation_count = 0
+        """Batch invocations since the start, including those no longer recorded."""
         self.pollers: dict[str, _QueuePoller] = {}
         for spec in mappings:
             if not spec.enabled:
@@ -156,6 +164,16 @@ class EventSourceMappingEmulator:
                 spec.event_source_arn, _QueuePoller(spec.event_source_arn, queues[spec.event_source_arn])
             )
             poller.mappings.append(runtime)
+
+    def keep(self, max_invocation_records: int) -> None:
+        """Keep at most ``max_invocation_records`` records from now on (the newest)."""
+        with self._state:
+            self.invocations = deque(self.invocations, maxlen=max_invocation_records)
+
+    def records(self) -> list[Invocation]:
+        """A copy of :attr:`invocations`, taken under the lock the workers append under."""
+        with self._state:
+            return list(self.invocations)
 
     # ------------------------------------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -193,7 +211,9 @@ class EventSourceMappingEmulator:
         return any(p.thread is not None and p.thread.is_alive() for p in self.pollers.values())
 
     def busy(self) -> bool:
-        """True while any batch is being processed."""
+        """True while any batch is being processed, or received and not yet handed to its function."""
+        if unclaimed():
+            return True
         with self._state:
             return any(m.processing for p in self.pollers.values() for m in p.mappings)
 
@@ -217,17 +237,20 @@ class EventSourceMappingEmulator:
                     continue
                 mapping.in_flight += 1  # reserve the slot before receiving
             turn += 1
-            try:
-                messages = self._receive_batch(client, poller, mapping.spec)
-            except Exception:
-                log.exception("receive from %s failed", poller.queue_arn)
-                messages = []
-                self._stop.wait(0.2)
+            with Receiving() as receiving:
+                try:
+                    messages = self._receive_batch(client, poller, mapping.spec)
+                except Exception:
+                    log.exception("receive from %s failed", poller.queue_arn)
+                    messages = []
+                    self._stop.wait(0.2)
             if not messages:
+                receiving.claim()
                 self._release(mapping)
                 continue
             with self._state:
                 mapping.processing += 1
+            receiving.claim()
             mapping.pool.submit(self._run_batch, client, poller, mapping, messages)
 
     def _receive_batch(self, client: Any, poller: _QueuePoller, spec: MappingSpec) -> list[dict[str, Any]]:
@@ -282,10 +305,14 @@ class EventSourceMappingEmulator:
         to_delete = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(to_delete), 10):
             chunk = to_delete[start : start + 10]
-            client.delete_message_batch(
+            response = client.delete_message_batch(
                 QueueUrl=poller.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
+            for failure in response.get("Failed", []):
+                # e.g. the batch outlived the visibility timeout: SQS delivers the message again
+                log.warning("%s: message %s not deleted: %s %s", mapping.spec.function_name,
+                            chunk[int(failure["Id"])]["MessageId"], failure.get("Code"), failure.get("Message"))
         record = Invocation(
             function_name=mapping.spec.function_name,
             mapping_uuid=mapping.spec.uuid,
@@ -298,6 +325,7 @@ class EventSourceMappingEmulator:
         )
         with self._state:
             self.invocations.append(record)
+            self.invocation_count += 1
 
     @staticmethod
     def _failed_ids(  # noqa: PLR0911 - one exit per documented response shape

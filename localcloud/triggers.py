@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,13 +23,15 @@ from typing import Any
 
 from localcloud import environ
 from localcloud.deployment import MappingSpec
-from localcloud.esm import DEFAULT_MAXIMUM_CONCURRENCY, EventSourceMappingEmulator, Invocation
+from localcloud.esm import (
+    DEFAULT_MAX_INVOCATION_RECORDS,
+    DEFAULT_MAXIMUM_CONCURRENCY,
+    EventSourceMappingEmulator,
+    Invocation,
+)
 from localcloud.runtime import LocalFunction
 
 log = logging.getLogger("localcloud.triggers")
-
-RETIRED_RECORDS = 10_000
-"""Invocation records kept from triggers that were stopped (disabled, updated, removed)."""
 
 
 @dataclass
@@ -48,13 +51,16 @@ class Triggers:
         region: str,
         environment: Mapping[str, str | None],
         default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
+        max_invocation_records: int = DEFAULT_MAX_INVOCATION_RECORDS,
     ) -> None:
         self._sqs_client = sqs_client
         self._region = region
         self._environment = dict(environment)
         self._default_concurrency = default_concurrency
         self._running: dict[str, _Running] = {}
-        self._retired: list[Invocation] = []
+        self._retired: deque[Invocation] = deque(maxlen=max_invocation_records)
+        self._retired_count = 0
+        self.max_invocation_records = max_invocation_records
         self._lock = threading.RLock()
         self.active = False
 
@@ -99,6 +105,7 @@ class Triggers:
                 emulator = EventSourceMappingEmulator(
                     self._sqs_client, dict(functions), [spec], dict(queues), region=self._region,
                     default_concurrency=self._default_concurrency,
+                    max_invocation_records=self.max_invocation_records,
                 )
                 with environ.overlay(self._environment):
                     emulator.start()
@@ -107,8 +114,8 @@ class Triggers:
     def _stop(self, mapping_uuid: str) -> None:
         running = self._running.pop(mapping_uuid)
         running.emulator.stop()
-        self._retired.extend(running.emulator.invocations)
-        del self._retired[:-RETIRED_RECORDS]
+        self._retired.extend(running.emulator.records())
+        self._retired_count += running.emulator.invocation_count
 
     # ----------------------------------------------------------------------------------------------- inspection
     def is_polling(self, mapping_uuid: str) -> bool:
@@ -130,12 +137,26 @@ class Triggers:
 
     @property
     def invocations(self) -> list[Invocation]:
-        """Batch invocations so far, oldest first."""
+        """The newest batch invocations (at most ``max_invocation_records`` in all), oldest first."""
         with self._lock:
             records = list(self._retired)
             for running in self._running.values():
-                records.extend(running.emulator.invocations)
-        return sorted(records, key=lambda record: record.started)
+                records.extend(running.emulator.records())
+        return sorted(records, key=lambda record: record.started)[-self.max_invocation_records:]
+
+    @property
+    def invocation_count(self) -> int:
+        """Batch invocations run so far, including those whose records were dropped."""
+        with self._lock:
+            return self._retired_count + sum(r.emulator.invocation_count for r in self._running.values())
+
+    def keep(self, max_invocation_records: int) -> None:
+        """Keep at most ``max_invocation_records`` records from now on (the newest)."""
+        with self._lock:
+            self.max_invocation_records = max_invocation_records
+            self._retired = deque(self._retired, maxlen=max_invocation_records)
+            for running in self._running.values():
+                running.emulator.keep(max_invocation_records)
 
     def __len__(self) -> int:
         with self._lock:

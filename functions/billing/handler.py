@@ -1,4 +1,5 @@
-"""Lambda adapter of the Billing service: order events from its FIFO queue -> BillingService (``STATE_TABLE_NAME``)."""
+"""Lambda adapter of the Billing service: order events from its FIFO queue, and settlement reports (documents sent to
+the queue, large ones through the claim check) -> BillingService (``STATE_TABLE_NAME``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import functools
 import os
 from typing import Any
 
-from billing.service import BillingService, DynamoDbLedger
+from billing.models import SHARD_KEYS as BILLING_SHARD_KEYS
+from billing.models import SettlementReport
+from billing.service import BillingService, DynamoDbLedger, content_digest
 from messaging.consumer import MessageConsumer, MessageContext
+from orders.models import SHARD_KEYS as ORDER_SHARD_KEYS
 from orders.models import OrderCancelled, OrderCreated
 
-consumer = MessageConsumer(service="billing")
+consumer = MessageConsumer(service="billing", shard_keys={**ORDER_SHARD_KEYS, **BILLING_SHARD_KEYS})
 
 
 @functools.cache
@@ -26,6 +30,11 @@ def on_order_created(event: OrderCreated, context: MessageContext) -> None:
 @consumer.event("orders.OrderCancelled", model=OrderCancelled)
 def on_order_cancelled(event: OrderCancelled, context: MessageContext) -> None:
     billing_service().credit(event.customer_id, event.order_id, event.total, event.currency)
+
+
+@consumer.document("billing.SettlementReport", model=SettlementReport)
+def on_settlement_report(report: SettlementReport, context: MessageContext) -> None:
+    billing_service().receive_report(report, content_digest(context.envelope.data or {}))
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -72,7 +72,10 @@ class BatchResult:
     def raise_for_failures(self) -> None:
         """Raise :class:`~messaging.errors.PublishFailed` if any entry was rejected."""
         if self.failed:
-            raise PublishFailed([(entry.id, entry.code, entry.message) for entry in self.failed])
+            raise PublishFailed(
+                [(entry.id, entry.code, entry.message) for entry in self.failed],
+                [entry.sender_fault for entry in self.failed],
+            )
 
 
 class EventPublisher(Protocol):

@@ -3,6 +3,13 @@
 Replies reach the requester through the reply queue and the reply router, which stores them in a
 :class:`~messaging.reply_store.ReplyStore` by correlation id; the client polls that store (with a short backoff), so
 many concurrent requesters never see each other's replies and a requester that went away can collect them later.
+Each request is registered in the store before it is sent; the router answers only registered requests.
+
+Arguments are checked before anything is sent (:class:`~messaging.errors.InvalidRequest`): ``data`` a JSON object,
+the ``partitionkey`` a valid FIFO group id, filled from the type's declared shard-key field when not given
+(``shard_keys``) and refused when it contradicts it. A message over the 256 KiB channel limit travels with its
+``data`` in the claim-check bucket (``claim_check``, :mod:`messaging.claim_check`); ``data`` over 5 MiB, or over the
+channel limit without a bucket, is :class:`~messaging.errors.PayloadTooLarge`.
 
 Example:
     >>> from messaging.reply_store import InMemoryReplyStore
@@ -18,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,8 +33,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from messaging.aws import LazyClient
 from messaging.channels import QueueSender, TopicPublisher
-from messaging.envelope import Envelope, Kind, ReplyOutcome, command, message
-from messaging.errors import ReplyTimeout
+from messaging.claim_check import ClaimCheck, offload_if_large
+from messaging.codec import CloudEventJsonCodec
+from messaging.envelope import Envelope, Kind, ReplyOutcome, message
+from messaging.errors import InvalidMessage, InvalidRequest, ReplyTimeout
+from messaging.fifo import is_valid_fifo_id, shard_key_value
+from messaging.reply_store import REPLY_TTL_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -55,8 +67,35 @@ class Reply:
         return cls(envelope, ReplyOutcome.from_data(envelope.data), envelope.correlationid, envelope.source)
 
 
+def partition_key_for(
+    type: str, data: Mapping[str, Any], partitionkey: str | None, shard_keys: Mapping[str, str]
+) -> str:
+    """The ``partitionkey`` a message of ``type`` goes with: the given one, or the value of the type's declared
+    shard-key field; raises :class:`~messaging.errors.InvalidRequest` if there is none, it contradicts the declared
+    field, or it cannot be a FIFO ``MessageGroupId``.
+
+    Example:
+        >>> shard_keys = {"orders.CreateOrder": "customer_id"}
+        >>> partition_key_for("orders.CreateOrder", {"customer_id": "c-42"}, None, shard_keys)
+        'c-42'
+    """
+    declared = shard_keys.get(type)
+    expected = shard_key_value(data, declared) if declared else None
+    if partitionkey is None:
+        if declared is None:
+            raise InvalidRequest(f"partitionkey is required: {type} declares no shard key to take it from")
+        if expected is None:
+            raise InvalidRequest(f"partitionkey not given and data.{declared} (the shard key of {type}) is missing")
+        partitionkey = expected
+    elif declared is not None and partitionkey != expected:
+        raise InvalidRequest(f"partitionkey {partitionkey!r} is not data.{declared}, the shard key of {type}")
+    if not is_valid_fifo_id(partitionkey):
+        raise InvalidRequest("partitionkey must be 1-128 letters, digits and ASCII punctuation")
+    return partitionkey
+
+
 class MessagingClient:
-    """Sends commands and events and collects replies. Clients are created lazily unless injected."""
+    """Sends commands, documents and events and collects replies. Clients are created lazily unless injected."""
 
     def __init__(
         self,
@@ -68,30 +107,71 @@ class MessagingClient:
         sns_client: SNSClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        shard_keys: Mapping[str, str] | None = None,
+        claim_check: ClaimCheck | None = None,
     ) -> None:
         self.reply_queue_url = reply_queue_url
         self.reply_store = reply_store
         self.source = source
+        self.shard_keys = dict(shard_keys or {})
+        self.claim_check = claim_check
         self._sqs: LazyClient[SQSClient] = LazyClient("sqs", sqs_client)
         self._sns: LazyClient[SNSClient] = LazyClient("sns", sns_client)
         self._sleep = sleep
         self._clock = clock
+        self._codec = CloudEventJsonCodec()
 
-    def _command(
-        self, type_: str, data: Mapping[str, Any] | None, partitionkey: str, *, replyto: str | None
+    def prepare(
+        self,
+        kind: Kind,
+        type: str,
+        data: Mapping[str, Any] | None,
+        *,
+        partitionkey: str | None = None,
+        replyto: str | None = None,
     ) -> Envelope:
-        return command(type_, data, source=self.source, partitionkey=partitionkey, replyto=replyto)
+        """The envelope as it will be sent, every argument checked (see the module docstring); ``data`` that does not
+        fit the channel is already in the claim-check bucket. Raises :class:`~messaging.errors.InvalidRequest`."""
+        if data is not None and not isinstance(data, Mapping):
+            raise InvalidRequest(f"data must be a JSON object (a mapping), not {data.__class__.__name__}")
+        body = dict(data or {})
+        try:
+            json.dumps(body)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequest(f"data is not JSON-serializable: {exc}") from exc
+        key = partition_key_for(type, body, partitionkey, self.shard_keys)
+        try:
+            envelope = message(kind, type, body, source=self.source, partitionkey=key, replyto=replyto)
+            return offload_if_large(envelope, self.claim_check, self._codec)
+        except InvalidMessage as exc:
+            raise InvalidRequest(f"{exc.field or 'message'}: {exc.reason}") from exc
 
-    def notify(self, queue_url: str, type: str, data: Mapping[str, Any] | None, *, partitionkey: str) -> Envelope:
-        """Send a one-way command (no ``replyto``); return it."""
-        envelope = self._command(type, data, partitionkey, replyto=None)
-        QueueSender(queue_url, client=self._sqs.get()).send(envelope)
+    def expect_reply(self, correlation_id: str) -> None:
+        """Register a request sent by other means (a raw :class:`~messaging.channels.QueueSender`), so that the
+        reply router stores its replies; :meth:`send`, :meth:`request` and :meth:`scatter_gather` do it themselves."""
+        self.reply_store.expect(correlation_id, ttl_seconds=REPLY_TTL_SECONDS)
+
+    def notify(
+        self,
+        queue_url: str,
+        type: str,
+        data: Mapping[str, Any] | None,
+        *,
+        partitionkey: str | None = None,
+        kind: Kind = Kind.COMMAND,
+    ) -> Envelope:
+        """Send a one-way message (a command without ``replyto``, or a ``kind=Kind.DOCUMENT``); return it as sent."""
+        envelope = self.prepare(kind, type, data, partitionkey=partitionkey)
+        QueueSender(queue_url, client=self._sqs.get(), codec=self._codec).send(envelope)
         return envelope
 
-    def send(self, queue_url: str, type: str, data: Mapping[str, Any] | None, *, partitionkey: str) -> str:
+    def send(
+        self, queue_url: str, type: str, data: Mapping[str, Any] | None, *, partitionkey: str | None = None
+    ) -> str:
         """Send a command that asks for a reply on the reply queue; return its id (the correlation id)."""
-        envelope = self._command(type, data, partitionkey, replyto=self.reply_queue_url)
-        QueueSender(queue_url, client=self._sqs.get()).send(envelope)
+        envelope = self.prepare(Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url)
+        self.expect_reply(envelope.id)
+        QueueSender(queue_url, client=self._sqs.get(), codec=self._codec).send(envelope)
         return envelope.id
 
     def get_reply(self, correlation_id: str) -> Reply | None:
@@ -109,7 +189,7 @@ class MessagingClient:
         type: str,
         data: Mapping[str, Any] | None,
         *,
-        partitionkey: str,
+        partitionkey: str | None = None,
         timeout: float = 10.0,
         poll_interval: float = 0.05,
     ) -> Reply:
@@ -126,12 +206,12 @@ class MessagingClient:
         type: str,
         data: Mapping[str, Any] | None,
         *,
-        partitionkey: str,
+        partitionkey: str | None = None,
         kind: Kind = Kind.EVENT,
     ) -> Envelope:
-        """Publish a message of ``kind`` (an event by default) to an SNS topic; return it."""
-        envelope = message(kind, type, data, source=self.source, partitionkey=partitionkey)
-        TopicPublisher(topic_arn, client=self._sns.get()).publish(envelope)
+        """Publish a message of ``kind`` (an event by default) to an SNS topic; return it as sent."""
+        envelope = self.prepare(kind, type, data, partitionkey=partitionkey)
+        TopicPublisher(topic_arn, client=self._sns.get(), codec=self._codec).publish(envelope)
         return envelope
 
     def scatter_gather(
@@ -140,15 +220,16 @@ class MessagingClient:
         type: str,
         data: Mapping[str, Any] | None,
         *,
-        partitionkey: str,
+        partitionkey: str | None = None,
         window: float = 2.0,
         min_replies: int | None = None,
         poll_interval: float = 0.05,
     ) -> list[Reply]:
         """Publish a request (a command with ``replyto``) to a topic and collect the replies of every responder
         until ``window`` seconds have passed or ``min_replies`` have arrived; oldest first."""
-        request = self._command(type, data, partitionkey, replyto=self.reply_queue_url)
-        TopicPublisher(topic_arn, client=self._sns.get()).publish(request)
+        request = self.prepare(Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url)
+        self.expect_reply(request.id)
+        TopicPublisher(topic_arn, client=self._sns.get(), codec=self._codec).publish(request)
 
         def enough(replies: list[Reply]) -> bool:
             return min_replies is not None and len(replies) >= min_replies

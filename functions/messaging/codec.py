@@ -1,7 +1,8 @@
 """The codec between :class:`~messaging.envelope.Envelope` and the wire form: CloudEvents 1.0 structured JSON.
 
 The CloudEvents SDK validates the required attributes and extension names; this module adds the rules of our
-contract (``kind``, string extensions, a JSON object body, ``correlationid`` on replies, the schema version) and
+contract (``kind``, string extensions, a JSON object body, ``correlationid`` on replies, the schema version, bounded
+attribute lengths, ``source`` a URI-reference, at most :data:`MAX_NESTING` levels of nesting, valid UTF-8 text) and
 raises a typed :class:`~messaging.errors.InvalidMessage` naming the offending field.
 
 Example:
@@ -19,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -28,12 +30,35 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from messaging.envelope import SCHEMA_VERSION, Envelope, Kind
-from messaging.errors import InvalidAttribute, NotCloudEvent, NotJson, UnsupportedSchemaVersion
+from messaging.errors import InvalidAttribute, InvalidEncoding, NotCloudEvent, NotJson, UnsupportedSchemaVersion
 
 SPEC_VERSION = "1.0"
 _STANDARD = {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time", "data"}
-_OURS = {"kind", "partitionkey", "replyto", "correlationid", "schemaversion"}
+_OURS = {"kind", "partitionkey", "replyto", "correlationid", "schemaversion", "dataref"}
 _JSON_CONTENT_TYPES = ("application/json",)
+
+MAX_LENGTHS = {
+    "id": 256,
+    "source": 512,
+    "type": 256,
+    "subject": 256,
+    "correlationid": 256,
+    "replyto": 1024,
+    "dataref": 1024,
+    "datacontenttype": 128,
+    "schemaversion": 16,
+    "kind": 16,
+}
+"""Longest accepted value (characters) of each attribute: ``source|id`` must fit a DynamoDB sort key (1,024 bytes)
+and every attribute a log line. ``partitionkey`` has its own rule (:func:`messaging.fifo.validate_partition_key`)."""
+MAX_NESTING = 32
+"""Deepest accepted nesting of objects and arrays in a message (the envelope counts as the first level)."""
+_URI_REFERENCE = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+"""C0 controls and DEL: refused in plain-text attributes."""
+_PLAIN_TEXT = ("id", "type", "kind", "schemaversion", "datacontenttype", "correlationid", "subject")
+"""Attributes that go into log lines and SQS/SNS message attributes (which refuse most control characters)."""
 
 
 class CloudEventJsonCodec:
@@ -56,12 +81,13 @@ class CloudEventJsonCodec:
             "kind": envelope.kind.value,
             "schemaversion": SCHEMA_VERSION,
         }
-        for name in ("partitionkey", "replyto", "correlationid", "subject"):
+        for name in ("partitionkey", "replyto", "correlationid", "subject", "dataref"):
             value = getattr(envelope, name)
             if value is not None:
                 attributes[name] = value
         for name, value in envelope.extensions.items():
             attributes.setdefault(name, value)
+        _check_attributes(attributes)
         data = dict(envelope.data) if envelope.data is not None else None
         try:
             cloud_event = CloudEvent(attributes, data)
@@ -70,12 +96,10 @@ class CloudEventJsonCodec:
         return self._format.write(cloud_event).decode("utf-8")
 
     def decode(self, raw: str | bytes) -> Envelope:
-        try:
-            document = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from exc
+        document = _parse(raw, "body")
         if not isinstance(document, dict):
             raise NotCloudEvent(f"body is JSON {type(document).__name__}, not a CloudEvent object")
+        _check_structure(document)
         missing = [name for name in ("specversion", "id", "source", "type") if name not in document]
         if missing:
             raise NotCloudEvent(f"not a CloudEvent: missing {', '.join(missing)}", field=missing[0])
@@ -87,21 +111,89 @@ class CloudEventJsonCodec:
             raise InvalidAttribute(
                 "binary data (data_base64) is not supported: data must be a JSON object", field="data"
             )
-        for name in ("id", "source", "type"):
-            if not isinstance(document[name], str) or not document[name]:
-                raise InvalidAttribute(f"{name} must be a non-empty string", field=name)
-        _check_schema_version(document.get("schemaversion", SCHEMA_VERSION))
-        for name in _OURS | {"subject"}:
-            if name in document and not isinstance(document[name], str):
-                raise InvalidAttribute(f"{name} must be a string", field=name)
+        _check_attributes(document)
         try:
             cloud_event = self._format.read(CloudEvent, json.dumps(document))
         except CloudEventValidationError as exc:
             raise _invalid(exc) from exc
         except (BaseCloudEventException, ValueError, TypeError, OverflowError) as exc:
             field = getattr(exc, "attribute_name", None) or ("time" if "time" in document else None)
+            if field == "time":
+                shown = str(document.get("time"))[:64]
+                raise InvalidAttribute(f"time {shown!r} is not an RFC 3339 timestamp ({exc})", field=field) from exc
             raise InvalidAttribute(f"invalid CloudEvent: {exc}", field=field) from exc
         return _to_envelope(cloud_event.get_attributes(), document.get("data"))
+
+    def decode_data(self, raw: str | bytes) -> dict[str, Any]:
+        """``data`` kept apart from its envelope (a claim check): a JSON object, checked like the data of a body.
+
+        Example:
+            >>> CloudEventJsonCodec().decode_data(b'{"rows": [1, 2]}')
+            {'rows': [1, 2]}
+        """
+        data = _parse(raw, "data")
+        if not isinstance(data, dict):
+            raise InvalidAttribute(f"data must be a JSON object, not {type(data).__name__}", field="data")
+        _check_structure(data, depth=2, top="data")
+        return data
+
+
+def _parse(raw: str | bytes, what: str) -> Any:
+    """JSON of ``raw``, which must be UTF-8 text: typed errors for bytes that are not, lone surrogates, bad JSON."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidEncoding(f"{what} is not UTF-8: invalid byte at position {exc.start}", field=what) from exc
+    if _SURROGATE.search(raw):
+        raise InvalidEncoding(f"{what} is not UTF-8: it holds lone surrogates", field=what)
+    try:
+        return json.loads(raw)
+    except RecursionError as exc:
+        raise NotJson(f"{what} is nested too deeply to parse") from exc
+    except ValueError as exc:
+        raise NotJson(f"{what} is not JSON: {exc}") from exc
+
+
+def _check_attributes(document: Mapping[str, Any]) -> None:
+    """The contract's rules on attribute values: required strings non-empty, the schema version, string
+    extensions, bounded lengths, ``source`` a URI-reference."""
+    for name in ("id", "source", "type"):
+        if not isinstance(document[name], str) or not document[name]:
+            raise InvalidAttribute(f"{name} must be a non-empty string", field=name)
+    _check_schema_version(document.get("schemaversion", SCHEMA_VERSION))
+    for name in sorted(_OURS | {"subject"}):
+        if name in document and not isinstance(document[name], str):
+            raise InvalidAttribute(f"{name} must be a string", field=name)
+    for name, limit in MAX_LENGTHS.items():
+        value = document.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidAttribute(f"{name} is longer than {limit} characters", field=name)
+    for name in _PLAIN_TEXT:
+        value = document.get(name)
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            raise InvalidAttribute(f"{name} holds control characters", field=name)
+    if not _URI_REFERENCE.match(document["source"]):
+        raise InvalidAttribute("source must be a URI-reference (RFC 3986)", field="source")
+
+
+def _check_structure(document: dict[str, Any], *, depth: int = 1, top: str | None = None) -> None:
+    """Raise if any string holds lone surrogates (text that is not valid UTF-8) or nesting exceeds MAX_NESTING;
+    the error names the top-level attribute it was found under."""
+    pending: list[tuple[Any, int, str | None]] = [(document, depth, top)]
+    while pending:
+        value, depth, top = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise InvalidEncoding("a string is not valid UTF-8 (lone surrogate escape)", field=top)
+        elif isinstance(value, dict | list):
+            if depth > MAX_NESTING:
+                raise InvalidAttribute(f"nested deeper than {MAX_NESTING} levels", field=top)
+            items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+            for key, item in items:
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    raise InvalidEncoding("a key is not valid UTF-8 (lone surrogate escape)", field=top)
+                pending.append((item, depth + 1, top if top is not None else key))
 
 
 def _check_schema_version(version: Any) -> None:
@@ -127,6 +219,9 @@ def _to_envelope(attributes: Mapping[str, Any], data: Any) -> Envelope:
         )
     if data is not None and not isinstance(data, dict):
         raise InvalidAttribute(f"data must be a JSON object, not {type(data).__name__}", field="data")
+    dataref = attributes.get("dataref")
+    if dataref is not None and data is not None:
+        raise InvalidAttribute("dataref and data are exclusive: data lives where dataref points", field="dataref")
     if kind is Kind.REPLY and not attributes.get("correlationid"):
         raise InvalidAttribute("a reply needs correlationid (the id of the request it answers)", field="correlationid")
     time = attributes.get("time")
@@ -147,6 +242,7 @@ def _to_envelope(attributes: Mapping[str, Any], data: Any) -> Envelope:
         correlationid=attributes.get("correlationid"),
         subject=attributes.get("subject"),
         datacontenttype=content_type,
+        dataref=dataref,
         extensions=extensions,
     )
 

@@ -14,8 +14,9 @@ A service registers one handler per message type and hands each Lambda event to 
         return consumer.handle(event, context)
 
 Each record goes: decode -> route by (``kind``, ``type``) -> ``partitionkey`` check -> ``replyto`` allowlist check ->
-payload model -> handler inside a :mod:`unit of work <messaging.unit_of_work>` -> commit -> publish the events ->
-send the reply (commands with ``replyto``). Records are processed with Powertools
+``dataref`` resolved (:mod:`claim check <messaging.claim_check>`) -> payload model -> declared shard key check ->
+handler inside a :mod:`unit of work <messaging.unit_of_work>` -> commit -> publish the events -> send the reply
+(commands with ``replyto``). Records are processed with Powertools
 ``SqsFifoPartialProcessor(skip_group_on_error=True)``: a failing record stops only its own message group.
 
 Effectively once. The handler performs no effect itself: its repositories stage writes, ``ctx.emit`` and the return
@@ -29,9 +30,10 @@ has given up on it and a retry may already hold the message, so the late run mus
 
 Failure policy (:mod:`messaging.failures`): a :class:`~messaging.errors.PermanentMessageError` sends the message to
 ``DEAD_LETTER_QUEUE_URL`` at once (same body and group, reason in message attributes), answers a command that has an
-allowed ``replyto`` with a failure reply, and reports the record handled. Anything else fails the record; SQS retries
-it. A :class:`~messaging.errors.CommandRejected` is a business outcome: a failure reply, no effects, the message is
-handled (and the rejection is committed, so a redelivery answers the same).
+allowed ``replyto`` with a failure reply (a stable code and a fixed message; the detail goes to the log), and reports
+the record handled. So does a delivery that SNS/SQS refuse as the sender's fault. Anything else fails the record; SQS
+retries it. A :class:`~messaging.errors.CommandRejected` is a business outcome: a failure reply, no effects, the
+message is handled (and the rejection is committed, so a redelivery answers the same).
 """
 
 from __future__ import annotations
@@ -55,20 +57,23 @@ from pydantic import BaseModel, ValidationError
 from messaging import failures, unit_of_work
 from messaging.aws import LazyClient
 from messaging.channels import EventPublisher, QueueSender, TopicPublisher
+from messaging.claim_check import CHANNEL_LIMIT_BYTES, ClaimCheck, message_size
 from messaging.codec import CloudEventJsonCodec
 from messaging.context import MessageContext
 from messaging.envelope import Envelope, Kind, ReplyOutcome, reply_to
 from messaging.errors import (
     CommandRejected,
     ConfigurationError,
+    DataRefUnresolvable,
     DeadlinePassed,
     MessageIdConflict,
+    MessageTooLarge,
     PayloadValidationError,
     PermanentMessageError,
     ReplyToNotAllowed,
     UnknownMessageType,
 )
-from messaging.fifo import dedup_id_of, is_valid_fifo_id, validate_partition_key
+from messaging.fifo import check_shard_key, dedup_id_of, is_valid_fifo_id, validate_partition_key
 from messaging.settings import ConsumerSettings
 from messaging.unit_of_work import Committer, DedupRecord, DynamoDbCommitter
 
@@ -76,6 +81,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
 
@@ -161,7 +167,12 @@ class MessageConsumer:
         tracer: Tracer | None = None,
         codec: CloudEventJsonCodec | None = None,
         clock: Callable[[], float] = time.time,
+        shard_keys: Mapping[str, str] | None = None,
+        claim_check: ClaimCheck | None = None,
+        s3_client: S3Client | None = None,
     ) -> None:
+        """``shard_keys`` maps a message type to the ``data`` field its ``partitionkey`` must equal (a mismatch is
+        ``partitionkey_mismatch``); ``claim_check`` resolves ``dataref`` (default: ``CLAIM_CHECK_BUCKET``)."""
         self.service = service
         self._source = source or f"/{service}"
         self._settings = settings
@@ -176,6 +187,9 @@ class MessageConsumer:
         self._clock = clock
         self._routes: dict[tuple[Kind, str | None], _Route] = {}
         self._lock = threading.RLock()
+        self._shard_keys = dict(shard_keys or {})
+        self._claim_check = claim_check
+        self._s3_client = s3_client
         self._thread = threading.local()
 
     # -- registration -------------------------------------------------------------------------------------------
@@ -266,6 +280,16 @@ class MessageConsumer:
                     )
         return self._committer
 
+    def _claims(self) -> ClaimCheck:
+        if self._claim_check is None:
+            bucket = self.settings.claim_check_bucket
+            if not bucket:
+                raise DataRefUnresolvable("this consumer has no claim-check bucket (CLAIM_CHECK_BUCKET is not set)")
+            with self._lock:
+                if self._claim_check is None:
+                    self._claim_check = ClaimCheck(bucket, client=self._s3_client, codec=self._codec)
+        return self._claim_check
+
     def _publisher(self) -> EventPublisher:
         if self._event_publisher is None:
             topic = self.settings.event_topic_arn
@@ -327,7 +351,11 @@ class MessageConsumer:
                 route = self._route(envelope)
                 validate_partition_key(envelope.partitionkey)
                 self._check_replyto(envelope)
+                if envelope.dataref is not None:
+                    envelope = self._claims().resolve(envelope)
                 payload = self._payload(route, envelope)
+                if envelope.type in self._shard_keys:
+                    check_shard_key(envelope, self._shard_keys[envelope.type])
                 ctx = MessageContext(
                     envelope, source=self.source, logger=logger, lambda_context=invocation.context, record=record
                 )
@@ -341,7 +369,15 @@ class MessageConsumer:
             if duplicate:
                 invocation.counts[DUPLICATE_DELIVERIES] += 1
                 logger.info("duplicate delivery: the message was already applied, replaying its stored outcome")
-            delivered = self._deliver(envelope, result, invocation)
+            try:
+                delivered = self._deliver(envelope, result, invocation)
+            except Exception as exc:
+                # Failure policy: a delivery SNS/SQS refuse for good is a permanent failure; anything else is retried.
+                rejected = failures.rejection_of(exc)
+                if rejected is None:
+                    raise
+                self._dead_letter(record, rejected, envelope, invocation)
+                return
             invocation.counts[MESSAGES_PROCESSED] += 1
             # One line per message (what happened, the events and the reply it sent): the record of its journey.
             logger.info(
@@ -423,6 +459,8 @@ class MessageConsumer:
         if outcome is not None and request.replyto is not None:
             reply_envelope = self._reply_envelope(request, outcome)
             reply = self._codec.encode(reply_envelope)
+            if message_size(reply) > CHANNEL_LIMIT_BYTES:
+                raise MessageTooLarge(f"the reply is over the {CHANNEL_LIMIT_BYTES:,}-byte limit", field="reply")
             fresh[reply] = reply_envelope
         encoded = []
         for evt in events:
@@ -476,14 +514,28 @@ class MessageConsumer:
     def _dead_letter(
         self, record: SQSRecord, error: PermanentMessageError, envelope: Envelope | None, invocation: _Invocation
     ) -> None:
-        """Move a poison message to the DLQ (and answer a command with an allowed replyto with a failure reply)."""
+        """Move a poison message to the DLQ and answer a command with an allowed ``replyto`` with a failure reply
+        (policy: :mod:`messaging.failures`). The detail goes to the log with the message ids, never to the reply."""
         failures.dead_letter(self._sqs.get(), self.settings.dead_letter_queue_url, record, error)
         invocation.counts[MESSAGES_DEAD_LETTERED] += 1
         self.logger.warning(
             "message moved to the dead-letter queue",
-            extra={"failure_code": error.code, "failure_reason": error.reason, "failure_field": error.field},
+            extra={
+                "failure_code": error.code,
+                "failure_reason": error.reason,
+                "failure_field": error.field,
+                "sqs_message_id": record.message_id,
+            },
         )
-        if envelope is not None and failures.answers_with_failure(envelope, error, self.settings.reply_to_allowlist):
-            reply = self._reply_envelope(envelope, ReplyOutcome.failure(error.code, error.reason))
-            self._send_reply(envelope.replyto or "", reply, invocation)
-            self.logger.info("failure reply sent", extra={"reply_id": reply.id, "code": error.code})
+        request = envelope if envelope is not None else failures.salvage_request(record.body)
+        if request is None or not failures.answers_with_failure(request, error, self.settings.reply_to_allowlist):
+            return
+        reply = self._reply_envelope(request, failures.failure_outcome(error))
+        try:
+            self._send_reply(request.replyto or "", reply, invocation)
+        except Exception as exc:
+            if failures.rejection_of(exc) is None:
+                raise  # transient: the record is retried; SQS drops the copy of the dead letter (same dedup id)
+            self.logger.warning("the failure reply was refused by the broker", extra={"reply_id": reply.id})
+            return
+        self.logger.info("failure reply sent", extra={"reply_id": reply.id, "code": error.code})

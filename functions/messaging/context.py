@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from messaging.claim_check import CHANNEL_LIMIT_BYTES, envelope_size
+from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope, Kind
+from messaging.errors import MessageTooLarge
 from messaging.fifo import validate_partition_key
 
 if TYPE_CHECKING:
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+_CODEC = CloudEventJsonCodec()
 _EVENT_ID_NAMESPACE = uuid.UUID("0b5c7f4e-8f3a-4d0c-9a86-3f3f54d1c2aa")
 _DERIVED_ID_NAMESPACE = uuid.UUID("3e0f2b7a-5c1d-4e8b-9f6a-7d2c4b1e0a93")
 
@@ -57,6 +61,8 @@ class MessageContext:
 
         The partition key defaults to the incoming message's. The event id is derived from the incoming message's
         (``source``, ``id``) and the position of the event, so it is the same every time this message is handled.
+        An event over the 256 KiB channel limit raises :class:`~messaging.errors.MessageTooLarge` here, before
+        anything is committed (SNS would refuse it for good).
         """
         body = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data or {})
         key = partitionkey if partitionkey is not None else self.envelope.partitionkey
@@ -70,6 +76,11 @@ class MessageContext:
             id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, seed)),
             partitionkey=key,
         )
+        size = envelope_size(emitted, _CODEC)
+        if size > CHANNEL_LIMIT_BYTES:
+            raise MessageTooLarge(
+                f"event {type!r} is {size:,} bytes, over the {CHANNEL_LIMIT_BYTES:,}-byte channel limit", field="event"
+            )
         self._emitted.append(emitted)
         return emitted
 

@@ -50,8 +50,9 @@ class Envelope:
     """One message: header attributes plus a JSON object body (``data``).
 
     ``partitionkey`` becomes the FIFO ``MessageGroupId``; ``replyto`` is the return address of a request;
-    ``correlationid`` is the id of the request a reply answers. ``extensions`` keeps any other CloudEvents extension
-    attribute so that a message passes through unchanged.
+    ``correlationid`` is the id of the request a reply answers; ``dataref`` (CloudEvents dataref extension) points to
+    ``data`` kept elsewhere (a claim check, :mod:`messaging.claim_check`) and is set only when ``data`` is not.
+    ``extensions`` keeps any other CloudEvents extension attribute so that a message passes through unchanged.
     """
 
     type: str
@@ -65,6 +66,7 @@ class Envelope:
     correlationid: str | None = None
     subject: str | None = None
     datacontenttype: str = "application/json"
+    dataref: str | None = None
     extensions: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -13,6 +13,8 @@ failure reply; the message was processed successfully.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class MessagingError(Exception):
     """Base class of every error raised by the messaging runtime."""
@@ -57,11 +59,32 @@ class UnsupportedSchemaVersion(InvalidMessage):
     code = "unsupported_schema_version"
 
 
+class InvalidEncoding(InvalidMessage):
+    """The body, or a string in it, is not valid UTF-8 (raw bytes, or JSON escapes of lone surrogates)."""
+
+    code = "invalid_encoding"
+
+
 class MissingPartitionKey(InvalidMessage):
     code = "missing_partitionkey"
 
     def __init__(self, reason: str = "partitionkey is required on a FIFO channel") -> None:
         super().__init__(reason, field="partitionkey")
+
+
+class PartitionKeyMismatch(InvalidMessage):
+    """The ``partitionkey`` is not the value of the field the message type declares as its shard key.
+
+    Example:
+        >>> PartitionKeyMismatch("customer_id").field
+        'partitionkey'
+    """
+
+    code = "partitionkey_mismatch"
+
+    def __init__(self, shard_key: str) -> None:
+        super().__init__(f"partitionkey must equal data.{shard_key}, the declared shard key", field="partitionkey")
+        self.shard_key = shard_key
 
 
 class UnknownMessageType(PermanentMessageError):  # noqa: N818 - names of the public API
@@ -83,6 +106,36 @@ class ReplyToNotAllowed(PermanentMessageError):  # noqa: N818 - names of the pub
     def __init__(self, replyto: str) -> None:
         super().__init__(f"replyto {replyto!r} is not on the allowlist", field="replyto")
         self.replyto = replyto
+
+
+class UnknownCorrelationId(PermanentMessageError):  # noqa: N818 - names of the public API
+    """A reply whose ``correlationid`` names no request a requester registered (forged, or for an expired request)."""
+
+    code = "unknown_correlationid"
+
+    def __init__(self, correlation_id: str) -> None:
+        super().__init__(f"no request {correlation_id[:256]!r} is awaiting a reply", field="correlationid")
+
+
+class MessageTooLarge(PermanentMessageError):  # noqa: N818 - names of the public API
+    """A message the handler produced (an event, the reply) is larger than its channel takes."""
+
+    code = "message_too_large"
+
+
+class DataRefUnresolvable(PermanentMessageError):  # noqa: N818 - names of the public API
+    """The ``dataref`` of a message (its claim check) does not lead to a readable JSON object."""
+
+    code = "dataref_unresolvable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, field="dataref")
+
+
+class DeliveryRejected(PermanentMessageError):  # noqa: N818 - names of the public API
+    """SNS or SQS refused, as the sender's fault, a message the handler produced; retrying cannot help."""
+
+    code = "delivery_rejected"
 
 
 class CommandRejected(MessagingError):  # noqa: N818 - names of the public API
@@ -123,7 +176,8 @@ class ConfigurationError(TransientMessagingError):
 
 
 class PublishFailed(TransientMessagingError):  # noqa: N818 - names of the public API
-    """SNS or SQS did not accept one or more messages; :attr:`failed` lists ``(envelope id, code, message)``.
+    """SNS or SQS did not accept one or more messages; :attr:`failed` lists ``(envelope id, code, message)`` and
+    :attr:`sender_faults` whether the service blamed the sender for each (the failure policy reads it).
 
     Example:
         >>> err = PublishFailed([("m-1", "InvalidParameter", "Message too long")])
@@ -131,10 +185,27 @@ class PublishFailed(TransientMessagingError):  # noqa: N818 - names of the publi
         '1 message(s) not accepted: m-1: InvalidParameter (Message too long)'
     """
 
-    def __init__(self, failed: list[tuple[str, str, str]]) -> None:
+    def __init__(self, failed: list[tuple[str, str, str]], sender_faults: Sequence[bool] = ()) -> None:
         details = "; ".join(f"{msg_id}: {code} ({message})" for msg_id, code, message in failed)
         super().__init__(f"{len(failed)} message(s) not accepted: {details}")
         self.failed = failed
+        self.sender_faults = tuple(sender_faults) or (False,) * len(failed)
+
+
+class InvalidRequest(MessagingError, ValueError):  # noqa: N818 - names of the public API
+    """A client call was refused before anything was sent: a bad partition key, data that is not a JSON object, a
+    partition key that contradicts the type's declared shard key.
+
+    Example:
+        >>> raise InvalidRequest("partitionkey: 1-128 letters, digits and ASCII punctuation")
+        Traceback (most recent call last):
+        ...
+        messaging.errors.InvalidRequest: partitionkey: 1-128 letters, digits and ASCII punctuation
+    """
+
+
+class PayloadTooLarge(InvalidRequest):
+    """``data`` is larger than the client sends (the claim-check maximum, or the channel limit without a bucket)."""
 
 
 class ReplyTimeout(MessagingError):  # noqa: N818 - names of the public API

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from messaging.envelope import Envelope
-from messaging.errors import InvalidAttribute, MissingPartitionKey
+from messaging.errors import InvalidAttribute, MissingPartitionKey, PartitionKeyMismatch
 
 MAX_GROUP_ID_LENGTH = 128
 # SQS and SNS accept alphanumerics and punctuation (!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~) in group and dedup ids.
@@ -38,6 +40,34 @@ def validate_partition_key(partitionkey: str | None) -> str:
             "partitionkey must be 1-128 characters of letters, digits and ASCII punctuation", field="partitionkey"
         )
     return partitionkey
+
+
+def shard_key_value(data: Mapping[str, Any] | None, shard_key: str) -> str | None:
+    """The value of the declared shard-key field in ``data``, if it is a string (what ``partitionkey`` must be).
+
+    Example:
+        >>> shard_key_value({"customer_id": "c-1"}, "customer_id")
+        'c-1'
+    """
+    value = (data or {}).get(shard_key)
+    return value if isinstance(value, str) else None
+
+
+def check_shard_key(envelope: Envelope, shard_key: str) -> None:
+    """Raise :class:`~messaging.errors.PartitionKeyMismatch` unless ``partitionkey`` equals ``data[shard_key]``.
+
+    Two messages of one shard (one customer) in two message groups could be processed at once and out of order, so
+    a message type that declares its shard key accepts no other partition key.
+
+    Example:
+        >>> from messaging.envelope import command
+        >>> check_shard_key(command("t", {"customer_id": "c-2"}, source="/s", partitionkey="c-1"), "customer_id")
+        Traceback (most recent call last):
+        ...
+        messaging.errors.PartitionKeyMismatch: partitionkey must equal data.customer_id, the declared shard key
+    """
+    if envelope.partitionkey is None or envelope.partitionkey != shard_key_value(envelope.data, shard_key):
+        raise PartitionKeyMismatch(shard_key)
 
 
 def message_group_id(envelope: Envelope) -> str:

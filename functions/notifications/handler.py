@@ -8,9 +8,9 @@ from typing import Any
 
 from messaging.consumer import MessageConsumer, MessageContext
 from notifications.service import DynamoDbNotificationOutbox, NotificationService
-from orders.models import OrderCreated
+from orders.models import SHARD_KEYS, OrderCreated
 
-consumer = MessageConsumer(service="notifications")
+consumer = MessageConsumer(service="notifications", shard_keys=SHARD_KEYS)
 
 
 @functools.cache

@@ -11,11 +11,11 @@ import os
 from typing import Any
 
 from messaging.consumer import MessageConsumer, MessageContext
-from orders.models import CancelOrder, CreateOrder
+from orders.models import SHARD_KEYS, CancelOrder, CreateOrder
 from orders.repository import DynamoDbOrderRepository
 from orders.service import OrderService
 
-consumer = MessageConsumer(service="orders")
+consumer = MessageConsumer(service="orders", shard_keys=SHARD_KEYS)
 
 
 @functools.cache

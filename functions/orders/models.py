@@ -9,6 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field
 CUSTOMER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 """Customer ids are the shard key (``partitionkey``), so they must also be valid FIFO group ids."""
 
+SHARD_KEYS = {
+    "orders.CreateOrder": "customer_id",
+    "orders.CancelOrder": "customer_id",
+    "orders.OrderCreated": "customer_id",
+    "orders.OrderCancelled": "customer_id",
+}
+"""The ``data`` field each message type's ``partitionkey`` must equal: every message of a customer is in one FIFO
+message group, so a customer's orders are processed one at a time, in order."""
+
 
 class OrderLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -1,4 +1,4 @@
-"""MessagingCore: the alarm topic and the reply channel every requester and responder shares."""
+"""MessagingCore: the alarm topic, the reply channel and the claim-check bucket every service shares."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
+from infra.claim_check import ClaimCheckBucket
 from infra.monitoring import AlarmTopic
 from infra.reply_channel import ReplyChannel
 
 
 class MessagingCoreStack(Stack):
-    """Alarm topic (``AlarmTopicArn``) and reply channel (``ReplyQueueUrl``..., ``ReplyTableName``).
+    """Alarm topic (``AlarmTopicArn``), reply channel (``ReplyQueueUrl``..., ``ReplyTableName``) and the claim-check
+    bucket for large payloads (``ClaimCheckBucketName``).
 
     Example:
         >>> core = MessagingCoreStack(app, "MessagingCore")  # doctest: +SKIP
@@ -22,3 +24,4 @@ class MessagingCoreStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.alarms = AlarmTopic(self, "Alarms")
         self.replies = ReplyChannel(self, "Replies")
+        self.claims = ClaimCheckBucket(self, "Claims")

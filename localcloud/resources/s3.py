@@ -94,6 +94,8 @@ class Bucket(ResourceType):
             s3.put_bucket_lifecycle_configuration(
                 Bucket=name, LifecycleConfiguration={"Rules": [lifecycle_rule(r) for r in rules]}
             )
+        if "OwnershipControls" in props:
+            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
         if props.get("Tags"):
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": props["Tags"]})
 

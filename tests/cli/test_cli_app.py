@@ -51,8 +51,8 @@ class FakeMessaging:
         if self.error is not None:
             raise self.error
 
-    def notify(self, queue_url: str, type: str, data: Any, *, partitionkey: str) -> Envelope:
-        self._call("notify", queue_url, type, data, partitionkey=partitionkey)
+    def notify(self, queue_url: str, type: str, data: Any, *, partitionkey: str, kind: Kind) -> Envelope:
+        self._call("notify", queue_url, type, data, partitionkey=partitionkey, kind=kind)
         return command(type, data, source="/cli", partitionkey=partitionkey, id="m-1")
 
     def send(self, queue_url: str, type: str, data: Any, *, partitionkey: str) -> str:
@@ -115,7 +115,8 @@ def run(argv: list[str], fake: FakeMessaging | None = None) -> Result:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["request", "orders-command", "orders.CreateOrder"], "required: -k/--partition-key"),
+        (["request", "orders-command", "orders.CreateOrder", "-k", "customer 42"], "is not 1-128 letters, digits"),
+        (["notify", "orders-command", "t", "-k", "c", "--kind", "event"], "invalid choice: 'event'"),
         (["send", "orders-command", "t", "-k", "c", "--data", "{nope"], "argument -d/--data: not JSON"),
         (["notify", "orders-command", "t", "-k", "c", "--data", "[1]"], "must be a JSON object, not list"),
         (["request", "q", "t", "-k", "c", "--timeout", "-1"], "must be greater than 0"),
@@ -157,8 +158,8 @@ def test_send_resolves_the_queue_name_and_prints_the_correlation_id(fake: FakeMe
 def test_json_flag_is_accepted_before_the_subcommand(fake: FakeMessaging) -> None:
     # Given --json before the subcommand / When notify runs / Then the output is JSON
     result = run(["--json", "notify", "orders-command", "orders.CancelOrder", "-k", "c-1"], fake)
-    assert json.loads(result.out) == {"id": "m-1", "type": "orders.CancelOrder", "partitionkey": "c-1",
-                                      "source": "/cli"}
+    assert json.loads(result.out) == {"id": "m-1", "type": "orders.CancelOrder", "kind": "command",
+                                      "partitionkey": "c-1", "source": "/cli", "dataref": None}
 
 
 @pytest.mark.unit
@@ -360,6 +361,13 @@ def test_dlq_list_and_redrive_through_the_cli(deployed: tuple[Path, Any, dict[st
     assert "c-1" in lines[1] and "orders.OrderCreated" in lines[1] and "invalid_payload" in lines[1]
     assert "total: field required" in lines[2]
     assert "2 message(s) in" in listed.err
+    # When a dry run is made, naming the DLQ / Then it counts both, shows progress, and moves none
+    dry = run(["dlq", "redrive", "billing-dlq.fifo", "--dry-run", "--outputs", str(path)])
+    assert dry.out.strip() == (
+        "dry run: would move 2, skipped 0, failed 0 of the 2 message(s) in Billing's DLQ at the start (1 group(s))"
+    )
+    assert dry.err.splitlines()[-1] == "redrive Billing: 2/2 would move, 0 skipped, 0 failed"
+    assert "Messages" not in sqs.receive_message(QueueUrl=outputs["BillingQueueUrl"])
     # When they are redriven
     redriven = run(["dlq", "redrive", "billing", "--outputs", str(path), "--json"])
     # Then both moved back to the billing queue in order
@@ -392,10 +400,10 @@ def messaging_stack(deployed: tuple[Path, Any, dict[str, str]]) -> tuple[Path, A
 def test_send_then_reply_with_the_real_client(messaging_stack: tuple[Path, Any, dict[str, str]]) -> None:
     # Given the CLI sends a command with replyto
     path, sqs, outputs = messaging_stack
-    sent = run(["send", "orders-command", "orders.CreateOrder", "-k", "c-1", "-d", '{"sku": "b"}',
+    sent = run(["send", "orders-command", "orders.CreateOrder", "-d", '{"customer_id": "c-1", "lines": []}',
                 "--outputs", str(path), "--json"])
     correlation_id = json.loads(sent.out)["correlation_id"]
-    # Then the command is on the queue with the reply queue as replyto
+    # Then the command is on the queue with the reply queue as replyto, its partitionkey taken from customer_id
     [message] = sqs.receive_message(QueueUrl=outputs["OrdersCommandQueueUrl"])["Messages"]
     request = json.loads(message["Body"])
     assert (request["id"], request["replyto"], request["partitionkey"]) == (correlation_id, outputs["ReplyQueueUrl"],
@@ -422,11 +430,43 @@ def test_request_without_a_responder_times_out_with_exit_2(messaging_stack: tupl
     # Given no service consumes the orders queue / When a blocking request waits briefly
     path, _, _ = messaging_stack
     result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "--timeout", "0.3",
-                  "--outputs", str(path)])
+                  "-d", '{"customer_id": "c-1"}', "--outputs", str(path)])
     # Then it times out with exit 2 and one error line after the progress lines
     assert result.code == 2
     assert result.err.splitlines()[-1].startswith("error: timed out: no reply to ")
     assert result.err.splitlines()[0] == "waiting for the reply to orders.CreateOrder (up to 0.3s)"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["-k", "c-2", "-d", '{"customer_id": "c-1"}'], "partitionkey 'c-2' is not data.customer_id"),
+        (["-d", "{}"], "partitionkey not given and data.customer_id (the shard key of orders.CreateOrder) is missing"),
+    ],
+)
+def test_a_partition_key_that_contradicts_the_declared_shard_key_is_refused_before_sending(
+    messaging_stack: tuple[Path, Any, dict[str, str]], argv: list[str], expected: str
+) -> None:
+    # Given the real client / When a CreateOrder goes with another key than its customer_id, or without either
+    path, sqs, outputs = messaging_stack
+    result = run(["send", "orders-command", "orders.CreateOrder", *argv, "--outputs", str(path)])
+    # Then the CLI refuses with one line and exit 2, and nothing was sent
+    assert (result.code, result.err.count("\n")) == (2, 1)
+    assert expected in result.err
+    assert "Messages" not in sqs.receive_message(QueueUrl=outputs["OrdersCommandQueueUrl"])
+
+
+@pytest.mark.unit
+def test_data_over_the_documented_maximum_is_refused_before_sending(fake: FakeMessaging, tmp_path: Path) -> None:
+    # Given a JSON file over 5 MiB
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"blob": "x" * (5 * 1024 * 1024)}))
+    # When it is sent / Then argparse refuses it in one line with exit 2, and the client was never called
+    with pytest.raises(SystemExit) as raised:
+        run(["notify", "orders-command", "t", "-k", "c", "-d", f"@{big}"], fake)
+    assert raised.value.code == 2
+    assert fake.calls == []
 
 
 @pytest.mark.integration

@@ -6,10 +6,15 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from moto import mock_aws
 
 from cli import queues as q
 from cli.endpoints import QueueEndpoint, UnknownName
+from messaging.errors import UnknownMessageType
+from messaging.failures import REDRIVE_RUN_ATTRIBUTE
+from messaging.failures import dead_letter as consumer_dead_letter
+from tests.support.sqs_events import record_from_sqs_message
 
 pytestmark = pytest.mark.integration
 
@@ -134,8 +139,9 @@ def test_redrive_moves_everything_back_keeping_order_within_each_group(sqs: Any)
     for group in ("alice", "bob"):
         ids = [json.loads(m["Body"])["id"] for m in moved if m["Attributes"]["MessageGroupId"] == group]
         assert ids == [f"{group}-{n}" for n in range(12)]
-    # And the failure attributes were dropped while other attributes were kept
-    assert set(moved[0]["MessageAttributes"]) == {"trace"}
+    # And the failure attributes were dropped while other attributes were kept, plus the run's mark
+    assert set(moved[0]["MessageAttributes"]) == {"trace", q.REDRIVE_RUN_ATTRIBUTE}
+    assert {m["MessageAttributes"][q.REDRIVE_RUN_ATTRIBUTE]["StringValue"] for m in moved} == {result.run_id}
     # And the deduplication ids are new, derived from the original id and the DLQ message id
     # (the peek saw only the first receive's worth: a FIFO group stays locked while its head is in flight)
     assert expected_dedup_ids
@@ -169,3 +175,98 @@ def test_redrive_stops_a_group_at_a_failed_send_so_nothing_overtakes_it(sqs: Any
     assert [f["error"] for f in result.failed] == ["InternalError: boom"]
     left = [json.loads(m["Body"])["id"] for m in drain(sqs, queue.dead_letter_url or "")]
     assert left == ["a-1", "a-2"]
+
+
+class FailingAgainConsumer:
+    """An SQS client whose sends to the source queue are consumed at once by a consumer that finds every message still
+    invalid and dead-letters it again, as ``messaging.failures.dead_letter`` does (carried attributes kept)."""
+
+    def __init__(self, sqs: Any, queue: QueueEndpoint) -> None:
+        self.sqs, self.queue, self.returned = sqs, queue, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sqs, name)
+
+    def send_message_batch(self, **request: Any) -> dict[str, Any]:
+        response: dict[str, Any] = self.sqs.send_message_batch(**request)
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue.url, AttributeNames=["QueueArn"])["Attributes"]
+        for message in drain(self.sqs, self.queue.url or ""):
+            record = SQSRecord(record_from_sqs_message(message, arn["QueueArn"]))
+            consumer_dead_letter(self.sqs, self.queue.dead_letter_url, record, UnknownMessageType("orders.CreateOrder"))
+            self.returned += 1
+        return response
+
+
+def test_a_message_that_fails_again_returns_to_the_dlq_once_per_redrive_and_is_not_moved_again(sqs: Any) -> None:
+    # Given 15 still-invalid dead letters in three groups, and a consumer that dead-letters them again at once
+    queue = make_pair(sqs, "orders")
+    for n in range(5):
+        for group in ("a", "b", "c"):
+            dead_letter(sqs, queue, group, n)
+    consumer = FailingAgainConsumer(sqs, queue)
+    progress: list[tuple[int, int, int, int]] = []
+    # When the DLQ is redriven
+    result = q.redrive(consumer, queue, progress=lambda *counts: progress.append(counts))
+    # Then each of the 15 moved once, came back once, and the run ended: the DLQ holds 15 again, each group in order
+    assert (result.moved, result.budget, result.failed, consumer.returned) == (15, 15, [], 15)
+    assert result.skipped <= 15
+    assert progress[-1][:3] == (15, result.skipped, 0)
+    left = drain(sqs, queue.dead_letter_url or "")
+    assert len(left) == 15
+    for group in ("a", "b", "c"):
+        ids = [json.loads(m["Body"])["id"] for m in left if m["Attributes"]["MessageGroupId"] == group]
+        assert ids == [f"{group}-{n}" for n in range(5)]
+    # And each came back with its new failure and the mark of this run, its identity (the body) unchanged
+    assert {m["MessageAttributes"]["failure-code"]["StringValue"] for m in left} == {"unknown_type"}
+    assert {m["MessageAttributes"][q.REDRIVE_RUN_ATTRIBUTE]["StringValue"] for m in left} == {result.run_id}
+    assert q.REDRIVE_RUN_ATTRIBUTE == REDRIVE_RUN_ATTRIBUTE  # the CLI marks what the consumer carries back
+
+
+def test_a_second_redrive_moves_the_returned_messages_once_more(sqs: Any) -> None:
+    # Given 4 still-invalid dead letters, redriven once (they came back)
+    queue = make_pair(sqs, "orders")
+    for n in range(4):
+        dead_letter(sqs, queue, "a", n)
+    consumer = FailingAgainConsumer(sqs, queue)
+    first = q.redrive(consumer, queue)
+    # When the DLQ is redriven again
+    second = q.redrive(consumer, queue)
+    # Then the second run moves the 4 again (a new run, a new mark), and they are back once more
+    assert (first.moved, second.moved, consumer.returned) == (4, 4, 8)
+    assert first.run_id != second.run_id
+    assert len(drain(sqs, queue.dead_letter_url or "")) == 4
+
+
+def test_redrive_max_moves_only_the_first_n_and_dry_run_moves_none(sqs: Any) -> None:
+    # Given 6 dead letters of one group
+    queue = make_pair(sqs, "orders")
+    for n in range(6):
+        dead_letter(sqs, queue, "a", n)
+    # When a dry run is made / Then it counts all 6 and moves none, the DLQ keeps all in order
+    dry = q.redrive(sqs, queue, dry_run=True)
+    assert (dry.dry_run, dry.moved, dry.budget, dry.skipped) == (True, 6, 6, 0)
+    assert drain(sqs, queue.url or "") == []
+    # When a redrive is limited to 4 / Then the first 4 of the group moved, the last 2 stayed
+    limited = q.redrive(sqs, queue, limit=4)
+    assert (limited.moved, limited.budget) == (4, 4)
+    assert [json.loads(m["Body"])["id"] for m in drain(sqs, queue.url or "")] == [f"a-{n}" for n in range(4)]
+    assert [json.loads(m["Body"])["id"] for m in drain(sqs, queue.dead_letter_url or "")] == ["a-4", "a-5"]
+
+
+def test_a_dead_letter_marked_by_this_run_is_skipped_and_left_in_place(sqs: Any) -> None:
+    # Given a DLQ where the head of group a came back during run "run-1", ahead of two messages not yet moved
+    queue = make_pair(sqs, "orders")
+    sqs.send_message(
+        QueueUrl=queue.dead_letter_url,
+        MessageBody=json.dumps({"id": "a-back"}),
+        MessageGroupId="b",
+        MessageDeduplicationId="a-back",
+        MessageAttributes={REDRIVE_RUN_ATTRIBUTE: {"DataType": "String", "StringValue": "run-1"}},
+    )
+    for n in range(2):
+        dead_letter(sqs, queue, "a", n)
+    # When run "run-1" goes on
+    result = q.redrive(sqs, queue, run_id="run-1")
+    # Then the two others moved, the returned one was skipped and is still in the DLQ (visible again)
+    assert (result.moved, result.skipped) == (2, 1)
+    assert [json.loads(m["Body"])["id"] for m in drain(sqs, queue.dead_letter_url or "")] == ["a-back"]

@@ -183,6 +183,7 @@ def test_duplicated_create_order_yields_one_order_one_event_one_reply(system: Sy
         partitionkey=customer,
         replyto=system.outputs["ReplyQueueUrl"],
     )
+    system.client.expect_reply(message.id)  # a raw sender registers its request, as client.send does
     sender = QueueSender(system.orders_queue, client=system.sqs)
     sender.send(message)
     system.drain()

@@ -19,17 +19,25 @@ import pytest
 from localcloud.server import LocalCloudServer
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import command
+from messaging.reply_store import REPLY_TTL_SECONDS, DynamoDbReplyStore
 from tests.support.sqs_events import synthetic_record
 
 pytestmark = pytest.mark.e2e
 ORDER = {"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}
 
 
-def create_order_event(server: LocalCloudServer, customer: str) -> tuple[dict[str, Any], str]:
-    """An SQS event holding one valid CreateOrder with ``replyto``, and the command's id."""
+def replies(aws: Any, server: LocalCloudServer) -> DynamoDbReplyStore:
+    """The reply table, through the runtime's own adapter, as a requester reads it."""
+    return DynamoDbReplyStore(server.cloud.outputs["ReplyTableName"], client=aws("dynamodb"))
+
+
+def create_order_event(server: LocalCloudServer, aws: Any, customer: str) -> tuple[dict[str, Any], str]:
+    """An SQS event holding one valid CreateOrder with ``replyto``, and the command's id, registered as a requester
+    registers its requests (the reply router keeps replies to registered requests only)."""
     outputs = server.cloud.outputs
     envelope = command("orders.CreateOrder", {**ORDER, "customer_id": customer}, source="/tests/endpoint",
                        partitionkey=customer, replyto=outputs["ReplyQueueUrl"])
+    replies(aws, server).expect(envelope.id, ttl_seconds=REPLY_TTL_SECONDS)
     record = synthetic_record(CloudEventJsonCodec().encode(envelope), group_id=customer,
                               queue_arn=outputs["OrdersCommandQueueArn"])
     record["awsRegion"] = "us-east-1"
@@ -47,15 +55,13 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 def stored_reply(aws: Any, server: LocalCloudServer, correlation_id: str) -> Any:
-    table = server.cloud.outputs["ReplyTableName"]
-    items = aws("dynamodb").scan(TableName=table)["Items"]
-    return next((item for item in items if correlation_id in json.dumps(item)), None)
+    return replies(aws, server).get(correlation_id)
 
 
 def test_invoke_runs_the_handler_and_returns_its_result_with_the_log_tail(server: LocalCloudServer, aws: Any) -> None:
     """RequestResponse returns the handler's result; LogType Tail the end of the invocation's log (base64)."""
     # Given an SQS event with one valid CreateOrder that asks for a reply
-    event, command_id = create_order_event(server, f"c-{uuid.uuid4().hex[:8]}")
+    event, command_id = create_order_event(server, aws, f"c-{uuid.uuid4().hex[:8]}")
     # When the orders function is invoked through the Lambda API
     response = aws("lambda").invoke(FunctionName="orders", Payload=json.dumps(event), LogType="Tail")
     # Then the handler's result comes back, the reply is stored, and the log tail is that invocation's
@@ -87,7 +93,7 @@ def test_a_handler_exception_is_a_function_error_with_lambdas_error_document(aws
 def test_an_event_invocation_is_accepted_and_runs_in_the_background(server: LocalCloudServer, aws: Any) -> None:
     """InvocationType Event: 202 at once, the handler runs afterwards."""
     # Given a CreateOrder event asking for a reply
-    event, command_id = create_order_event(server, f"c-{uuid.uuid4().hex[:8]}")
+    event, command_id = create_order_event(server, aws, f"c-{uuid.uuid4().hex[:8]}")
     # When it is invoked asynchronously
     response = aws("lambda").invoke(FunctionName="orders", InvocationType="Event", Payload=json.dumps(event))
     # Then it is accepted and its reply appears later

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from aws_cdk import App
 
 from infra.system import build_system, cdk_context
+from messaging.reply_store import REPLY_TTL_SECONDS
+from messaging.settings import DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS as IDEMPOTENCY_EXPIRY_SECONDS
 
 pytestmark = pytest.mark.infra
 
@@ -48,6 +51,14 @@ class Assembly:
             for output in self.templates[producer]["Outputs"].values():
                 if output.get("Export", {}).get("Name") == export:
                     return self.target(producer, output["Value"])
+        if "Fn::Sub" in value:
+            # A bucket named by Fn::Sub (fixed per account and region): its ARN, or the ARN of objects in it
+            for bucket_stack, logical_id, bucket in self.resources("AWS::S3::Bucket"):
+                name = bucket["Properties"]["BucketName"]["Fn::Sub"]
+                if value["Fn::Sub"] in (name, f"arn:${{AWS::Partition}}:s3:::{name}") or value["Fn::Sub"].startswith(
+                    f"arn:${{AWS::Partition}}:s3:::{name}/"
+                ):
+                    return bucket_stack, logical_id
         raise AssertionError(f"cannot resolve {value!r} in {stack}")
 
 
@@ -305,6 +316,9 @@ def test_dashboard_shows_queues_functions_and_powertools_metrics(assembly: Assem
         assert needle in body, needle
 
 
+# The claim-check bucket and its key: consumers of what clients send may read claims (never write or delete).
+CLAIMS = ("MessagingCore/Claims/Bucket/", "MessagingCore/Claims/Key/")
+CLAIM_READ_ACTIONS = {"s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt"}
 # Which construct paths each function's policies may name (its own resources, plus the reply queue it answers on).
 ALLOWED = {
     "reply-router": ("MessagingCore/Replies/Router/", "MessagingCore/Replies/Queue/", "MessagingCore/Replies/Table/"),
@@ -315,8 +329,9 @@ ALLOWED = {
         "Orders/Idempotency/",
         "Orders/OrderEvents/",
         "MessagingCore/Replies/Queue/",
+        *CLAIMS,
     ),
-    "billing": ("Billing/Handler/", "Billing/Queue/", "Billing/State/", "Billing/Idempotency/"),
+    "billing": ("Billing/Handler/", "Billing/Queue/", "Billing/State/", "Billing/Idempotency/", *CLAIMS),
     "notifications": (
         "Notifications/Handler/",
         "Notifications/Queue/",
@@ -328,6 +343,7 @@ ALLOWED = {
             f"Quotes/{name.capitalize()}Responder/",
             f"Quotes/{name.capitalize()}Queue/",
             "MessagingCore/Replies/Queue/",
+            *CLAIMS,
         )
         for name in ("standard", "express", "economy")
     },
@@ -367,6 +383,10 @@ def test_each_function_has_its_own_role_naming_only_its_own_resources(assembly: 
                     path = assembly.path(target_stack, target_id)
                     # And every other resource is one of its own (or the reply queue it may answer on)
                     assert path.startswith(ALLOWED[name]), (name, path)
+                    if path.startswith(CLAIMS):
+                        # And on the claim-check bucket and its key, a consumer only reads
+                        action = statement["Action"]
+                        assert set(action if isinstance(action, list) else [action]) <= CLAIM_READ_ACTIONS, name
 
 
 def test_functions_are_arm64_python_traced_with_their_own_log_group(assembly: Assembly) -> None:
@@ -401,11 +421,11 @@ def test_environment_variables_come_with_the_linked_resources(assembly: Assembly
     }
     base = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "DEAD_LETTER_QUEUE_URL"}
     service = base | {"STATE_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"}
-    responder = base | {"REPLY_TO_ALLOWLIST", "QUOTE_RESPONDER_NAME"}
+    responder = base | {"REPLY_TO_ALLOWLIST", "QUOTE_RESPONDER_NAME", "CLAIM_CHECK_BUCKET"}
     assert {name: set(variables) for name, variables in env.items()} == {
         "reply-router": base | {"REPLY_TABLE_NAME"},
-        "orders": service | {"EVENT_TOPIC_ARN", "REPLY_TO_ALLOWLIST"},
-        "billing": service,
+        "orders": service | {"EVENT_TOPIC_ARN", "REPLY_TO_ALLOWLIST", "CLAIM_CHECK_BUCKET"},
+        "billing": service | {"CLAIM_CHECK_BUCKET"},
         "notifications": service,
         "quotes-standard": responder,
         "quotes-express": responder,
@@ -430,7 +450,7 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
         for stack, template in assembly.templates.items()
     }
     assert outputs == {
-        "MessagingCore": queue("Reply") | {"ReplyTableName", "AlarmTopicArn"},
+        "MessagingCore": queue("Reply") | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName"},
         "Orders": queue("OrdersCommand") | {"OrderEventsTopicArn", "OrdersTableName"},
         "Billing": queue("Billing") | {"BillingTableName"},
         "Notifications": queue("Notifications") | {"NotificationsTableName"},
@@ -451,3 +471,71 @@ def test_app_py_synthesizes_the_same_templates_as_the_cdk_cli_context(
         written = json.loads((example_assembly / f"{stack}.template.json").read_text(encoding="utf-8"))
         # Then they are the ones synthesized with cdk.json's context (feature flags included), metadata aside
         assert without_metadata(written) == without_metadata(assembly.templates[stack]), stack
+
+
+def test_the_claim_check_bucket_is_encrypted_tls_only_versioned_and_outlives_dedup_and_replies(
+    assembly: Assembly,
+) -> None:
+    # Given the one bucket of the system: the claim-check bucket of MessagingCore
+    [(stack, logical_id, bucket)] = list(assembly.resources("AWS::S3::Bucket"))
+    props = bucket["Properties"]
+    assert stack == "MessagingCore"
+    # Then it is encrypted with its own rotating customer-managed key, versioned, never public
+    [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    key_stack, key_id = assembly.target(stack, rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"])
+    assert assembly.resource(key_stack, key_id)["Properties"]["EnableKeyRotation"] is True
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    # And claims expire, later than the idempotency records (1 hour) and the replies (1 day) they can come back with
+    [lifecycle] = props["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["Status"] == "Enabled"
+    assert lifecycle["ExpirationInDays"] * 24 * 3600 > max(IDEMPOTENCY_EXPIRY_SECONDS, REPLY_TTL_SECONDS)
+    # And its policy refuses any request without TLS
+    [policy] = [p for s, _, p in assembly.resources("AWS::S3::BucketPolicy") if s == stack]
+    assert policy["Properties"]["Bucket"] == {"Ref": logical_id}
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    )
+
+
+def test_consumers_run_at_the_documented_maximum_concurrency(assembly: Assembly) -> None:
+    # Then every event source mapping caps its function at 5 concurrent batches (README: "maximum concurrency 5")
+    concurrency = {
+        m["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        for _, _, m in assembly.resources("AWS::Lambda::EventSourceMapping")
+    }
+    assert concurrency == {5}
+
+
+def test_the_age_alarm_fires_when_the_oldest_message_is_older_than_five_minutes(assembly: Assembly) -> None:
+    alarms = [a["Properties"] for _, _, a in assembly.resources("AWS::CloudWatch::Alarm")]
+    aged = [a for a in alarms if a["MetricName"] == "ApproximateAgeOfOldestMessage"]
+    # Then each age alarm fires on a maximum age of more than 300 seconds (>= 301), three periods in a row
+    assert aged
+    for alarm in aged:
+        assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"], alarm["EvaluationPeriods"]) == (
+            "Maximum",
+            301,
+            "GreaterThanOrEqualToThreshold",
+            3,
+        )
+
+
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY", re.IGNORECASE)
+PLAIN_LITERAL = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,30}$")
+
+
+def test_no_function_environment_holds_a_secret(assembly: Assembly) -> None:
+    for _, _, function in assembly.resources("AWS::Lambda::Function"):
+        variables = function["Properties"]["Environment"]["Variables"]
+        for name, value in variables.items():
+            # Then no variable is named like a secret
+            assert not SECRET_NAME.search(name), name
+            # And each value is a reference to a resource of the app or a short plain name (a service name, a level),
+            # never a literal key, password or URL with credentials
+            if isinstance(value, str):
+                assert PLAIN_LITERAL.match(value), (name, value)
+            else:
+                assert set(value) <= {"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::Sub", "Fn::Join"}, (name, value)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import boto3
 import pytest
 
+from messaging.claim_check import MAX_DATA_BYTES, ClaimCheck
 from messaging.client import MessagingClient
 from messaging.consumer import MessageConsumer, MessageContext
 from messaging.envelope import Kind
-from messaging.errors import CommandRejected, ReplyTimeout
+from messaging.errors import CommandRejected, PayloadTooLarge, ReplyTimeout
 from messaging.reply_store import DynamoDbReplyStore
 from messaging.settings import ConsumerSettings
 from messaging.unit_of_work import InMemoryCommitter
 from tests.support.aws import Messaging, create_fifo_queue, subscribe_queue
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.sqs_events import event_from_queue, failed_ids
+from tests.support.sqs_events import REGION, event_from_queue, failed_ids, queue_arn_from_url, record_from_sqs_message
 
 pytestmark = pytest.mark.integration
 
@@ -143,7 +146,9 @@ def test_notify_sends_a_one_way_command(messaging: Messaging, client: MessagingC
     sent = client.notify(messaging.commands_url, "orders.CancelOrder", {"order_id": "o-1"}, partitionkey="c-1")
     # Then the command is on the queue without a reply address
     assert sent.replyto is None
-    [message] = messaging.sqs.receive_message(QueueUrl=messaging.commands_url)["Messages"]
+    [message] = messaging.sqs.receive_message(QueueUrl=messaging.commands_url, MessageSystemAttributeNames=["All"])[
+        "Messages"
+    ]
     assert sent.id in message["Body"]
 
 
@@ -164,6 +169,8 @@ def test_scatter_gather_collects_every_responders_reply(
     assert by_responder["/quotes/standard"].result == {"price": 10}
     assert by_responder["/quotes/economy"].error_code == "no_capacity"
     assert len({reply.correlation_id for reply in replies}) == 1
+    # And it returned as soon as the third arrived, long before its 2-second window closed (the pump's clock)
+    assert pump.now < 1.0
 
 
 def test_scatter_gather_returns_what_arrived_when_the_window_closes(
@@ -179,3 +186,51 @@ def test_scatter_gather_returns_what_arrived_when_the_window_closes(
     # Then the window closed with the one reply that arrived
     assert [reply.responder for reply in replies] == ["/quotes/standard"]
     assert pump.now == pytest.approx(1.0)
+
+
+def _big(size: int) -> dict[str, Any]:
+    return {"customer_id": "c-1", "blob": "x" * size}
+
+
+def test_a_large_message_travels_through_the_claim_check_and_the_consumer_resolves_it(
+    messaging: Messaging, client: MessagingClient
+) -> None:
+    # Given a client with a claim-check bucket (moto S3) and a consumer reading from the same bucket
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="claims", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket="claims", VersioningConfiguration={"Status": "Enabled"})
+    client.claim_check = ClaimCheck("claims", client=s3)
+    seen: list[dict[str, Any]] = []
+    consumer = MessageConsumer(
+        "billing",
+        settings=ConsumerSettings(dead_letter_queue_url=messaging.dlq_url),
+        committer=InMemoryCommitter(),
+        claim_check=ClaimCheck("claims", client=s3),
+    )
+    consumer.document("billing.Blob", idempotent=False)(lambda data, ctx: seen.append(data))
+    # When 300 KB of data is sent (over the 256 KiB channel limit)
+    sent = client.notify(messaging.commands_url, "billing.Blob", _big(300_000), partitionkey="c-1", kind=Kind.DOCUMENT)
+    # Then the message on the queue holds a dataref and no data, and fits the channel
+    [message] = messaging.sqs.receive_message(QueueUrl=messaging.commands_url, MessageSystemAttributeNames=["All"])[
+        "Messages"
+    ]
+    body = json.loads(message["Body"])
+    assert "data" not in body and body["dataref"] == sent.dataref
+    assert len(message["Body"]) < 2_000
+    # And the consumer's handler gets the data itself
+    event = {"Records": [record_from_sqs_message(message, queue_arn_from_url(messaging.commands_url))]}
+    assert consumer.handle(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert seen == [_big(300_000)]
+
+
+def test_data_over_the_maximum_or_without_a_bucket_is_refused_before_anything_is_sent(
+    messaging: Messaging, client: MessagingClient
+) -> None:
+    # Given a client without a claim-check bucket / When 300 KB is sent / Then it is refused, nothing is on the queue
+    with pytest.raises(PayloadTooLarge, match="no claim-check bucket"):
+        client.notify(messaging.commands_url, "billing.Blob", _big(300_000), partitionkey="c-1")
+    # And over 5 MiB is refused even with a bucket, before anything is stored
+    client.claim_check = ClaimCheck("no-such-bucket", client=boto3.client("s3", region_name=REGION))
+    with pytest.raises(PayloadTooLarge, match="the maximum is 5,242,880 bytes"):
+        client.notify(messaging.commands_url, "billing.Blob", _big(MAX_DATA_BYTES), partitionkey="c-1")
+    assert "Messages" not in messaging.sqs.receive_message(QueueUrl=messaging.commands_url)

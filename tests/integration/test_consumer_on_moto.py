@@ -1,10 +1,10 @@
-"""The consumer against moto SQS/SNS/DynamoDB: dead-lettering of invalid input, FIFO group isolation, duplicates."""
+"""The consumer against moto SQS/SNS/DynamoDB: failure replies, FIFO group isolation, duplicates. Invalid input, class
+by class: ``test_hostile_corpus_on_moto.py``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,103 +97,6 @@ def run_lambda(messaging: Messaging, orders: Orders) -> tuple[dict[str, Any], di
         if record["messageId"] not in failed:
             messaging.sqs.delete_message(QueueUrl=messaging.commands_url, ReceiptHandle=record["receiptHandle"])
     return event, response
-
-
-def cloud_event(**changes: Any) -> dict[str, Any]:
-    document = json.loads(
-        codec.encode(
-            command(
-                "orders.CreateOrder",
-                {"sku": "poison", "quantity": 1},
-                source="/web",
-                partitionkey="poison-group",
-                replyto="https://sqs.eu-west-1.amazonaws.com/123456789012/replies.fifo",
-            )
-        )
-    )
-    for name, value in changes.items():
-        if value is _DROP:
-            document.pop(name)
-        else:
-            document[name] = value
-    return document
-
-
-_DROP = object()
-
-INVALID_INPUTS: dict[str, tuple[Callable[[], str], str, str | None]] = {
-    "not JSON": (lambda: "definitely { not json", "not_json", None),
-    "JSON array": (lambda: "[1, 2, 3]", "not_cloudevent", None),
-    "missing id": (lambda: json.dumps(cloud_event(id=_DROP)), "not_cloudevent", "id"),
-    "missing source": (lambda: json.dumps(cloud_event(source=_DROP)), "not_cloudevent", "source"),
-    "bad specversion": (lambda: json.dumps(cloud_event(specversion="0.3")), "invalid_attribute", "specversion"),
-    "bad kind": (lambda: json.dumps(cloud_event(kind="query")), "invalid_attribute", "kind"),
-    "unknown type": (lambda: json.dumps(cloud_event(type="orders.Teleport")), "unknown_type", "type"),
-    "payload fails model": (
-        lambda: json.dumps(cloud_event(data={"sku": "x", "quantity": -1})),
-        "invalid_payload",
-        "data.quantity",
-    ),
-    "replyto not allowed": (
-        lambda: json.dumps(cloud_event(replyto="https://sqs.eu-west-1.amazonaws.com/666/evil.fifo")),
-        "replyto_not_allowed",
-        "replyto",
-    ),
-    "missing partitionkey": (
-        lambda: json.dumps(cloud_event(partitionkey=_DROP)),
-        "missing_partitionkey",
-        "partitionkey",
-    ),
-    "invalid partitionkey chars": (
-        lambda: json.dumps(cloud_event(partitionkey="customer 42 ünïcode")),
-        "invalid_attribute",
-        "partitionkey",
-    ),
-    "non-object data": (lambda: json.dumps(cloud_event(data="a string")), "invalid_attribute", "data"),
-    "bad time": (lambda: json.dumps(cloud_event(time="last tuesday")), "invalid_attribute", "time"),
-    "unsupported schemaversion": (
-        lambda: json.dumps(cloud_event(schemaversion="2")),
-        "unsupported_schema_version",
-        "schemaversion",
-    ),
-    "data content type not JSON": (
-        lambda: json.dumps(cloud_event(datacontenttype="application/xml")),
-        "invalid_attribute",
-        "datacontenttype",
-    ),
-}
-
-
-@pytest.mark.parametrize("case", list(INVALID_INPUTS))
-def test_invalid_input_goes_to_the_dlq_with_its_reason_and_blocks_no_group(
-    case: str, messaging: Messaging, orders: Orders
-) -> None:
-    make_body, code, field_name = INVALID_INPUTS[case]
-    body = make_body()
-    # Given a poison message first in group A, a valid command after it in group A, and one in group B
-    send_raw(messaging, body, "group-a")
-    after_poison = valid_command(messaging, "after-poison", "group-a")
-    other_group = valid_command(messaging, "other-group", "group-b")
-    send(messaging, after_poison)
-    send(messaging, other_group)
-    # When the consumer handles the batch
-    event, response = run_lambda(messaging, orders)
-    # Then no record is failed: the poison message is handled by dead-lettering, the valid ones by their handler
-    assert len(event["Records"]) == 3
-    assert response == {"batchItemFailures": []}
-    assert orders.calls == ["after-poison", "other-group"]
-    # And the poison message is in the real DLQ, same body and group, with the reason in message attributes
-    [dead] = drain(messaging.sqs, messaging.dlq_url)
-    assert dead["Body"] == body
-    assert dead["Attributes"]["MessageGroupId"] == "group-a"
-    attributes = {name: value["StringValue"] for name, value in dead["MessageAttributes"].items()}
-    assert attributes["failure-code"] == code
-    assert attributes.get("failure-field") == field_name
-    assert attributes["failure-reason"]
-    assert attributes["source-queue"] == queue_arn_from_url(messaging.commands_url)
-    assert attributes["source-message-id"] == event["Records"][0]["messageId"]
-    # And the command queue is empty: nothing is left to block group A
-    assert receive_all(messaging.sqs, messaging.commands_url) == []
 
 
 def test_an_unknown_command_with_an_allowed_replyto_gets_a_failure_reply(messaging: Messaging, orders: Orders) -> None:

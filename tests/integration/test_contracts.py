@@ -149,6 +149,17 @@ def test_reply_store_contract_expired_replies_are_gone_and_can_be_stored_again(r
     assert reply_store.get(request.id) == [reply]
 
 
+def test_reply_store_contract_a_registered_request_is_expected_until_it_expires(reply_store: ReplyStore) -> None:
+    # Given one registered request, one expired registration and one request nobody registered
+    live, expired, stranger = _request(), _request(), _request()
+    reply_store.expect(live.id, ttl_seconds=3600)
+    reply_store.expect(expired.id, ttl_seconds=-5)
+    # Then only the live one is awaited
+    assert [reply_store.is_expected(r.id) for r in (live, expired, stranger)] == [True, False, False]
+    # And the registration is not a reply
+    assert reply_store.get(live.id) == []
+
+
 def test_reply_store_contract_rejects_an_uncorrelated_message(reply_store: ReplyStore) -> None:
     # Given a message that is not a reply to anything
     # Then it cannot be stored
@@ -184,8 +195,12 @@ def commit_backend(request: pytest.FixtureRequest, messaging: Messaging) -> Comm
     return CommitBackend(committer, items, clock)
 
 
-def _record(key: str = "m-1", outcome: str = '{"run": 1}', *, expires_in: int = 3600) -> DedupRecord:
-    return DedupRecord(key=key, check="check-1", outcome=outcome, expires_at=int(time.time()) + expires_in)
+def _record(
+    key: str = "m-1", outcome: str = '{"run": 1}', *, expires_in: int = 3600, now: float | None = None
+) -> DedupRecord:
+    """A dedup record that expires ``expires_in`` seconds after ``now`` (default: the wall clock)."""
+    start = time.time() if now is None else now
+    return DedupRecord(key=key, check="check-1", outcome=outcome, expires_at=int(start) + expires_in)
 
 
 def _order(order_id: str, **attributes: str) -> dict[str, Any]:
@@ -284,15 +299,17 @@ def test_commit_contract_a_key_taken_by_another_message_is_a_permanent_conflict(
 def test_commit_contract_a_message_without_writes_commits_its_record_and_the_identity_frees_on_expiry(
     commit_backend: CommitBackend,
 ) -> None:
-    # Given a message that staged nothing (a rejection), committed with a one-hour record
-    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 1}')).committed is True
+    # Given a message that staged nothing (a rejection), committed with a one-hour record (on the backend's clock)
+    now = commit_backend.clock[0]
+    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 1}', now=now)).committed is True
     # When it runs again within the hour, it gets the first outcome
-    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 2}')).stored == StoredOutcome(
+    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 2}', now=now)).stored == StoredOutcome(
         "check-1", '{"rejected": 1}'
     )
     # And when the record has expired (TTL has not deleted it yet), the identity is new again
     commit_backend.clock[0] += 3601
-    assert commit_backend.committer.commit((), _record("m-1", '{"rejected": 3}', expires_in=7200)).committed is True
+    later = _record("m-1", '{"rejected": 3}', expires_in=3600, now=commit_backend.clock[0])
+    assert commit_backend.committer.commit((), later).committed is True
 
 
 def test_the_dynamodb_commit_learns_a_duplicate_from_the_failed_condition_without_a_read(

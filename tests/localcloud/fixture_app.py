@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -116,12 +118,42 @@ class FixtureService(cdk.Stack):
                 )
             )
             core.table.grant_read_write_data(fn)
+            self.queues[name] = queue
             return fn
 
+        self.queues: dict[str, sqs.Queue] = {}
         consumer("Worker", batch_size=5)
         consumer("Slow", batch_size=1, timeout=1)
         consumer("Wide", batch_size=1, max_concurrency=2)
         consumer("Whole", batch_size=10, report=False)
+
+        # An alarm on the worker's dead-letter queue, notifying a topic that a standard queue reads.
+        alarm_topic = sns.Topic(self, "Alarms")
+        alarm_inbox = sqs.Queue(self, "AlarmInbox")
+        alarm_topic.add_subscription(subs.SqsSubscription(alarm_inbox))
+        dead_letters = self.queues["Worker"].dead_letter_queue
+        assert dead_letters is not None
+        alarm = cloudwatch.Alarm(
+            self,
+            "WorkerDeadLetters",
+            alarm_description="A message reached the worker's dead-letter queue.",
+            metric=cloudwatch.Metric(
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions_map={"QueueName": dead_letters.queue.queue_name},
+                statistic="Maximum",
+                period=cdk.Duration.minutes(1),
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(alarm_topic))
+        alarm.add_ok_action(cloudwatch_actions.SnsAction(alarm_topic))
+        cdk.CfnOutput(self, "WorkerDeadLettersAlarmName", value=alarm.alarm_name)
+        cdk.CfnOutput(self, "AlarmInboxUrl", value=alarm_inbox.queue_url)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=alarm_topic.topic_arn)
 
 
 def build(app: cdk.App) -> None:

@@ -91,6 +91,57 @@ def test_listed_types_are_skipped_with_their_reason(cloud: LocalCloud, tmp_path:
     assert deployment.stacks["Tiny"].skipped == {"Meta": NOT_EMULATED["AWS::CDK::Metadata"]}
 
 
+def test_a_bucket_gets_its_encryption_versioning_lifecycle_access_block_and_policy(
+    cloud: LocalCloud, tmp_path: Path
+) -> None:
+    """AWS::S3::Bucket and AWS::S3::BucketPolicy as CloudFormation creates them (AWS::S3::Bucket reference:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html)."""
+    # Given a template with a KMS key, a bucket encrypted with it, versioned, expiring objects, and a TLS-only policy
+    deny_plain_http = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+                       "Resource": [{"Fn::GetAtt": ["Claims", "Arn"]}],
+                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    keep_bucket = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:DeleteBucket",
+                   "Resource": [{"Fn::GetAtt": ["Claims", "Arn"]}]}
+    assembly = CloudAssembly.load(write_assembly(tmp_path, {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {"Description": "bucket key"}},
+        "Claims": {"Type": "AWS::S3::Bucket", "Properties": {
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                  "KMSMasterKeyID": {"Fn::GetAtt": ["Key", "Arn"]}},
+                "BucketKeyEnabled": True}]},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LifecycleConfiguration": {"Rules": [{"Id": "expire", "Status": "Enabled", "ExpirationInDays": 30,
+                                                  "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True}}},
+        "ClaimsPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": {"Ref": "Claims"},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [deny_plain_http, keep_bucket]}}},
+    }))
+    deployer = Deployer(cloud.client, region=cloud.region, account_id=cloud.account_id)
+    # When it is deployed
+    stack = deployer.deploy(assembly).stacks["Tiny"]
+    # Then the bucket exists under its generated name with what the template says
+    s3 = cloud.client("s3")
+    name = stack.refs["Claims"]
+    assert name == name.lower() and len(name) <= 63
+    assert stack.attrs[("Claims", "Arn")] == f"arn:aws:s3:::{name}"
+    [rule] = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == stack.attrs[("Key", "Arn")]
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    [lifecycle] = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert (lifecycle["ID"], lifecycle["Expiration"]["Days"]) == ("expire", 30)
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    assert all(s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"].values())
+    # And the policy holds its statements but the TLS-only one: moto would apply it without its condition and deny
+    # every request, and the local endpoint is plain HTTP anyway; objects can be written and read
+    [statement] = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])["Statement"]
+    assert (statement["Action"], statement["Resource"]) == ("s3:DeleteBucket", [f"arn:aws:s3:::{name}"])
+    s3.put_object(Bucket=name, Key="claims/a", Body=b"{}")
+    assert s3.get_object(Bucket=name, Key="claims/a")["Body"].read() == b"{}"
+
+
 def test_intrinsics_and_conditions() -> None:
     """Fn::Sub, Fn::Select/Split, Fn::If with conditions and pseudo parameters resolve like CloudFormation."""
     # Given a stack context with a condition and a deployed queue

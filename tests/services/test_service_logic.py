@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from billing.service import BillingService, InMemoryLedger
+from billing.models import SettlementReport
+from billing.service import BillingService, InMemoryLedger, content_digest
 from messaging.errors import CommandRejected
 from notifications.service import InMemoryNotificationOutbox, NotificationService
 from orders.models import CancelOrder, CreateOrder
@@ -83,6 +84,25 @@ def test_billing_invoices_and_credits() -> None:
     # Then the ledger nets to zero
     assert [entry.kind for entry in ledger.entries] == ["invoice", "credit_note"]
     assert sum(entry.amount for entry in ledger.entries) == 0
+
+
+def test_billing_totals_a_settlement_report_per_currency_and_keeps_its_digest() -> None:
+    # Given a provider's report with settlements in two currencies
+    data = {
+        "provider": "acme-pay",
+        "report_id": "2026-11-30",
+        "settlements": [
+            {"order_id": f"o-{n}", "customer_id": "c-1", "amount": "2.50", "currency": "EUR" if n % 2 else "USD"}
+            for n in range(4)
+        ],
+    }
+    billing = BillingService(ledger := InMemoryLedger())
+    # When Billing receives it
+    receipt = billing.receive_report(SettlementReport.model_validate(data), content_digest(data))
+    # Then the receipt counts and totals it, and the digest identifies the content whatever the key order
+    assert (receipt.settlements, receipt.totals) == (4, {"EUR": Decimal("5.00"), "USD": Decimal("5.00")})
+    assert receipt.sha256 == content_digest(dict(reversed(data.items())))
+    assert ledger.receipts == [receipt]
 
 
 def test_notification_confirms_the_order() -> None:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from messaging.channels import BatchResult, FailedEntry
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope
@@ -19,10 +21,11 @@ codec = CloudEventJsonCodec()
 @dataclass
 class InMemoryEventPublisher:
     """The EventPublisher port in memory, with the checks SNS makes: a message over 256 KiB is rejected (sender
-    fault). ``reject_types`` names further event types to refuse."""
+    fault). ``reject_types`` names further event types to refuse with ``rejection`` (code, message, sender fault)."""
 
     published: list[Envelope] = field(default_factory=list)
     reject_types: set[str] = field(default_factory=set)
+    rejection: tuple[str, str, bool] = ("InternalError", "the fake is failing", False)
 
     def publish(self, envelope: Envelope) -> str:
         result = self.publish_batch([envelope])
@@ -37,7 +40,7 @@ class InMemoryEventPublisher:
             if len(codec.encode(envelope)) > MAX_SNS_MESSAGE_BYTES:
                 result.failed.append(FailedEntry(envelope.id, "InvalidParameter", "Message too long", True))
             elif envelope.type in self.reject_types:
-                result.failed.append(FailedEntry(envelope.id, "InvalidParameter", "rejected by the fake", True))
+                result.failed.append(FailedEntry(envelope.id, *self.rejection))
             else:
                 self.published.append(envelope)
                 result.succeeded.append(envelope.id)
@@ -46,14 +49,21 @@ class InMemoryEventPublisher:
 
 @dataclass
 class RecordingSqsClient:
-    """Records ``send_message`` / ``send_message_batch`` calls like a boto3 SQS client; ``fail_urls`` raise."""
+    """Records ``send_message`` / ``send_message_batch`` calls like a boto3 SQS client; ``fail_urls`` cannot be
+    reached (a connection error), ``refuse_urls`` answer ``refusal`` (a botocore ``ClientError``, 400 by default)."""
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     fail_urls: set[str] = field(default_factory=set)
+    refuse_urls: set[str] = field(default_factory=set)
+    refusal: tuple[str, int] = ("InvalidParameterValue", 400)
 
     def send_message(self, **kwargs: Any) -> dict[str, Any]:
         if kwargs["QueueUrl"] in self.fail_urls:
             raise ConnectionError(f"cannot reach {kwargs['QueueUrl']}")
+        if kwargs["QueueUrl"] in self.refuse_urls:
+            code, status = self.refusal
+            error = {"Error": {"Code": code, "Message": "refused by the fake"}}
+            raise ClientError({**error, "ResponseMetadata": {"HTTPStatusCode": status}}, "SendMessage")  # type: ignore[arg-type]
         self.sent.append(kwargs)
         return {"MessageId": str(uuid.uuid4())}
 

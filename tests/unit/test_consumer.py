@@ -3,117 +3,28 @@ metrics."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aws_lambda_powertools import Logger
-from pydantic import BaseModel, Field
 
-from messaging.codec import CloudEventJsonCodec
-from messaging.consumer import MessageConsumer, MessageContext
-from messaging.envelope import Envelope, Kind, ReplyOutcome, command, event, reply_to
-from messaging.errors import CommandRejected
+from messaging.consumer import MessageContext
+from messaging.envelope import Kind, ReplyOutcome, command, event, reply_to
 from messaging.fifo import dedup_id_of
-from messaging.settings import ConsumerSettings
-from messaging.unit_of_work import InMemoryCommitter, current
-from tests.support.fakes import InMemoryEventPublisher, RecordingSqsClient
+from messaging.unit_of_work import current
+from tests.support.consumer_world import DLQ, REPLIES, World, build_world, create, record_of
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.sqs_events import failed_ids, sqs_event, synthetic_record
 
 pytestmark = pytest.mark.unit
 
-DLQ = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders-commands-dlq.fifo"
-REPLIES = "https://sqs.eu-west-1.amazonaws.com/123456789012/replies.fifo"
-codec = CloudEventJsonCodec()
-
-
-class CreateOrder(BaseModel):
-    sku: str
-    quantity: int = Field(gt=0)
-
-
-@dataclass
-class World:
-    consumer: MessageConsumer
-    sqs: RecordingSqsClient
-    publisher: InMemoryEventPublisher
-    store: InMemoryCommitter
-    logs: io.StringIO
-    calls: list[str] = field(default_factory=list)
-    fail_next: list[Exception] = field(default_factory=list)
-
-    def handle(self, *records: dict[str, Any]) -> dict[str, Any]:
-        return self.consumer.handle(sqs_event(records), FakeLambdaContext())
-
-    def replies(self) -> list[Envelope]:
-        return [codec.decode(call["MessageBody"]) for call in self.sqs.to(REPLIES)]
-
-    def dead_letters(self) -> list[dict[str, Any]]:
-        return self.sqs.to(DLQ)
-
-    def log_lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.logs.getvalue().splitlines() if line.strip()]
-
-
 @pytest.fixture
 def world() -> Iterator[World]:
-    sqs, publisher, store, logs = (
-        RecordingSqsClient(),
-        InMemoryEventPublisher(),
-        InMemoryCommitter(),
-        io.StringIO(),
-    )
-    consumer = MessageConsumer(
-        "orders",
-        settings=ConsumerSettings(dead_letter_queue_url=DLQ, reply_to_allowlist=frozenset({REPLIES})),
-        sqs_client=sqs,  # type: ignore[arg-type]
-        committer=store,
-        event_publisher=publisher,
-        logger=Logger(service=f"orders-unit-{uuid.uuid4().hex}", stream=logs),
-    )
-    w = World(consumer, sqs, publisher, store, logs)
-
-    @consumer.command("orders.CreateOrder", model=CreateOrder)
-    def create_order(cmd: CreateOrder, ctx: MessageContext) -> dict[str, Any]:
-        w.calls.append(ctx.envelope.id)
-        ctx.logger.info("creating order")
-        if w.fail_next:
-            raise w.fail_next.pop(0)
-        order_id = ctx.derived_id("order")
-        current().create("orders", {"pk": {"S": order_id}, "run": {"N": str(len(w.calls))}}, key=("pk",))
-        if cmd.sku == "blocked":
-            ctx.emit("orders.Ignored", {})
-            raise CommandRejected("sku_blocked", "this sku cannot be ordered")
-        ctx.emit("orders.OrderCreated", {"sku": cmd.sku, "quantity": cmd.quantity})
-        ctx.emit("orders.AuditTrail", {"sku": cmd.sku}, partitionkey="audit")
-        return {"order_id": f"o-{cmd.sku}", "run": len(w.calls)}
-
-    @consumer.event("orders.OrderCreated")
-    def on_created(data: dict[str, Any], ctx: MessageContext) -> None:
-        w.calls.append(f"event:{data['sku']}")
-
-    @consumer.reply(idempotent=False)
-    def on_reply(data: dict[str, Any], ctx: MessageContext) -> None:
-        w.calls.append(f"reply:{ctx.envelope.correlationid}")
-
+    w = build_world()
     yield w
-    consumer.logger.thread_safe_clear_keys()
-
-
-def create(sku: str = "book", *, key: str = "customer-1", replyto: str | None = REPLIES, **data: Any) -> Envelope:
-    return command(
-        "orders.CreateOrder", {"sku": sku, "quantity": 1, **data}, source="/web", partitionkey=key, replyto=replyto
-    )
-
-
-def record_of(envelope: Envelope, **kwargs: Any) -> dict[str, Any]:
-    return synthetic_record(codec.encode(envelope), group_id=envelope.partitionkey or "g", **kwargs)
+    w.consumer.logger.thread_safe_clear_keys()
 
 
 def test_a_command_runs_its_handler_and_gets_a_success_reply_with_the_correlation_id(world: World) -> None:
@@ -287,7 +198,7 @@ def test_a_transient_failure_fails_its_group_only_and_the_retry_runs_the_handler
 
 
 def test_a_rejected_event_publish_fails_the_record_and_the_retry_republishes_without_rerunning(world: World) -> None:
-    # Given SNS rejects OrderCreated events
+    # Given SNS fails OrderCreated events with a server error (transient)
     world.publisher.reject_types.add("orders.OrderCreated")
     cmd = create("vase")
     record = record_of(cmd)

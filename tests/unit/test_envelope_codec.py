@@ -14,6 +14,7 @@ from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope, Kind, ReplyOutcome, command, reply_to
 from messaging.errors import (
     InvalidAttribute,
+    InvalidEncoding,
     InvalidMessage,
     NotCloudEvent,
     NotJson,
@@ -24,7 +25,10 @@ from messaging.errors import (
 pytestmark = pytest.mark.unit
 codec = CloudEventJsonCodec()
 
-_text = st.text(min_size=1, max_size=40)
+_text = st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=40)  # attributes: no controls
+_source = st.from_regex(r"\A(/[A-Za-z0-9._~-]{1,12}){1,3}\Z") | st.from_regex(
+    r"\Aurn:[a-z]{1,8}:[A-Za-z0-9-]{1,20}(%[0-9A-F]{2})?\Z"
+)
 _key = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=128)
 _json_scalar = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=30)
 _json = st.recursive(
@@ -65,7 +69,7 @@ def envelopes(draw: st.DrawFn) -> Envelope:
     kind = draw(st.sampled_from(list(Kind)))
     return Envelope(
         type=draw(_text),
-        source=draw(_text),
+        source=draw(_source),
         kind=kind,
         data=draw(st.none() | st.dictionaries(st.text(max_size=12), _json, max_size=5)),
         id=draw(_text),
@@ -120,11 +124,20 @@ def _with(**changes: Any) -> dict[str, Any]:
     return {**_valid(), **changes}
 
 
+def test_a_message_without_schemaversion_is_read_as_version_1() -> None:
+    # Given a CloudEvent of a sender that predates the schemaversion extension (the contract reads it as "1")
+    document = _without("schemaversion")
+    # When it is decoded / Then it is accepted like any version-1 message
+    envelope = codec.decode(json.dumps(document))
+    assert (envelope.id, envelope.data) == (document["id"], {"sku": "x"})
+    assert json.loads(codec.encode(envelope))["schemaversion"] == "1"
+
+
 @pytest.mark.parametrize(
     ("body", "error", "field"),
     [
         ("{not json", NotJson, None),
-        (b"\xff\xfe", NotJson, None),
+        (b"\xff\xfe", InvalidEncoding, "body"),
         ("[1, 2]", NotCloudEvent, None),
         (json.dumps(_without("id")), NotCloudEvent, "id"),
         (json.dumps(_without("source")), NotCloudEvent, "source"),
