@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from cli.endpoints import (
 )
 from cli.render import Output, table
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
+from cli.trace import trace
 from infra.stage import StageError, check_stage
 from messaging.claim_check import MAX_DATA_BYTES
 from messaging.envelope import Kind
@@ -328,6 +330,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="move at most N messages (default: all those in the DLQ at the start)",
     )
     sub.add_argument("--dry-run", action="store_true", help="count what would move, move nothing")
+    sub = command("trace", "what happened to a message: every hop across services, from the functions' logs")
+    sub.add_argument("message_id", help="a message id, or the correlation id of a request")
+    sub.add_argument(
+        "--since",
+        type=positive_float,
+        default=24 * 60.0,
+        metavar="MINUTES",
+        help="search the logs of the last MINUTES (default 1440: a day)",
+    )
     sub = command("topology", "topics, subscriptions (filters), queues, DLQs and functions from cdk.out as a picture")
     sub.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
     sub.add_argument(
@@ -556,6 +567,19 @@ def cmd_dlq(run: Run) -> int:
     return EXIT_ERROR if result.failed else EXIT_OK
 
 
+def cmd_trace(run: Run) -> int:
+    start_ms = int((time.time() - 60 * run.args.since) * 1000)
+    journey = trace(run.conn.client("logs"), run.args.message_id, start_ms=start_ms)
+    if run.out.as_json:
+        run.out.json({"id": journey.root, "messages": journey.messages, "hops": [vars_of(h) for h in journey.hops]})
+    else:
+        run.out.write(journey.render())
+    if not journey.hops:
+        run.out.err.write(f"error: no log line of the last {run.args.since:g} minutes mentions {journey.root}\n")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 def cmd_topology(run: Run) -> int:
     args = run.args
     topology = Topology.from_assembly(args.assembly)
@@ -602,6 +626,7 @@ COMMANDS: dict[str, Callable[[Run], int]] = {
     "scatter-gather": cmd_scatter_gather,
     "status": cmd_status,
     "dlq": cmd_dlq,
+    "trace": cmd_trace,
     "topology": cmd_topology,
 }
 

@@ -486,3 +486,70 @@ def test_injected_endpoints_and_clients_serve_an_in_process_cloud(deployed: tupl
     # Then it used the injected endpoints
     assert code == 0
     assert [s["name"] for s in json.loads(out.getvalue())] == ["Billing"]
+
+
+# ---------------------------------------------------------------------------------------------------------- trace
+
+
+class FakeLogs:
+    """CloudWatch Logs with one processed command that emitted one event, applied by billing."""
+
+    LINES = {
+        "/aws/lambda/orders": [
+            (1000, {"message": "message processed", "service": "orders", "cloudevent_id": "c-1",
+                    "cloudevent_type": "orders.CreateOrder", "correlationid": "c-1", "kind": "command",
+                    "duplicate": False, "event_ids": ["e-1"]}),
+        ],
+        "/aws/lambda/billing": [
+            (1200, {"message": "message processed", "service": "billing", "cloudevent_id": "e-1",
+                    "cloudevent_type": "orders.OrderCreated", "correlationid": "e-1", "kind": "event",
+                    "duplicate": False}),
+        ],
+    }
+
+    def describe_log_groups(self, **_: Any) -> dict[str, Any]:
+        return {"logGroups": [{"logGroupName": name} for name in self.LINES]}
+
+    def filter_log_events(self, *, logGroupName: str, filterPattern: str, **_: Any) -> dict[str, Any]:  # noqa: N803
+        term = filterPattern.strip('"')
+        return {"events": [{"timestamp": at, "message": json.dumps(doc)}
+                           for at, doc in self.LINES[logGroupName] if term in json.dumps(doc)]}
+
+
+class LogsConnection(FakeConnection):
+    def client(self, service: str) -> Any:
+        assert service == "logs"
+        return FakeLogs()
+
+
+def run_trace(argv: list[str]) -> Result:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, connect=lambda args: LogsConnection(args, FakeMessaging()), stdout=out, stderr=err)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.mark.unit
+def test_trace_prints_each_hop_and_follows_the_emitted_event() -> None:
+    # When the command's journey is traced
+    result = run_trace(["trace", "c-1"])
+    # Then it lists the command processed by orders and its event processed by billing, in order, and exits 0
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert "c-1" in lines[0] and "2 hop(s)" in lines[0]
+    assert "orders" in lines[1] and "published 1 event(s)" in lines[1]
+    assert "billing" in lines[2] and "(event of c-1)" in lines[2]
+
+
+@pytest.mark.unit
+def test_trace_of_an_unknown_id_exits_1_with_one_line() -> None:
+    result = run_trace(["trace", "nope", "--since", "5"])
+    assert result.code == 1
+    assert result.err.strip().splitlines() == ["error: no log line of the last 5 minutes mentions nope"]
+
+
+@pytest.mark.unit
+def test_trace_json_lists_the_hops() -> None:
+    result = run_trace(["trace", "c-1", "--json"])
+    document = json.loads(result.out)
+    assert [hop["service"] for hop in document["hops"]] == ["orders", "billing"]
+    assert document["messages"] == ["c-1", "e-1"]
