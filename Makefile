@@ -21,11 +21,12 @@ STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
 .PHONY: setup test test-deploy lint pytest demo synth local deploy-local bench chaos clean
 
-$(STAMP): $(REQUIREMENTS)
+$(STAMP): $(REQUIREMENTS) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 	@echo "installing pinned requirements into $(VENV)"
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable .  # the fifo-messaging command
 	@touch $@
 
 $(CDK): package.json package-lock.json

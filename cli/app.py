@@ -1,12 +1,13 @@
-"""The ``python -m cli`` command line: every messaging style, queue status, DLQ inspection/redrive and the topology.
+"""The ``fifo-messaging`` command line (also ``python -m cli``): every messaging style, queue status, DLQ
+inspection/redrive, the journey of a message and the topology.
 
 Example:
-    $ python -m cli --outputs outputs.json request orders-command orders.CreateOrder \\
-          --partition-key customer-42 \\
+    $ fifo-messaging --endpoint-url http://localhost:4566 request orders-command orders.CreateOrder \\
           --data '{"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}'
 
-Exit codes: 0 success; 1 error (AWS, configuration, missing output); 2 bad arguments (checked before anything is
-sent: the partition key, the JSON, the size) or a request timed out; 3 ``reply``: no reply yet.
+Exit codes: 0 success; 1 a failure reply, a timeout, or a failed operation (AWS, configuration, missing output);
+2 bad arguments (checked before anything is sent: the partition key, the JSON, the size), in one line on stderr;
+3 ``reply``: no reply yet.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO, TypeVar
+from typing import Any, NoReturn, Protocol, TextIO, TypeVar
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -43,8 +44,10 @@ from messaging.envelope import Kind
 from messaging.errors import InvalidRequest, MessagingError, ReplyTimeout
 from messaging.fifo import is_valid_fifo_id
 
-EXIT_OK, EXIT_ERROR, EXIT_TIMEOUT, EXIT_NO_REPLY = 0, 1, 2, 3
-EXIT_BAD_ARGUMENTS = EXIT_TIMEOUT
+EXIT_OK, EXIT_ERROR, EXIT_BAD_ARGUMENTS, EXIT_NO_REPLY = 0, 1, 2, 3
+"""0 success; 1 a failure reply, a timeout or a failed operation; 2 a usage error; 3 ``reply``: no reply yet."""
+PROG = "fifo-messaging" if Path(sys.argv[0]).name == "fifo-messaging" else "python -m cli"
+"""How the user called the CLI: the console script ``make setup`` installs, or the module."""
 DEFAULT_SOURCE = "/cli"
 CLAIM_CHECK_OUTPUT = "ClaimCheckBucketName"
 _Number = TypeVar("_Number", int, float)
@@ -269,11 +272,18 @@ def _message_args(parser: argparse.ArgumentParser, target: str) -> None:
     )
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (and exit status 2), not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_ARGUMENTS, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m cli",
+    parser = OneLineErrors(
+        prog=PROG,
         description="Send, request, publish and inspect messages of the FIFO messaging system.",
-        epilog="exit codes: 0 ok, 1 error, 2 bad arguments or request timeout, 3 no reply yet",
+        epilog="exit codes: 0 ok, 1 a failure reply, a timeout or an error, 2 bad arguments, 3 no reply yet",
     )
     _common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -291,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("reply", "the reply to an earlier `send`, by correlation id (exit 3 if none yet)")
     sub.add_argument("correlation_id")
     sub.add_argument("--all", action="store_true", help="every reply so far (scatter-gather), oldest first")
-    sub = command("request", "command with replyto, waiting for the reply (exit 2 on timeout)")
+    sub = command("request", "command with replyto, waiting for the reply (exit 1 on a failure reply or a timeout)")
     _message_args(sub, "queue")
     sub.add_argument("-t", "--timeout", type=positive_float, default=10.0, help="seconds to wait (default 10)")
     sub = command("publish", "publish to a topic (pub/sub)")
@@ -437,7 +447,7 @@ def cmd_reply(run: Run) -> int:
             run.out.err.write(f"no reply to {run.args.correlation_id} yet\n")
         return EXIT_NO_REPLY
     _show_replies(run, [reply_record(reply)], single=True)
-    return EXIT_OK
+    return EXIT_OK if reply.outcome.ok else EXIT_ERROR
 
 
 def cmd_request(run: Run) -> int:
@@ -446,7 +456,7 @@ def cmd_request(run: Run) -> int:
     with run.out.progress(f"waiting for the reply to {args.type}", total=args.timeout):
         reply = conn.messaging.request(url, args.type, args.data, partitionkey=args.partition_key, timeout=args.timeout)
     _show_replies(run, [reply_record(reply)], single=True)
-    return EXIT_OK
+    return EXIT_OK if reply.outcome.ok else EXIT_ERROR
 
 
 def cmd_publish(run: Run) -> int:
@@ -634,7 +644,7 @@ COMMANDS: dict[str, Callable[[Run], int]] = {
 # ---------------------------------------------------------------------------------------------------------- main
 
 
-def main(
+def main(  # noqa: PLR0911 - one exit per kind of failure
     argv: Sequence[str] | None = None,
     *,
     connect: ConnectionFactory = Connection,
@@ -647,11 +657,11 @@ def main(
     out = Output(as_json=args.json, quiet=args.quiet, out=stdout, err=err)
     try:
         return COMMANDS[args.command](Run(args=args, out=out, conn=connect(args)))
-    except (ReplyTimeout, InvalidRequest) as exc:  # exit 2: a request timed out, or arguments refused before sending
-        if isinstance(exc, ReplyTimeout):
-            err.write(f"error: timed out: no reply to {exc.correlation_id} within {exc.timeout:g}s\n")
-        else:
-            err.write(f"python -m cli: error: {_one_line(str(exc))}\n")
+    except ReplyTimeout as exc:
+        err.write(f"error: timed out: no reply to {exc.correlation_id} within {exc.timeout:g}s\n")
+        return EXIT_ERROR
+    except InvalidRequest as exc:  # arguments the client refused before sending anything
+        err.write(f"{PROG}: error: {_one_line(str(exc))}\n")
         return EXIT_BAD_ARGUMENTS
     except ClientError as exc:
         error = exc.response.get("Error", {})
@@ -671,3 +681,8 @@ def main(
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def console() -> None:
+    """The ``fifo-messaging`` console script (``make setup`` installs it into ``.venv/bin``)."""
+    sys.exit(main())

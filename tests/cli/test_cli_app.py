@@ -175,14 +175,27 @@ def test_request_prints_the_reply_and_progress_goes_to_stderr(fake: FakeMessagin
 
 
 @pytest.mark.unit
-def test_request_timeout_exits_2_with_one_line(fake: FakeMessaging) -> None:
+def test_request_timeout_exits_1_with_one_line(fake: FakeMessaging) -> None:
     # Given a client whose request times out
     fake.error = ReplyTimeout("req-9", 0.5)
     # When the request runs
     result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "-q"], fake)
-    # Then the exit code is 2 and stderr holds one line
-    assert result.code == 2
+    # Then the exit code is 1 and stderr holds one line
+    assert result.code == 1
     assert result.err == "error: timed out: no reply to req-9 within 0.5s\n"
+
+
+@pytest.mark.unit
+def test_a_failure_reply_is_shown_and_exits_1_for_request_and_reply(fake: FakeMessaging) -> None:
+    # Given a command that is answered with a failure
+    fake.reply = reply_from("/orders", ReplyOutcome.failure("order_not_found", "no such order"))
+    # When it is requested, and when its reply is fetched later
+    requested = run(["request", "orders-command", "orders.CancelOrder", "-k", "c-1", "-q"], fake)
+    fetched = run(["reply", "req-1"], fake)
+    # Then both show the failure and exit 1
+    for result in (requested, fetched):
+        assert result.code == 1
+        assert "order_not_found: no such order" in result.out
 
 
 @pytest.mark.unit
@@ -426,13 +439,13 @@ def test_send_then_reply_with_the_real_client(messaging_stack: tuple[Path, Any, 
 
 
 @pytest.mark.integration
-def test_request_without_a_responder_times_out_with_exit_2(messaging_stack: tuple[Path, Any, dict[str, str]]) -> None:
+def test_request_without_a_responder_times_out_with_exit_1(messaging_stack: tuple[Path, Any, dict[str, str]]) -> None:
     # Given no service consumes the orders queue / When a blocking request waits briefly
     path, _, _ = messaging_stack
     result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "--timeout", "0.3",
                   "-d", '{"customer_id": "c-1"}', "--outputs", str(path)])
-    # Then it times out with exit 2 and one error line after the progress lines
-    assert result.code == 2
+    # Then it times out with exit 1 and one error line after the progress lines
+    assert result.code == 1
     assert result.err.splitlines()[-1].startswith("error: timed out: no reply to ")
     assert result.err.splitlines()[0] == "waiting for the reply to orders.CreateOrder (up to 0.3s)"
 
