@@ -20,8 +20,8 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from collections.abc import Callable
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ FUNCTIONS = ROOT / "functions"
 if str(FUNCTIONS) not in sys.path:
     sys.path.insert(0, str(FUNCTIONS))
 
+from chaos.run import progress_line  # noqa: E402
+from cli.app import positive_int  # noqa: E402
 from messaging.codec import CloudEventJsonCodec  # noqa: E402
 from messaging.envelope import command  # noqa: E402
 
@@ -60,22 +62,6 @@ def codec_microseconds(iterations: int = 5000) -> float:
     for _ in range(iterations):
         codec.decode(codec.encode(message))
     return 1e6 * (time.perf_counter() - started) / iterations
-
-
-@contextmanager
-def progress_line(stream: Any = sys.stderr) -> Iterator[Progress]:
-    interactive = hasattr(stream, "isatty") and stream.isatty()
-
-    def show(text: str) -> None:
-        stream.write(("\r\x1b[2K" + text) if interactive else text + "\n")
-        stream.flush()
-
-    try:
-        yield show
-    finally:
-        if interactive:
-            stream.write("\r\x1b[2K")
-            stream.flush()
 
 
 def _met(name: str, value: float) -> bool:
@@ -205,24 +191,14 @@ def render(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.splitlines()[0] if __doc__ else None
     )
-    parser.add_argument("--messages", type=_positive, default=40, help="messages per style through the local cloud")
-    parser.add_argument("--shards", type=_positive, default=8, help="partition keys they are spread over")
-    parser.add_argument("--cold-runs", type=_positive, default=10, help="cold starts per handler and design")
-    parser.add_argument("--overhead-batches", type=_positive, default=60, help="batches of 10 timed on fakes")
+    parser.add_argument("--messages", type=positive_int, default=40, help="messages per style through the local cloud")
+    parser.add_argument("--shards", type=positive_int, default=8, help="partition keys they are spread over")
+    parser.add_argument("--cold-runs", type=positive_int, default=10, help="cold starts per handler and design")
+    parser.add_argument("--overhead-batches", type=positive_int, default=60, help="batches of 10 timed on fakes")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with progress_line() as progress:

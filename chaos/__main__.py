@@ -20,21 +20,12 @@ if str(ROOT / "functions") not in sys.path:
 
 from chaos.faults import FaultRates  # noqa: E402
 from chaos.run import ChaosConfig, ChaosRun, Report, progress_line  # noqa: E402
+from cli.app import positive_int  # noqa: E402
 
 CHAOS_ASSEMBLY = ROOT / ".localcloud" / "chaos.out"
 FUNCTION_LOG = ROOT / ".localcloud" / "chaos-functions.log"
 """Where the functions' own output (their structured logs) goes during a run."""
 INVARIANTS = ("lost", "duplicate_effects", "reorders", "valid_in_dlq", "replies_missing", "replies_duplicated")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def _rate(text: str) -> float:
@@ -50,8 +41,8 @@ def _rate(text: str) -> float:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults, rates = ChaosConfig(), FaultRates()
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=_positive, default=defaults.messages, help="valid commands to send")
-    parser.add_argument("--shards", type=_positive, default=defaults.shards, help="partition keys (customers)")
+    parser.add_argument("--messages", type=positive_int, default=defaults.messages, help="valid commands to send")
+    parser.add_argument("--shards", type=positive_int, default=defaults.shards, help="partition keys (customers)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--consumer", choices=("ours", "naive"), default=defaults.consumer)
     parser.add_argument("--transient-rate", type=_rate, default=rates.transient, help="per AWS call")
