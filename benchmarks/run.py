@@ -31,7 +31,7 @@ if str(FUNCTIONS) not in sys.path:
     sys.path.insert(0, str(FUNCTIONS))
 
 from chaos.run import progress_line  # noqa: E402
-from cli.app import positive_int  # noqa: E402
+from cli.arguments import positive_int  # noqa: E402
 from messaging.codec import CloudEventJsonCodec  # noqa: E402
 from messaging.envelope import command  # noqa: E402
 

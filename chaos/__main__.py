@@ -20,7 +20,7 @@ if str(ROOT / "functions") not in sys.path:
 
 from chaos.faults import FaultRates  # noqa: E402
 from chaos.run import ChaosConfig, ChaosRun, Report, progress_line  # noqa: E402
-from cli.app import positive_int  # noqa: E402
+from cli.arguments import positive_int  # noqa: E402
 
 CHAOS_ASSEMBLY = ROOT / ".localcloud" / "chaos.out"
 FUNCTION_LOG = ROOT / ".localcloud" / "chaos-functions.log"
