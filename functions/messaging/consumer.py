@@ -52,7 +52,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel, ValidationError
 
 from messaging import failures, unit_of_work
 from messaging.aws import LazyClient
@@ -84,6 +83,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sns.client import SNSClient
     from mypy_boto3_sqs.client import SQSClient
+    from pydantic import BaseModel
 
 __all__ = ["MessageConsumer", "MessageContext", "MessageHandler"]
 
@@ -122,7 +122,7 @@ class _Invocation:
 def _as_result(returned: Any) -> dict[str, Any]:
     if returned is None:
         return {}
-    if isinstance(returned, BaseModel):
+    if hasattr(returned, "model_dump"):  # a pydantic model (pydantic is imported by the services that use models)
         return dict(returned.model_dump(mode="json"))
     if isinstance(returned, Mapping):
         return dict(returned)
@@ -405,6 +405,8 @@ class MessageConsumer:
         data = dict(envelope.data or {})
         if route.model is None:
             return data
+        from pydantic import ValidationError  # noqa: PLC0415 - loaded already by the model; not by model-less routes
+
         try:
             return route.model.model_validate(data)
         except ValidationError as exc:

@@ -6,8 +6,6 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, envelope_size
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope, Kind
@@ -18,6 +16,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from pydantic import BaseModel
 
 _CODEC = CloudEventJsonCodec()
 _EVENT_ID_NAMESPACE = uuid.UUID("0b5c7f4e-8f3a-4d0c-9a86-3f3f54d1c2aa")
@@ -64,7 +63,7 @@ class MessageContext:
         An event over the 256 KiB channel limit raises :class:`~messaging.errors.MessageTooLarge` here, before
         anything is committed (SNS would refuse it for good).
         """
-        body = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data or {})
+        body = data.model_dump(mode="json") if hasattr(data, "model_dump") else dict(data or {})  # type: ignore[union-attr]
         key = partitionkey if partitionkey is not None else self.envelope.partitionkey
         validate_partition_key(key)
         seed = f"{self._source}\n{self.envelope.source}\n{self.envelope.id}\n{len(self._emitted)}"
