@@ -29,6 +29,7 @@ from cli.arguments import (
     EXIT_BAD_ARGUMENTS,
     PROG,
     build_parser,
+    where_options,
 )
 from cli.endpoints import (
     Endpoints,
@@ -213,7 +214,7 @@ def cmd_send(run: Run) -> int:
         run.out.json({"correlation_id": correlation_id, "type": args.type})
     else:
         run.out.write(correlation_id)
-        run.out.note(f"get the reply with: python -m cli reply {correlation_id}")
+        run.out.note(f"get the reply with: {PROG}{where_options(args)} reply {correlation_id}")
     return EXIT_OK
 
 

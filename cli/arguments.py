@@ -129,7 +129,8 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def _message_args(parser: argparse.ArgumentParser, target: str) -> None:
-    parser.add_argument(target, help=f"{target} name from the stack outputs (e.g. orders-command) or its URL/ARN")
+    example = "order-events" if target == "topic" else "orders-command"
+    parser.add_argument(target, help=f"{target} name from the stack outputs (e.g. {example}) or its URL/ARN")
     parser.add_argument("type", help="message type, e.g. orders.CreateOrder")
     parser.add_argument(
         "-d",
@@ -237,3 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     return parser
+
+
+def where_options(args: argparse.Namespace) -> str:
+    """The options that said where the system is, as typed again (for a hint to run another command).
+
+    Example:
+        >>> where_options(argparse.Namespace(endpoint_url="http://localhost:4566", stage="dev", outputs=None))
+        ' --endpoint-url http://localhost:4566 --stage dev'
+    """
+    shown = ""
+    for option in ("endpoint_url", "stage", "outputs", "stacks", "region", "profile"):
+        value = getattr(args, option, None)
+        if value:
+            shown += f" --{option.replace('_', '-')} {value}"
+    return shown

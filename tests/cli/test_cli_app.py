@@ -155,6 +155,16 @@ def test_send_resolves_the_queue_name_and_prints_the_correlation_id(fake: FakeMe
 
 
 @pytest.mark.unit
+def test_the_hint_after_send_repeats_where_the_system_is(fake: FakeMessaging) -> None:
+    # Given a send to a local cloud server of the stage dev
+    argv = ["--endpoint-url", "http://localhost:4567", "send", "orders-command", "orders.CreateOrder", "-k", "c-1"]
+    result = run([*argv, "--stage", "dev"], fake)
+    # Then the hint on stderr is a command that reaches the same system
+    assert result.code == 0 and result.out.strip() == "req-1"
+    assert "reply with: python -m cli --endpoint-url http://localhost:4567 --stage dev reply req-1" in result.err
+
+
+@pytest.mark.unit
 def test_json_flag_is_accepted_before_the_subcommand(fake: FakeMessaging) -> None:
     # Given --json before the subcommand / When notify runs / Then the output is JSON
     result = run(["--json", "notify", "orders-command", "orders.CancelOrder", "-k", "c-1"], fake)
