@@ -39,7 +39,7 @@ def reply_from(responder: str, outcome: ReplyOutcome, request_id: str = "req-1")
 
 
 class FakeMessaging:
-    """The MessagingClient API of the brief, recording calls."""
+    """The MessagingClient API the CLI uses, recording calls."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
