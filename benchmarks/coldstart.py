@@ -24,6 +24,8 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from chaos.naive.common import cloud_event
+
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 HANDLERS = {
@@ -50,19 +52,7 @@ class ColdStart:
 
 
 def _cloud_event(type_: str, kind: str, data: dict[str, Any], **extra: str) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "/bench/coldstart",
-        "type": type_,
-        "datacontenttype": "application/json",
-        "time": datetime.now(UTC).isoformat(),
-        "schemaversion": "1",
-        "kind": kind,
-        "partitionkey": "c-1",
-        "data": data,
-        **extra,
-    }
+    return cloud_event(type_, "/bench/coldstart", data, "c-1", kind=kind, **extra)
 
 
 def _sqs_event(body: dict[str, Any]) -> dict[str, Any]:

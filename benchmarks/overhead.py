@@ -21,6 +21,7 @@ from unittest import mock
 
 from benchmarks.coldstart import HANDLERS, ProbeWorld, _sqs_event  # noqa: F401 - the same first messages
 from benchmarks.coldstart_probe import ProbeContext
+from chaos.naive.common import cloud_event
 
 
 class FakeAwsClient:
@@ -74,19 +75,9 @@ def fake_aws() -> Iterator[None]:
 def _event(n: int, reply_queue: str) -> dict[str, Any]:
     records = []
     for i in range(10):
-        body = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "/bench/overhead",
-            "type": "orders.CreateOrder",
-            "datacontenttype": "application/json",
-            "time": "2026-12-01T00:00:00+00:00",
-            "schemaversion": "1",
-            "kind": "command",
-            "partitionkey": f"c-{n}-{i}",
-            "replyto": reply_queue,
-            "data": {"customer_id": f"c-{n}-{i}", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]},
-        }
+        key = f"c-{n}-{i}"
+        order = {"customer_id": key, "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}
+        body = cloud_event("orders.CreateOrder", "/bench/overhead", order, key, kind="command", replyto=reply_queue)
         record = _sqs_event(body)["Records"][0]
         record["attributes"]["MessageGroupId"] = body["partitionkey"]
         records.append(record)

@@ -23,12 +23,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from benchmarks.calls import CallCounter, counting
 from benchmarks.pricing import cost_usd
+from chaos.naive.common import cloud_event
 from chaos.run import prepare_assembly
 from localcloud import LocalCloud
 from messaging.client import MessagingClient
@@ -98,21 +98,8 @@ class BaselineRequester:
 
     @staticmethod
     def _event(type_: str, data: dict[str, Any], partitionkey: str, kind: str, replyto: str | None) -> dict[str, Any]:
-        event = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "/bench/baseline",
-            "type": type_,
-            "datacontenttype": "application/json",
-            "time": datetime.now(UTC).isoformat(),
-            "schemaversion": "1",
-            "kind": kind,
-            "partitionkey": partitionkey,
-            "data": data,
-        }
-        if replyto:
-            event["replyto"] = replyto
-        return event
+        extra = {"kind": kind, **({"replyto": replyto} if replyto else {})}
+        return cloud_event(type_, "/bench/baseline", data, partitionkey, **extra)
 
     def send(self, queue_url: str, type_: str, data: dict[str, Any], partitionkey: str, *, reply: bool) -> str:
         event = self._event(type_, data, partitionkey, "command", self.outputs["ReplyQueueUrl"] if reply else None)
