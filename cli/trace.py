@@ -4,9 +4,11 @@ Every consumer writes one structured line per message it handles (Powertools Log
 ``cloudevent_id`` and ``correlationid``: ``message processed`` (with the ids of the events it published and of the
 reply it sent), ``processing failed; SQS will retry``, ``message moved to the dead-letter queue`` (with the failure
 code), ``command rejected``, ``failure reply sent``. :func:`trace` looks up an id (a message id or a correlation id)
-with ``FilterLogEvents`` in every ``/aws/lambda/`` log group, orders the hops by time and follows each event the
-message emitted to its own deliveries. The same code reads AWS and the local cloud (which ships every invocation's
-log to CloudWatch Logs as Lambda does).
+with ``FilterLogEvents`` in every ``/aws/lambda/`` log group, follows each event the message emitted to its own
+deliveries and orders the hops by time, causes first: a consumer writes its line once the message is done, after it
+published its events, so a fast subscriber may log an event before the line of the command that emitted it; such a
+hop is listed right after its cause (its own time still shown). The same code reads AWS and the local cloud (which
+ships every invocation's log to CloudWatch Logs as Lambda does).
 
 Example:
     >>> class FakeLogs:
@@ -154,6 +156,7 @@ def trace(
     journey = Journey(message_id)
     queue: deque[tuple[str, str | None]] = deque([(message_id, None)])
     seen: set[tuple[int, str, str]] = set()
+    emitted_by: dict[str, Hop] = {}  # message -> the hop whose line names it among its events
     while queue and len(journey.messages) < MAX_MESSAGES:
         current, caused_by = queue.popleft()
         if current in journey.messages:
@@ -173,6 +176,16 @@ def trace(
                 seen.add(key)
                 journey.hops.append(hop)
                 for emitted in document.get("event_ids") or []:
+                    emitted_by.setdefault(str(emitted), hop)
                     queue.append((str(emitted), hop.message_id))
-    journey.hops.sort(key=lambda hop: (hop.at_ms, hop.function))
+    journey.hops.sort(key=lambda hop: _causal_key(hop, emitted_by))
     return journey
+
+
+def _causal_key(hop: Hop, emitted_by: dict[str, Hop]) -> tuple[int, int, int, str]:
+    """Sort by time, but never before the hop that emitted the message (nor before that hop's own cause)."""
+    settled, depth, cause = hop.at_ms, 0, emitted_by.get(hop.message_id)
+    while cause is not None and depth < MAX_MESSAGES:
+        settled, depth = max(settled, cause.at_ms), depth + 1
+        cause = emitted_by.get(cause.message_id)
+    return settled, depth, hop.at_ms, hop.function
