@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -35,6 +37,7 @@ from messaging.errors import InvalidAttribute, InvalidEncoding, NotCloudEvent, N
 SPEC_VERSION = "1.0"
 _STANDARD = {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time", "data"}
 _OURS = {"kind", "partitionkey", "replyto", "correlationid", "schemaversion", "dataref"}
+_STRING_ATTRIBUTES = tuple(sorted(_OURS | {"subject"}))
 _JSON_CONTENT_TYPES = ("application/json",)
 
 MAX_LENGTHS = {
@@ -55,10 +58,18 @@ MAX_NESTING = 32
 """Deepest accepted nesting of objects and arrays in a message (the envelope counts as the first level)."""
 _URI_REFERENCE = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 """C0 controls and DEL: refused in plain-text attributes."""
 _PLAIN_TEXT = ("id", "type", "kind", "schemaversion", "datacontenttype", "correlationid", "subject")
 """Attributes that go into log lines and SQS/SNS message attributes (which refuse most control characters)."""
+
+
+ENCODED_MEMO = 64
+"""How many recent encodings the codecs keep (a message's events and reply are encoded once, used up to three times).
+The memo holds each envelope it names (an id is not reused while it is there); an envelope is frozen."""
+_ENCODED: OrderedDict[int, tuple[Envelope, str]] = OrderedDict()
+_ENCODED_LOCK = threading.Lock()
 
 
 class CloudEventJsonCodec:
@@ -71,6 +82,19 @@ class CloudEventJsonCodec:
         self._format = JSONFormat()
 
     def encode(self, envelope: Envelope) -> str:
+        """The wire JSON of ``envelope``. An envelope is encoded once: its size is checked, its outcome stored and it
+        is sent from the same text (codecs share the last :data:`ENCODED_MEMO` encodings, by identity)."""
+        remembered = _ENCODED.get(id(envelope))
+        if remembered is not None and remembered[0] is envelope:
+            return remembered[1]
+        wire = self._encode(envelope)
+        with _ENCODED_LOCK:  # consumers of the local cloud share it across threads
+            while len(_ENCODED) >= ENCODED_MEMO:
+                _ENCODED.popitem(last=False)
+            _ENCODED[id(envelope)] = (envelope, wire)
+        return wire
+
+    def _encode(self, envelope: Envelope) -> str:
         attributes: dict[str, Any] = {
             "specversion": SPEC_VERSION,
             "id": envelope.id,
@@ -88,18 +112,22 @@ class CloudEventJsonCodec:
         for name, value in envelope.extensions.items():
             attributes.setdefault(name, value)
         _check_attributes(attributes)
-        data = dict(envelope.data) if envelope.data is not None else None
-        try:
-            cloud_event = CloudEvent(attributes, data)
-        except CloudEventValidationError as exc:
-            raise _invalid(exc) from exc
-        return self._format.write(cloud_event).decode("utf-8")
+        _check_sdk_rules(attributes, envelope.extensions)
+        attributes["time"] = rfc3339(envelope.time)
+        if envelope.data is not None:
+            data = dict(envelope.data)
+            json_data = JSONFormat.JSON_CONTENT_TYPE_PATTERN.match(envelope.datacontenttype)
+            attributes["data"] = data if json_data else str(data)
+        # What ``JSONFormat.write`` of the SDK writes, byte for byte (a test holds them equal), without building and
+        # validating a second object per message: the rules the SDK checks are checked above.
+        return json.dumps(attributes)
 
     def decode(self, raw: str | bytes) -> Envelope:
-        document = _parse(raw, "body")
+        text, document = _parse(raw, "body")
         if not isinstance(document, dict):
             raise NotCloudEvent(f"body is JSON {type(document).__name__}, not a CloudEvent object")
-        _check_structure(document)
+        if not _shallow_and_plain(text, MAX_NESTING):
+            _check_structure(document)
         missing = [name for name in ("specversion", "id", "source", "type") if name not in document]
         if missing:
             raise NotCloudEvent(f"not a CloudEvent: missing {', '.join(missing)}", field=missing[0])
@@ -113,7 +141,7 @@ class CloudEventJsonCodec:
             )
         _check_attributes(document)
         try:
-            cloud_event = self._format.read(CloudEvent, json.dumps(document))
+            cloud_event = self._format.read(CloudEvent, text)
         except CloudEventValidationError as exc:
             raise _invalid(exc) from exc
         except (BaseCloudEventException, ValueError, TypeError, OverflowError) as exc:
@@ -131,15 +159,17 @@ class CloudEventJsonCodec:
             >>> CloudEventJsonCodec().decode_data(b'{"rows": [1, 2]}')
             {'rows': [1, 2]}
         """
-        data = _parse(raw, "data")
+        text, data = _parse(raw, "data")
         if not isinstance(data, dict):
             raise InvalidAttribute(f"data must be a JSON object, not {type(data).__name__}", field="data")
-        _check_structure(data, depth=2, top="data")
+        if not _shallow_and_plain(text, MAX_NESTING - 1):
+            _check_structure(data, depth=2, top="data")
         return data
 
 
-def _parse(raw: str | bytes, what: str) -> Any:
-    """JSON of ``raw``, which must be UTF-8 text: typed errors for bytes that are not, lone surrogates, bad JSON."""
+def _parse(raw: str | bytes, what: str) -> tuple[str, Any]:
+    """``raw`` as text and its JSON; ``raw`` must be UTF-8 text: typed errors for bytes that are not, lone
+    surrogates, bad JSON."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -148,7 +178,7 @@ def _parse(raw: str | bytes, what: str) -> Any:
     if _SURROGATE.search(raw):
         raise InvalidEncoding(f"{what} is not UTF-8: it holds lone surrogates", field=what)
     try:
-        return json.loads(raw)
+        return raw, json.loads(raw)
     except RecursionError as exc:
         raise NotJson(f"{what} is nested too deeply to parse") from exc
     except ValueError as exc:
@@ -162,7 +192,7 @@ def _check_attributes(document: Mapping[str, Any]) -> None:
         if not isinstance(document[name], str) or not document[name]:
             raise InvalidAttribute(f"{name} must be a non-empty string", field=name)
     _check_schema_version(document.get("schemaversion", SCHEMA_VERSION))
-    for name in sorted(_OURS | {"subject"}):
+    for name in _STRING_ATTRIBUTES:
         if name in document and not isinstance(document[name], str):
             raise InvalidAttribute(f"{name} must be a string", field=name)
     for name, limit in MAX_LENGTHS.items():
@@ -175,6 +205,46 @@ def _check_attributes(document: Mapping[str, Any]) -> None:
             raise InvalidAttribute(f"{name} holds control characters", field=name)
     if not _URI_REFERENCE.match(document["source"]):
         raise InvalidAttribute("source must be a URI-reference (RFC 3986)", field="source")
+
+
+def rfc3339(moment: datetime) -> str:
+    """``moment`` as the CloudEvents SDK writes ``time``: ISO 8601, ``Z`` for UTC.
+
+    Example:
+        >>> from datetime import UTC
+        >>> rfc3339(datetime(2026, 12, 1, 8, 30, 0, 125000, tzinfo=UTC))
+        '2026-12-01T08:30:00.125000Z'
+    """
+    text = moment.isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+def _check_sdk_rules(attributes: Mapping[str, Any], extensions: Mapping[str, Any]) -> None:
+    """What the SDK's ``CloudEvent`` refuses beyond :func:`_check_attributes`: a naive ``time``, an empty ``subject``
+    or ``datacontenttype``, and (checked by the SDK's own validator) extension names that are not allowed."""
+    moment = attributes["time"]
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise InvalidAttribute("time must be a timezone-aware datetime", field="time")
+    for name in ("subject", "datacontenttype"):
+        if name in attributes and not attributes[name]:
+            raise InvalidAttribute(f"{name} must not be empty", field=name)
+    if extensions:
+        errors = CloudEvent._validate_extension_attributes(dict(attributes))  # the SDK's own rule
+        if errors:
+            raise _invalid(CloudEventValidationError(errors=errors))
+
+
+def _shallow_and_plain(text: str, levels: int) -> bool:
+    r"""True when the JSON ``text`` cannot nest deeper than ``levels`` (it holds no more opening brackets than that)
+    nor decode to a lone surrogate (it holds no ``\uD800``-``\uDFFF`` escape): :func:`_check_structure` would pass.
+
+    Example:
+        >>> _shallow_and_plain('{"a": [1, {"b": "\\u00e9"}]}', 3), _shallow_and_plain('{"a": "\\ud800"}', 3)
+        (True, False)
+        >>> _shallow_and_plain('{"a": [[1]]}', 2)
+        False
+    """
+    return text.count("{") + text.count("[") <= levels and _ESCAPED_SURROGATE.search(text) is None
 
 
 def _check_structure(document: dict[str, Any], *, depth: int = 1, top: str | None = None) -> None:

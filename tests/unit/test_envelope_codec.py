@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from cloudevents.core.exceptions import CloudEventValidationError
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from messaging import codec as codec_module
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope, Kind, ReplyOutcome, command, reply_to
 from messaging.errors import (
@@ -167,3 +171,97 @@ def test_the_codec_rejects_bad_input_with_a_typed_error_naming_the_field(
     assert isinstance(raised.value, PermanentMessageError)
     assert raised.value.field == field
     assert raised.value.code == error.code
+
+
+_nested_json = st.recursive(
+    st.none() | st.integers() | st.text(alphabet=st.characters(codec="utf-8"), max_size=4)
+    | st.sampled_from(["\ud800", "a\udfffb", "[{", "\\ud800"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_nested_json, st.integers(min_value=1, max_value=6))
+def test_the_fast_structure_check_never_passes_what_the_full_walk_refuses(value: Any, levels: int) -> None:
+    # Given any JSON value (deep, with lone surrogates escaped in its text, brackets inside strings) and a depth bound
+    text = json.dumps({"data": value})
+    document = json.loads(text)
+    # When the cheap check on the text says it is shallow and plain
+    if not codec_module._shallow_and_plain(text, levels):
+        return
+    # Then the full walk with the same bound accepts it too
+    saved = codec_module.MAX_NESTING
+    codec_module.MAX_NESTING = levels
+    try:
+        codec_module._check_structure(document)
+    finally:
+        codec_module.MAX_NESTING = saved
+
+
+def test_an_envelope_is_encoded_once_however_often_it_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a codec that counts the encodings it really performs
+    performed: list[str] = []
+    real = CloudEventJsonCodec._encode
+
+    def counting(self: CloudEventJsonCodec, envelope: Envelope) -> str:
+        performed.append(envelope.id)
+        return real(self, envelope)
+
+    monkeypatch.setattr(CloudEventJsonCodec, "_encode", counting)
+    cmd = command("orders.CreateOrder", {"sku": "book"}, source="/web", partitionkey="c-1")
+    # When the envelope is encoded three times by two codecs (its size checked, its outcome stored, it is sent)
+    wires = {codec.encode(cmd), CloudEventJsonCodec().encode(cmd), codec.encode(cmd)}
+    # Then one encoding served all three, and an equal but distinct envelope is encoded afresh
+    assert len(wires) == 1 and performed == [cmd.id]
+    twin = Envelope(**{name: getattr(cmd, name) for name in Envelope.__slots__})  # type: ignore[attr-defined]
+    assert codec.encode(twin) == wires.pop() and performed == [cmd.id, cmd.id]
+
+
+def _written_by_the_sdk(envelope: Envelope) -> str:
+    """The reference: the envelope's attributes as a CloudEvents SDK ``CloudEvent``, written by its ``JSONFormat``."""
+    attributes: dict[str, Any] = {
+        "specversion": "1.0", "id": envelope.id, "source": envelope.source, "type": envelope.type,
+        "datacontenttype": envelope.datacontenttype, "time": envelope.time, "kind": envelope.kind.value,
+        "schemaversion": "1",
+    }
+    for name in ("partitionkey", "replyto", "correlationid", "subject", "dataref"):
+        if getattr(envelope, name) is not None:
+            attributes[name] = getattr(envelope, name)
+    for name, value in envelope.extensions.items():
+        attributes.setdefault(name, value)
+    data = dict(envelope.data) if envelope.data is not None else None
+    return JSONFormat().write(CloudEvent(attributes, data)).decode("utf-8")
+
+
+@settings(max_examples=200, deadline=None)
+@given(envelopes())
+def test_the_wire_form_is_what_the_cloudevents_sdk_writes_byte_for_byte(envelope: Envelope) -> None:
+    # Given any valid envelope
+    # When the codec encodes it (without building an SDK object per message)
+    wire = CloudEventJsonCodec()._encode(envelope)
+    # Then the text is exactly what the SDK's JSON format writes for the same CloudEvent
+    assert wire == _written_by_the_sdk(envelope)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"time": datetime(2026, 1, 1, 12, 0)},  # naive: no timezone
+        {"subject": ""},
+        {"datacontenttype": ""},
+        {"extensions": {"data": "x"}},
+        {"extensions": {"Bad-Name": "x"}},
+        {"extensions": {"bad name": "x"}},
+    ],
+    ids=["naive-time", "empty-subject", "empty-datacontenttype", "extension-data", "extension-case", "extension-space"],
+)
+def test_what_the_sdk_refuses_to_write_the_codec_refuses_with_a_typed_error(change: dict[str, Any]) -> None:
+    # Given an envelope the CloudEvents SDK refuses to build
+    cmd = command("orders.CreateOrder", {"sku": "book"}, source="/web", partitionkey="c-1")
+    bad = Envelope(**{**{name: getattr(cmd, name) for name in Envelope.__slots__}, **change})  # type: ignore[attr-defined]
+    with pytest.raises(CloudEventValidationError):
+        _written_by_the_sdk(bad)
+    # When the codec encodes it, Then it raises the contract's typed error instead of writing it
+    with pytest.raises(InvalidAttribute):
+        CloudEventJsonCodec().encode(bad)
