@@ -1,9 +1,10 @@
 """Framework CPU per message: the orders handler, product and baseline, on in-memory fakes (no moto, no network).
 
 Every boto3 client either handler creates is a :class:`FakeAwsClient` that answers each call at once with what the
-real API returns on success, so what is timed is the handler's own code and its libraries: decoding, validation,
-routing, the commit or Powertools idempotency, encoding the events and the reply. ``overhead_ratio`` = baseline
-messages/s over ours (above 1: ours is slower).
+real API returns on success, so what is timed (in CPU time of this process, which other load on the machine
+barely moves) is the handler's own code and its libraries: decoding, validation, routing, the commit or Powertools
+idempotency, encoding the events and the reply. ``overhead_ratio`` = baseline messages/s over ours (above 1: ours is
+slower).
 """
 
 from __future__ import annotations
@@ -112,17 +113,25 @@ def throughput(module_name: str, batches: int) -> float:
             module = importlib.import_module(module_name)
             events = [_event(n, ENV["REPLY_TO_ALLOWLIST"]) for n in range(batches + 1)]
             module.lambda_handler(events[0], ProbeContext())  # warm: clients made, models built
-            started = time.perf_counter()
+            started = time.process_time()
             for event in events[1:]:
                 response = module.lambda_handler(event, ProbeContext())
                 if response.get("batchItemFailures"):
                     raise RuntimeError(f"{module_name} failed on fakes: {json.dumps(response)[:200]}")
-            return 10 * batches / (time.perf_counter() - started)
+            return 10 * batches / (time.process_time() - started)
         finally:
             sys.stdout = stdout
 
 
-def overhead(batches: int = 40) -> tuple[float, float]:
-    """(ours, baseline) messages per second of the orders handler on fakes."""
+ROUNDS = 3
+
+
+def overhead(batches: int = 40, rounds: int = ROUNDS) -> tuple[float, float]:
+    """(ours, baseline) messages per second of the orders handler on fakes: the best of ``rounds`` interleaved runs
+    each, so a burst of load from elsewhere on the machine slows one run, not the figure."""
     ours_module, baseline_module = HANDLERS["orders"]
-    return throughput(ours_module, batches), throughput(baseline_module, batches)
+    ours, baseline = 0.0, 0.0
+    for _ in range(rounds):
+        ours = max(ours, throughput(ours_module, batches))
+        baseline = max(baseline, throughput(baseline_module, batches))
+    return ours, baseline

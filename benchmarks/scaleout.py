@@ -3,6 +3,9 @@
 
 FIFO hands a group to one consumer at a time, so the speed-up over one consumer is bounded by ``min(G, C)``; the
 efficiency of a cell is its speed-up divided by that bound, and ``scaleout_efficiency`` is the worst cell.
+Each cell drains :data:`MESSAGES` messages (20 per group at G = 8, so a consumer receives each of its groups twice):
+with fewer, a cell's fixed cost (starting the consumers, their first receives) weighs on the 8-consumer cells as if
+it were a cost per message.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 from localcloud import LocalCloud
 
 SIZES = (1, 2, 4, 8)
+MESSAGES = 160
+LATENCY_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def _drain(sqs: Any, queue_url: str, consumers: int, total: int, latency: float)
     return finished[0] - started
 
 
-def measure(messages: int = 80, latency: float = 0.02) -> list[Cell]:
+def measure(messages: int = MESSAGES, latency: float = LATENCY_S) -> list[Cell]:
     cells = []
     with LocalCloud() as cloud:
         sqs = cloud.client("sqs")
