@@ -24,7 +24,8 @@ value are collected into one JSON outcome (reply and events). The commit is one 
 together with the message's dedup record holding that outcome (:class:`~messaging.unit_of_work.Committer`). A second
 run of the same (``source``, ``id``) - a redelivery, a crash after the commit, a timed-out run finishing late - loses
 the condition and gets the stored outcome back, which it publishes and sends again with the same ids (so SNS/SQS
-deduplicate the copies and downstream consumers recognise them). Events and the reply leave only after the commit.
+deduplicate the copies and downstream consumers recognise them). Events and the reply leave only after the commit
+(:mod:`messaging.outbox` builds the stored outcome, delivers it and dead-letters poison messages).
 A run past its Lambda deadline does not commit (:class:`~messaging.errors.DeadlinePassed`, transient): the runtime
 has given up on it and a retry may already hold the message, so the late run must not apply state behind its back.
 
@@ -43,9 +44,9 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger
@@ -55,24 +56,24 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from messaging import failures, unit_of_work
 from messaging.aws import LazyClient
-from messaging.channels import EventPublisher, QueueSender, TopicPublisher
-from messaging.claim_check import CHANNEL_LIMIT_BYTES, ClaimCheck, message_size
+from messaging.channels import EventPublisher, TopicPublisher
+from messaging.claim_check import ClaimCheck
 from messaging.codec import CloudEventJsonCodec
 from messaging.context import MessageContext
-from messaging.envelope import Envelope, Kind, ReplyOutcome, reply_to
+from messaging.envelope import Envelope, Kind, ReplyOutcome
 from messaging.errors import (
     CommandRejected,
     ConfigurationError,
     DataRefUnresolvable,
     DeadlinePassed,
     MessageIdConflict,
-    MessageTooLarge,
     PayloadValidationError,
     PermanentMessageError,
     ReplyToNotAllowed,
     UnknownMessageType,
 )
-from messaging.fifo import check_shard_key, dedup_id_of, is_valid_fifo_id, validate_partition_key
+from messaging.fifo import check_shard_key, dedup_id_of, validate_partition_key
+from messaging.outbox import Outbox
 from messaging.settings import ConsumerSettings
 from messaging.unit_of_work import Committer, DedupRecord, DynamoDbCommitter
 
@@ -96,10 +97,9 @@ _LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid"
 
 # Metric names (namespace FifoMessaging, dimension service).
 MESSAGES_PROCESSED = "MessagesProcessed"
-MESSAGES_DEAD_LETTERED = "MessagesDeadLettered"
 MESSAGES_RETRIED = "MessagesRetried"
 DUPLICATE_DELIVERIES = "DuplicateDeliveries"
-REPLIES_SENT = "RepliesSent"
+# MessagesDeadLettered and RepliesSent are counted by the outbox (messaging.outbox).
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +190,14 @@ class MessageConsumer:
         self._shard_keys = dict(shard_keys or {})
         self._claim_check = claim_check
         self._s3_client = s3_client
-        self._thread = threading.local()
+        self._outbox = Outbox(
+            self._codec,
+            source=lambda: self.source,
+            publisher=self._publisher,
+            sqs=self._sqs.get,
+            settings=lambda: self.settings,
+            logger=lambda: self.logger,
+        )
 
     # -- registration -------------------------------------------------------------------------------------------
 
@@ -361,7 +368,7 @@ class MessageConsumer:
                 )
                 result, duplicate = self._execute(route, payload, ctx)
             except PermanentMessageError as error:
-                self._dead_letter(record, error, envelope, invocation)
+                self._outbox.dead_letter(record, error, envelope, invocation.counts)
                 return
             except Exception:
                 logger.exception("processing failed; SQS will retry", extra={"sqs_message_id": record.message_id})
@@ -370,13 +377,13 @@ class MessageConsumer:
                 invocation.counts[DUPLICATE_DELIVERIES] += 1
                 logger.info("duplicate delivery: the message was already applied, replaying its stored outcome")
             try:
-                delivered = self._deliver(envelope, result, invocation)
+                delivered = self._outbox.deliver(envelope, result, invocation.counts)
             except Exception as exc:
                 # Failure policy: a delivery SNS/SQS refuse for good is a permanent failure; anything else is retried.
                 rejected = failures.rejection_of(exc)
                 if rejected is None:
                     raise
-                self._dead_letter(record, rejected, envelope, invocation)
+                self._outbox.dead_letter(record, rejected, envelope, invocation.counts)
                 return
             invocation.counts[MESSAGES_PROCESSED] += 1
             # One line per message (what happened, the events and the reply it sent): the record of its journey.
@@ -428,10 +435,10 @@ class MessageConsumer:
                     raise
                 work.clear()  # a rejection has no effects
                 ctx.logger.info("command rejected", extra={"code": rejected.code, "reason": rejected.message})
-                result = self._result(request, ReplyOutcome.failure(rejected.code, rejected.message), events=())
+                result = self._outbox.outcome(request, ReplyOutcome.failure(rejected.code, rejected.message), events=())
             else:
                 outcome = ReplyOutcome.success(_as_result(returned)) if request.kind is Kind.COMMAND else None
-                result = self._result(request, outcome, events=ctx.emitted)
+                result = self._outbox.outcome(request, outcome, events=ctx.emitted)
         if not route.idempotent:
             if work.writes:
                 raise ConfigurationError(f"{request.type}: a handler registered idempotent=False staged writes")
@@ -453,91 +460,3 @@ class MessageConsumer:
             raise MessageIdConflict()
         stored: dict[str, Any] = json.loads(commit.stored.outcome)
         return stored, True
-
-    def _result(self, request: Envelope, outcome: ReplyOutcome | None, *, events: Sequence[Envelope]) -> dict[str, Any]:
-        """The outcome of a message as stored with its commit: reply data, the reply and the events as wire JSON."""
-        fresh = self._fresh_envelopes()
-        reply = None
-        if outcome is not None and request.replyto is not None:
-            reply_envelope = self._reply_envelope(request, outcome)
-            reply = self._codec.encode(reply_envelope)
-            if message_size(reply) > CHANNEL_LIMIT_BYTES:
-                raise MessageTooLarge(f"the reply is over the {CHANNEL_LIMIT_BYTES:,}-byte limit", field="reply")
-            fresh[reply] = reply_envelope
-        encoded = []
-        for evt in events:
-            raw = self._codec.encode(evt)
-            fresh[raw] = evt
-            encoded.append(raw)
-        return {"outcome": outcome.to_data() if outcome is not None else None, "reply": reply, "events": encoded}
-
-    def _fresh_envelopes(self) -> dict[str, Envelope]:
-        """This thread's envelopes of the record being processed, by their wire JSON: a first run delivers the
-        envelopes it made instead of decoding its own outcome again (a duplicate decodes the stored one)."""
-        fresh: dict[str, Envelope] | None = getattr(self._thread, "fresh", None)
-        if fresh is None:
-            fresh = self._thread.fresh = {}
-        return fresh
-
-    def _decoded(self, raw: str) -> Envelope:
-        envelope = self._fresh_envelopes().pop(raw, None)
-        return envelope if envelope is not None else self._codec.decode(raw)
-
-    def _reply_envelope(self, request: Envelope, outcome: ReplyOutcome) -> Envelope:
-        reply = reply_to(request, outcome, source=self.source)
-        if reply.partitionkey is None or not is_valid_fifo_id(reply.partitionkey):
-            # The request's key (or id) cannot be a MessageGroupId: use a digest of its identity instead.
-            return replace(reply, partitionkey=dedup_id_of(request.source, request.id))
-        return reply
-
-    def _deliver(self, request: Envelope, result: Mapping[str, Any], invocation: _Invocation) -> dict[str, Any]:
-        """Publish the result's events, then send its reply; return what was sent, for the log. Failures raise: the
-        record is retried and replays both."""
-        sent: dict[str, Any] = {}
-        try:
-            events = [self._decoded(raw) for raw in result.get("events") or []]
-            if events:
-                self._publisher().publish_batch(events).raise_for_failures()
-                sent["event_ids"] = [event.id for event in events]
-            raw_reply = result.get("reply")
-            if raw_reply and request.replyto:
-                reply = self._decoded(raw_reply)
-                self._send_reply(request.replyto, reply, invocation)
-                sent["reply_id"] = reply.id
-                sent["outcome"] = (reply.data or {}).get("outcome")
-        finally:
-            self._fresh_envelopes().clear()
-        return sent
-
-    def _send_reply(self, replyto: str, reply: Envelope, invocation: _Invocation) -> None:
-        QueueSender(replyto, client=self._sqs.get(), codec=self._codec).send(reply)
-        invocation.counts[REPLIES_SENT] += 1
-
-    def _dead_letter(
-        self, record: SQSRecord, error: PermanentMessageError, envelope: Envelope | None, invocation: _Invocation
-    ) -> None:
-        """Move a poison message to the DLQ and answer a command with an allowed ``replyto`` with a failure reply
-        (policy: :mod:`messaging.failures`). The detail goes to the log with the message ids, never to the reply."""
-        failures.dead_letter(self._sqs.get(), self.settings.dead_letter_queue_url, record, error)
-        invocation.counts[MESSAGES_DEAD_LETTERED] += 1
-        self.logger.warning(
-            "message moved to the dead-letter queue",
-            extra={
-                "failure_code": error.code,
-                "failure_reason": error.reason,
-                "failure_field": error.field,
-                "sqs_message_id": record.message_id,
-            },
-        )
-        request = envelope if envelope is not None else failures.salvage_request(record.body)
-        if request is None or not failures.answers_with_failure(request, error, self.settings.reply_to_allowlist):
-            return
-        reply = self._reply_envelope(request, failures.failure_outcome(error))
-        try:
-            self._send_reply(request.replyto or "", reply, invocation)
-        except Exception as exc:
-            if failures.rejection_of(exc) is None:
-                raise  # transient: the record is retried; SQS drops the copy of the dead letter (same dedup id)
-            self.logger.warning("the failure reply was refused by the broker", extra={"reply_id": reply.id})
-            return
-        self.logger.info("failure reply sent", extra={"reply_id": reply.id, "code": error.code})
