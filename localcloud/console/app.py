@@ -92,7 +92,7 @@ class ConsoleApi:
 
     def _get(self, request: Request, segments: list[str]) -> Response:
         if not segments:
-            return _html(topology_page(self.cloud, self.cloud.deployment))
+            return _html(topology_page(self.cloud, self._topology()))
         if segments == ["dashboard"]:
             name = request.args.get("name") or None
             page = dashboard_page(self.cloud.client("cloudwatch"), self._dashboards(), name, now=CLOCK.now())
@@ -118,12 +118,14 @@ class ConsoleApi:
                            f"no log line of any function mentions {message_id!r}")
 
     def _topology(self) -> Topology:
-        return Topology.of(self.cloud.deployment)
+        with self.cloud.stack_lock:  # a stack operation changes the deployment while it runs
+            return Topology.of(self.cloud.deployment)
 
     def _dashboards(self) -> list[str]:
-        return [str(state.physical_id) for stack in self.cloud.deployment.stacks.values()
-                for state in stack.resources.values()
-                if state.type == "AWS::CloudWatch::Dashboard" and state.skipped is None]
+        with self.cloud.stack_lock:
+            return [str(state.physical_id) for stack in self.cloud.deployment.stacks.values()
+                    for state in stack.resources.values()
+                    if state.type == "AWS::CloudWatch::Dashboard" and state.skipped is None]
 
     @staticmethod
     def _check_origin(request: Request) -> None:

@@ -8,7 +8,7 @@ Example::
 
     topology = Topology.of(cloud.deployment)
     topology.queue("orders-commands.fifo").dead_letter_queue     # "orders-commands-dlq.fifo"
-    html_text = topology_page(cloud)
+    html_text = topology_page(cloud, topology)
 """
 
 from __future__ import annotations
@@ -125,9 +125,8 @@ class Topology:
         return next((queue for queue in self.queues if queue.dead_letter_queue == dead_letter_queue), None)
 
 
-def topology_page(cloud: Cloud, deployment: Deployment) -> str:
+def topology_page(cloud: Cloud, topology: Topology) -> str:
     """The HTML of ``/_console/``."""
-    topology = Topology.of(deployment)
     if not topology.stacks:
         return page("Topology", html("<p>No stack is deployed.</p>"))
     dead_letter_queues = {q.dead_letter_queue for q in topology.queues if q.dead_letter_queue}
