@@ -55,11 +55,13 @@ def _clock(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M")
 
 
-def line_chart(series: list[Series], *, start: float, end: float) -> Markup:
-    """An SVG chart of ``series`` over [start, end] with a legend of each series' latest value."""
+def line_chart(series: list[Series], *, start: float, end: float, columns: int = 8) -> Markup:
+    """An SVG chart of ``series`` over [start, end] with a legend of each series' latest value; ``columns``: the
+    widget's width on the 24-column grid (a wider widget gets a wider chart, not a taller one)."""
     plotted = [s for s in series if s.points]
     top = _ceiling(max((v for s in plotted for _, v in s.points), default=0.0))
-    inner_w, inner_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
+    width = max(WIDTH, WIDTH * columns // 8)
+    inner_w, inner_h = width - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
     span = max(end - start, 1.0)
 
     def x(t: float) -> float:
@@ -69,13 +71,13 @@ def line_chart(series: list[Series], *, start: float, end: float) -> Markup:
         return _TOP + inner_h * (1 - min(max(v / top, 0.0), 1.0))
 
     shapes = [
-        html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#c8ced6"/>', _LEFT, _TOP + inner_h, WIDTH - _RIGHT,
+        html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#c8ced6"/>', _LEFT, _TOP + inner_h, width - _RIGHT,
              _TOP + inner_h),
-        html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#eef1f4"/>', _LEFT, _TOP, WIDTH - _RIGHT, _TOP),
+        html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#eef1f4"/>', _LEFT, _TOP, width - _RIGHT, _TOP),
         html('<text x="{}" y="{}" text-anchor="end" font-size="10">{}</text>', _LEFT - 4, _TOP + 4, number(top)),
         html('<text x="{}" y="{}" text-anchor="end" font-size="10">0</text>', _LEFT - 4, _TOP + inner_h + 3),
         html('<text x="{}" y="{}" font-size="10">{}</text>', _LEFT, HEIGHT - 4, _clock(start)),
-        html('<text x="{}" y="{}" text-anchor="end" font-size="10">{}</text>', WIDTH - _RIGHT, HEIGHT - 4,
+        html('<text x="{}" y="{}" text-anchor="end" font-size="10">{}</text>', width - _RIGHT, HEIGHT - 4,
              _clock(end)),
     ]
     for index, line in enumerate(series):
@@ -87,7 +89,7 @@ def line_chart(series: list[Series], *, start: float, end: float) -> Markup:
             shapes.append(html('<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="{}"/>', x(t), y(v), colour))
     title = "; ".join(s.label for s in series)
     svg = html('<svg role="img" viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMidYMid meet">'
-               "<title>{}</title>{}</svg>", WIDTH, HEIGHT, title, join(shapes))
+               "<title>{}</title>{}</svg>", width, HEIGHT, title, join(shapes))
     return html("{}{}", svg, legend(series))
 
 

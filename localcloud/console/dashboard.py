@@ -148,10 +148,11 @@ def dashboard_page(cloudwatch: Any, dashboards: list[str], selected: str | None,
     for widget in widgets:
         properties = widget.get("properties") or {}
         kind = widget.get("type")
+        columns = max(1, min(24, int(widget.get("width", 6))))
         if kind == "metric":
             drawn = [series[line] for line in lines[id(widget)]]
             content = (single_value(drawn) if properties.get("view") == "singleValue"
-                       else line_chart(drawn, start=start, end=end))
+                       else line_chart(drawn, start=start, end=end, columns=columns))
         elif kind == "text":
             content = _text_widget(properties)
         elif kind == "alarm":
@@ -159,8 +160,7 @@ def dashboard_page(cloudwatch: Any, dashboards: list[str], selected: str | None,
         else:
             content = html('<p class="muted">A {} widget is not drawn here.</p>', kind)
         title = properties.get("title")
-        cells.append(html('<section class="widget" style="grid-column: span {}">{}{}</section>',
-                          max(1, min(24, int(widget.get("width", 6)))),
+        cells.append(html('<section class="widget" style="grid-column: span {}">{}{}</section>', columns,
                           html("<h3>{}</h3>", title) if title else "", content))
     in_alarm = sorted(n for n, a in states.items() if a.get("StateValue") == "ALARM")
     summary = html("<p>{} widgets; the last hour of the local clock, to {} UTC. Alarms: {} of {} in ALARM{}.</p>",
