@@ -19,7 +19,7 @@ PORT ?= 4566
 STAGE ?=
 STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
-.PHONY: setup test test-deploy lint pytest demo synth local deploy-local bench chaos clean
+.PHONY: setup browser test test-deploy lint pytest demo synth local deploy-local bench chaos clean
 
 $(STAMP): $(REQUIREMENTS) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,17 +33,25 @@ $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(STAMP)
+# The console's browser tests drive the OS package's Chromium (no browser is downloaded at run time).
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing chromium (Debian package) for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is missing: install the Debian package chromium (as root: make setup)" >&2; exit 1; fi; }
+
+setup: $(STAMP) browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos
 
 # Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
-test: $(STAMP)
+test: $(STAMP) browser
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(VENV)/bin/pytest
 
 # The real CDK CLI (synth with bundling, bootstrap, deploy, diff, a second stage, destroy) into an empty local cloud

@@ -3,7 +3,8 @@
 moto's server app dispatches by service (the SigV4 credential scope, ``X-Amz-Target``, the query ``Action``,
 REST paths). The :class:`Gateway` in front of it reads the service a request is signed for and hands requests of
 the services the local cloud implements itself (Lambda's function and event-source-mapping calls, CloudFormation)
-to their provider; a provider may also decline a request, which then goes to moto like every other one.
+to their provider; a provider may also decline a request, which then goes to moto like every other one. Unsigned
+requests under a path prefix of its own (the web console's ``/_console/``) go to that prefix's provider.
 
 Example::
 
@@ -60,12 +61,22 @@ def signing_service(environ: Mapping[str, Any]) -> str | None:
 class Gateway:
     """WSGI app: requests of the local cloud's own APIs to their providers, everything else to moto."""
 
-    def __init__(self, providers: Mapping[str, ApiProvider], backend: Any = None) -> None:
+    def __init__(self, providers: Mapping[str, ApiProvider], backend: Any = None, *,
+                 routes: Mapping[str, ApiProvider] | None = None) -> None:
+        """``routes``: path prefix (``/_console``) -> the provider of the unsigned requests under it."""
         self.providers = dict(providers)
+        self.routes = dict(routes or {})
         self.backend = backend if backend is not None else DomainDispatcherApplication(create_backend_app)
 
+    def _route(self, environ: WSGIEnvironment) -> ApiProvider | None:
+        service = signing_service(environ)
+        if service is not None:
+            return self.providers.get(service)
+        path = str(environ.get("PATH_INFO", ""))
+        return next((p for prefix, p in self.routes.items() if path == prefix or path.startswith(prefix + "/")), None)
+
     def __call__(self, environ: WSGIEnvironment, start_response: Any) -> Iterable[bytes]:
-        provider = self.providers.get(signing_service(environ) or "")
+        provider = self._route(environ)
         if provider is not None:
             request = Request(environ)
             body = request.get_data(cache=True)
@@ -94,11 +105,11 @@ class EndpointServer:
     """A threaded HTTP server on ``host:port`` serving a :class:`Gateway` in front of moto."""
 
     def __init__(self, host: str, port: int, providers: Mapping[str, ApiProvider], *,
-                 access_log: bool = False) -> None:
+                 access_log: bool = False, routes: Mapping[str, ApiProvider] | None = None) -> None:
         self.host = host
         self.access_log = access_log
         self.port = port
-        self.gateway = Gateway(providers)
+        self.gateway = Gateway(providers, routes=routes)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 

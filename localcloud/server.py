@@ -5,7 +5,8 @@ mappings) and CloudFormation (through its own deployer) and passes every other r
 ``empty``, it deploys the cloud assembly (synthesizing ``app.py`` first when the directory does not exist); stacks
 deployed later with ``cdk deploy`` run the same way. The stack outputs are written, per stack, to
 ``.localcloud/<port>/outputs.json`` (rewritten after every stack change, removed on exit), so two servers in one
-checkout never overwrite each other's.
+checkout never overwrite each other's. The web console is at ``http://localhost:PORT/_console/``
+(:mod:`localcloud.console`).
 
 Quiet by default: one line per deployed stack, then one line per minute of totals; ``verbose`` adds the service
 logs and every invocation's log.
@@ -33,6 +34,7 @@ from localcloud.awslambda import LambdaApi
 from localcloud.cloud import DEFAULT_REGION, LocalCloud, synthesize
 from localcloud.cloudformation import CloudFormationApi
 from localcloud.cloudtrail import CloudTrailApi
+from localcloud.console import CONSOLE, ConsoleApi
 from localcloud.deployment import DeployedStack
 from localcloud.errors import LocalCloudError
 from localcloud.gateway import EndpointServer
@@ -124,7 +126,7 @@ class LocalCloudServer:
             "lambda": LambdaApi(self.cloud),
             "cloudformation": CloudFormationApi(self.cloud, on_change=self._stack_changed),
             "cloudtrail": CloudTrailApi(),
-        }, access_log=verbose)
+        }, access_log=verbose, routes={CONSOLE: ConsoleApi(self.cloud)})
 
     @property
     def url(self) -> str:

@@ -1,0 +1,141 @@
+"""The console's routes, served by the local cloud's endpoint under ``/_console/`` (a provider of the gateway).
+
+| Route | Page |
+|---|---|
+| ``GET /_console/`` | the topology (:mod:`.topology`) |
+| ``GET /_console/queues/<name>`` | a queue's messages (:mod:`.queues`) |
+| ``POST /_console/queues/<name>/redrive`` | the redrive of a dead-letter queue, and its outcome |
+| ``GET /_console/messages/<id>`` | the journey of a message or correlation id (:mod:`.journey`) |
+| ``GET /_console/messages?id=<id>`` | the search form's redirect to that page |
+| ``GET /_console/dashboard[?name=<dashboard>]`` | the CloudWatch dashboard (:mod:`.dashboard`) |
+
+An unknown path, queue, id or dashboard is a 404 page; a refused request a 400 page with a one-line reason; an
+error of the console itself a 500 page (the traceback goes to the server's log, never to the page).
+
+Example::
+
+    server = EndpointServer("localhost", 4566, providers, routes={CONSOLE: ConsoleApi(cloud)})
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlparse
+
+from werkzeug.wrappers import Request, Response
+
+from localcloud.clock import CLOCK
+from localcloud.console.dashboard import dashboard_page
+from localcloud.console.html import CONSOLE, error_page
+from localcloud.console.journey import check_id, journey_page
+from localcloud.console.queues import BadRequest, RedriveFailed, queue_page, redrive_page
+from localcloud.console.topology import Topology, topology_page
+
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
+
+log = logging.getLogger("localcloud.console")
+
+LOG_FLUSH_SECONDS = 5.0
+"""How long a journey waits for the invocation logs still being shipped."""
+
+
+class NotFound(Exception):  # noqa: N818 - named after the HTTP status it becomes
+    """Nothing of that name: answered with a 404 page saying what was looked for."""
+
+
+def _html(text: str, status: int = 200) -> Response:
+    return Response(text, status=status, content_type="text/html; charset=utf-8",
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                                        "img-src data:; form-action 'self'"})
+
+
+class ConsoleApi:
+    """The web console of one local cloud."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+
+    def handle(self, request: Request) -> Response:
+        """Answer a request under ``/_console``."""
+        try:
+            return self._dispatch(request)
+        except NotFound as missing:
+            return _html(error_page("Not found", str(missing)), 404)
+        except BadRequest as refused:
+            return _html(error_page("Bad request", str(refused)), 400)
+        except RedriveFailed as failed:
+            return _html(error_page("Redrive failed", str(failed)), 502)
+        except Exception as exc:
+            log.exception("console page %s failed", request.path)
+            return _html(error_page("Console error", f"the page could not be built ({type(exc).__name__}); "
+                                                     "the local cloud's log has the details"), 500)
+
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path.removeprefix(CONSOLE).rstrip("/")
+        segments = path.split("/")[1:] if path else []
+        if request.method == "POST":
+            return self._post(request, segments)
+        if request.method not in ("GET", "HEAD"):
+            return Response(f"{request.method} is not allowed here\n", status=405,
+                            headers={"Allow": "GET, HEAD, POST"}, content_type="text/plain; charset=utf-8")
+        return self._get(request, segments)
+
+    def _post(self, request: Request, segments: list[str]) -> Response:
+        if len(segments) != 3 or segments[0] != "queues" or segments[2] != "redrive":
+            raise BadRequest(f"nothing to post to at {request.path} (only a dead-letter queue's redrive takes a POST)")
+        self._check_origin(request)
+        page = redrive_page(self.cloud, self._topology(), segments[1], request.form.to_dict())
+        return _html(self._found(page, f"no deployed queue is called {segments[1]!r}"))
+
+    def _get(self, request: Request, segments: list[str]) -> Response:
+        if not segments:
+            return _html(topology_page(self.cloud, self._topology()))
+        if segments == ["dashboard"]:
+            name = request.args.get("name") or None
+            page = dashboard_page(self.cloud.client("cloudwatch"), self._dashboards(), name, now=CLOCK.now())
+            return _html(self._found(page, f"no deployed dashboard is called {name!r}"))
+        if len(segments) == 2 and segments[0] == "queues":
+            page = queue_page(self.cloud, self._topology(), segments[1])
+            return _html(self._found(page, f"no deployed queue is called {segments[1]!r}"))
+        if segments == ["messages"]:
+            wanted = (request.args.get("id") or "").strip()
+            if not wanted:
+                raise BadRequest("give a message id or correlation id to look up")
+            return Response(status=303, headers={"Location": f"{CONSOLE}/messages/{quote(wanted, safe='')}"})
+        if len(segments) >= 2 and segments[0] == "messages":  # an id may hold "/" (sent as %2F)
+            return _html(self._journey("/".join(segments[1:])))
+        raise NotFound(f"the console has no page at {request.path}")
+
+    def _journey(self, message_id: str) -> str:
+        problem = check_id(message_id)
+        if problem is not None:
+            raise BadRequest(f"{message_id[:80]!r} is not a message id: {problem}")
+        self.cloud.logs.flush(LOG_FLUSH_SECONDS)
+        return self._found(journey_page(self.cloud.client("logs"), message_id),
+                           f"no log line of any function mentions {message_id!r}")
+
+    def _topology(self) -> Topology:
+        with self.cloud.stack_lock:  # a stack operation changes the deployment while it runs
+            return Topology.of(self.cloud.deployment)
+
+    def _dashboards(self) -> list[str]:
+        with self.cloud.stack_lock:
+            return [str(state.physical_id) for stack in self.cloud.deployment.stacks.values()
+                    for state in stack.resources.values()
+                    if state.type == "AWS::CloudWatch::Dashboard" and state.skipped is None]
+
+    @staticmethod
+    def _check_origin(request: Request) -> None:
+        """A form post from another site (a page open in the same browser) is refused."""
+        origin = request.headers.get("Origin")
+        if origin and urlparse(origin).netloc != request.host:
+            raise BadRequest(f"a form posted from {origin[:80]} is refused: post from the console's own pages")
+
+    @staticmethod
+    def _found(page: str | None, missing: str) -> str:
+        if page is None:
+            raise NotFound(missing)
+        return page
