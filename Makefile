@@ -19,7 +19,7 @@ PORT ?= 4566
 STAGE ?=
 STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
-.PHONY: setup browser test test-deploy lint pytest demo synth local deploy-local bench chaos clean
+.PHONY: setup browser test test-deploy lint pytest demo synth local deploy-local bench chaos figures clean
 
 $(STAMP): $(REQUIREMENTS) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ setup: $(STAMP) browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos
+	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos figures
 
 # Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
 test: $(STAMP) browser
@@ -74,13 +74,19 @@ local: $(STAMP)
 deploy-local: $(STAMP) $(CDK)
 	$(PY) -m localcloud cdk-deploy --port $(PORT) $(STAGE_ARG)
 
-# The product against the Powertools-docs baseline; ARGS passes options, e.g. make bench ARGS="--cold-runs 20".
+# The product against the Powertools-docs baseline; ARGS passes options, e.g. make bench ARGS="--cold-runs 20";
+# ARGS=--record keeps the run in docs/results/bench.json.
 bench: $(STAMP)
 	$(PY) -m benchmarks $(ARGS)
 
 clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache
 
-# The example system under injected faults; ARGS passes options, e.g. make chaos ARGS="--consumer naive".
+# The example system under injected faults; ARGS passes options, e.g. make chaos ARGS="--consumer naive";
+# ARGS=--record keeps the run in docs/results/chaos.json (chaos-naive.json for the naive consumer).
 chaos: $(STAMP)
 	$(PY) -m chaos $(ARGS)
+
+# The README's figure blocks rewritten from the recorded runs in docs/results/.
+figures: $(STAMP)
+	$(PY) -m figures $(ARGS)

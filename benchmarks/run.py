@@ -32,6 +32,7 @@ if str(FUNCTIONS) not in sys.path:
 
 from chaos.run import progress_line  # noqa: E402
 from cli.arguments import positive_int  # noqa: E402
+from figures.record import command_line, machine_note, write_record  # noqa: E402
 from messaging.codec import CloudEventJsonCodec  # noqa: E402
 from messaging.envelope import command  # noqa: E402
 
@@ -199,12 +200,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--shards", type=positive_int, default=8, help="partition keys they are spread over")
     parser.add_argument("--cold-runs", type=positive_int, default=10, help="cold starts per handler and design")
     parser.add_argument("--overhead-batches", type=positive_int, default=60, help="batches of 10 timed on fakes")
+    parser.add_argument(
+        "--record", action="store_true", help="also keep the figures in docs/results/bench.json (then: make figures)"
+    )
     args = parser.parse_args(argv)
+    machine = machine_note()
     started = time.monotonic()
     with progress_line() as progress:
         figures = run(args, progress)
     figures.pop("cells")
     figures["seconds"] = round(time.monotonic() - started, 1)
     print(render(figures))
+    if args.record:
+        path = write_record("bench", command_line("make bench", argv), figures, machine=machine)
+        print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the README", file=sys.stderr)
     print(json.dumps(figures, sort_keys=True))
     return 0

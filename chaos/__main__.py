@@ -21,6 +21,7 @@ if str(ROOT / "functions") not in sys.path:
 from chaos.faults import FaultRates  # noqa: E402
 from chaos.run import ChaosConfig, ChaosRun, Report, progress_line  # noqa: E402
 from cli.arguments import positive_int  # noqa: E402
+from figures.record import command_line, machine_note, name_argument, write_record  # noqa: E402
 
 CHAOS_ASSEMBLY = ROOT / ".localcloud" / "chaos.out"
 FUNCTION_LOG = ROOT / ".localcloud" / "chaos-functions.log"
@@ -53,6 +54,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duplicate-rate", type=_rate, default=defaults.duplicate_rate, help="per message")
     parser.add_argument("--assembly", type=Path, default=None, help="synthesized cloud assembly (default: synth)")
     parser.add_argument("--verbose", action="store_true", help="log every failed batch of the local cloud on stderr")
+    parser.add_argument(
+        "--record",
+        nargs="?",
+        const=True,
+        default=None,
+        type=name_argument,
+        metavar="NAME",
+        help="also keep the figures in docs/results/NAME.json (default chaos, chaos-naive for --consumer naive; "
+        "then: make figures)",
+    )
     return parser.parse_args(argv)
 
 
@@ -81,8 +92,17 @@ def render(report: Report) -> str:
     return "\n".join(lines)
 
 
+def record_name(args: argparse.Namespace) -> str:
+    """The record a ``--record`` run writes: its NAME, else ``chaos`` (``chaos-naive`` for the naive consumer)."""
+    if isinstance(args.record, str):
+        return args.record
+    return "chaos" if args.consumer == "ours" else f"chaos-{args.consumer}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    machine = machine_note()
     config = ChaosConfig(
         messages=args.messages,
         shards=args.shards,
@@ -119,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     print(render(report))
     print(f"function logs: {FUNCTION_LOG.relative_to(ROOT)}")
+    if args.record is not None:
+        command = command_line("make chaos", argv)
+        path = write_record(record_name(args), command, report.summary(), machine=machine)
+        print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the README", file=sys.stderr)
     print(json.dumps(report.summary(), sort_keys=True))
     return 0 if report.verdict.ok else 1
 

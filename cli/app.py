@@ -18,7 +18,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import boto3
@@ -31,13 +30,12 @@ from cli.arguments import (
     build_parser,
     where_options,
 )
+from cli.connect import aws_client, find_endpoints
 from cli.endpoints import (
     Endpoints,
     EndpointsError,
     QueueEndpoint,
     UnknownName,
-    from_local_cloud,
-    stack_names,
 )
 from cli.render import Output, table
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
@@ -49,7 +47,6 @@ EXIT_OK, EXIT_ERROR, EXIT_NO_REPLY = 0, 1, 3
 """0 success; 1 a failure reply, a timeout or a failed operation; 2 a usage error (:mod:`cli.arguments`); 3
 ``reply``: no reply yet."""
 CLAIM_CHECK_OUTPUT = "ClaimCheckBucketName"
-LOCAL_REGION = "us-east-1"
 
 
 class ReplyLike(Protocol):
@@ -90,14 +87,7 @@ class Connection:
                 return self._clients[service]
             if self._session is None:
                 self._session = boto3.session.Session(profile_name=self.args.profile, region_name=self.args.region)
-            options: dict[str, Any] = {}
-            if self.args.endpoint_url:
-                options["endpoint_url"] = self.args.endpoint_url
-                if self._session.region_name is None:
-                    options["region_name"] = LOCAL_REGION
-                if self._session.get_credentials() is None:
-                    options.update(aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106 - local
-            self._clients[service] = self._session.client(service, **options)
+            self._clients[service] = aws_client(service, endpoint_url=self.args.endpoint_url, session=self._session)
         return self._clients[service]
 
     @property
@@ -107,12 +97,15 @@ class Connection:
         return self._endpoints
 
     def _load_endpoints(self) -> Endpoints:
-        if self.args.outputs:
-            return Endpoints.from_file(Path(self.args.outputs))
-        if self.args.endpoint_url and not self.args.stacks:
-            return from_local_cloud(self.args.endpoint_url, self.client("cloudformation"), stack_names(self.args.stage))
-        stacks = [s for s in (self.args.stacks or ",".join(stack_names(self.args.stage))).split(",") if s]
-        return Endpoints.from_stacks(self.client("cloudformation"), stacks)
+        stacks = [s for s in (self.args.stacks or "").split(",") if s]
+        return find_endpoints(
+            outputs=self.args.outputs,
+            endpoint_url=self.args.endpoint_url,
+            stage=self.args.stage,
+            stacks=stacks,
+            client=self.client,
+            environ={},  # the arguments hold the environment's defaults already
+        )
 
     @property
     def messaging(self) -> Any:

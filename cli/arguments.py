@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from cli.endpoints import DEFAULT_STACKS
+from cli.endpoints import DEFAULT_STACKS, endpoint_url_from
 from infra.stage import StageError, check_stage
 from messaging.claim_check import MAX_DATA_BYTES
 from messaging.fifo import is_valid_fifo_id
@@ -108,9 +108,10 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
     where.add_argument(
         "--endpoint-url",
-        default=default(os.environ.get("MESSAGING_ENDPOINT_URL")),
+        default=default(endpoint_url_from(os.environ)),
         metavar="URL",
-        help="a local cloud server, e.g. http://localhost:4566 (make local)",
+        help="a local cloud server, e.g. http://localhost:4566 (make local); default: MESSAGING_ENDPOINT_URL, else "
+        "AWS_ENDPOINT_URL",
     )
     where.add_argument(
         "--outputs",

@@ -181,8 +181,23 @@ def _normalise(name: str) -> str:
 
 
 LOCAL_STATE_DIR = Path(".localcloud")
-"""Where local cloud servers of this checkout keep their state, one directory per port."""
+"""Where local cloud servers keep their state, one directory per port, relative to where they run."""
+CHECKOUT_STATE_DIR = Path(__file__).resolve().parent.parent / ".localcloud"
+"""The same in this checkout (``make local`` runs there), for a command run from another directory."""
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def endpoint_url_from(environ: Mapping[str, str]) -> str | None:
+    """The endpoint to use when none is given: ``MESSAGING_ENDPOINT_URL``, else ``AWS_ENDPOINT_URL`` (the variable
+    every AWS SDK and the AWS CLI read).
+
+    Example:
+        >>> endpoint_url_from({"AWS_ENDPOINT_URL": "http://localhost:4566"})
+        'http://localhost:4566'
+        >>> endpoint_url_from({}) is None
+        True
+    """
+    return environ.get("MESSAGING_ENDPOINT_URL") or environ.get("AWS_ENDPOINT_URL") or None
 
 
 def stack_names(stage: str | None, bases: Iterable[str] = DEFAULT_STACKS) -> tuple[str, ...]:
@@ -220,10 +235,13 @@ def from_local_cloud(
     outputs_file: Path | None = None,
 ) -> Endpoints:
     """Endpoints of a local cloud server: the outputs of ``stacks`` from the server's outputs file if present
-    (``{stack: {key: value}}``), else ``DescribeStacks`` at the endpoint."""
+    (``{stack: {key: value}}``; under ``.localcloud/`` of the current directory, else of this checkout), else
+    ``DescribeStacks`` at the endpoint."""
     wanted = tuple(stacks)
-    path = outputs_file or local_outputs_file(endpoint_url)
-    if path is not None and path.is_file():
+    candidates = [outputs_file] if outputs_file else [local_outputs_file(endpoint_url, root) for root in
+                                                      (LOCAL_STATE_DIR, CHECKOUT_STATE_DIR)]
+    path = next((p for p in candidates if p is not None and p.is_file()), None)
+    if path is not None:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

@@ -1,0 +1,89 @@
+"""The README's code blocks are all accounted for (run, skipped with a reason, or provided by the fixture; the e2e
+test runs them), and the counts it states are the real ones."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.snippets import SnippetError, snippets
+from tests.unit.test_hostile_fuzz import BATCH, EXAMPLES
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_code_block_is_run_skipped_with_a_reason_or_provided_by_the_fixture() -> None:
+    # When the README's blocks are read with their markers
+    blocks = snippets(README)
+    # Then every shell or Python block says what happens to it, and most of them run
+    runnable = [b for b in blocks if b.language in {"bash", "sh", "shell", "console", "python"}]
+    assert runnable and all(b.action in {"run", "skip", "fixture"} for b in runnable)
+    assert all(b.reason for b in runnable if b.action != "run")
+    assert sum(b.action == "run" for b in runnable) > len(runnable) / 2
+    assert any(b.cwd == "any" for b in runnable if b.action == "run"), "no snippet runs outside the checkout"
+
+
+def test_a_shell_block_without_a_marker_is_refused() -> None:
+    # Given a new snippet added without saying whether it runs
+    text = "Intro\n\n```bash\nmake something\n```\n"
+    # When the blocks are read / Then it is refused, naming its line
+    with pytest.raises(SnippetError, match=r"README.md:3: a bash block needs a marker"):
+        snippets(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("```\nls\n```\n", "must name its language"),
+        ("```zsh\nls\n```\n", "must name its language"),
+        ("<!-- snippet: skip -->\n```bash\nls\n```\n", "needs a reason"),
+        ("<!-- snippet: run; cwd: home -->\n```bash\nls\n```\n", "unknown option"),
+        ("<!-- snippet: run; expect: open -->\n```bash\nls\n```\n", "JSON strings"),
+        ("<!-- snippet: maybe -->\n```bash\nls\n```\n", "a marker is"),
+        ("<!-- snippet: run -->\n```bash\nls\n", "never closed"),
+    ],
+)
+def test_a_block_the_test_could_not_account_for_is_refused(text: str, error: str) -> None:
+    # When a block has no language, an unknown one, or a marker that does not parse / Then it is refused
+    with pytest.raises(SnippetError, match=error):
+        snippets(text)
+
+
+def test_a_marker_says_where_to_run_and_what_to_expect() -> None:
+    # Given a block run outside the checkout that prints a reply
+    text = (
+        '<!-- snippet: run; cwd: any; expect: "success", "a, b" -->\n'
+        "  ```console\n  $ echo success \\\n  a, b\n  success a, b\n  ```\n"
+    )
+    # When it is read
+    (block,) = snippets(text)
+    # Then the marker's options and the console commands (prompt and output lines apart) come through
+    assert (block.action, block.cwd, block.expect) == ("run", "any", ("success", "a, b"))
+    assert block.script() == "echo success \\\na, b\n"
+
+
+def test_the_hostile_corpus_size_the_readme_states_is_the_corpus() -> None:
+    # Given the corpus directory, one data file per class
+    classes = len(list((ROOT / "tests" / "corpus" / "hostile").glob("*.json")))
+    # When the README states how many classes it holds / Then each statement is that number
+    stated = re.findall(r"(\d+) classes, one data file each|(\d+) hostile-input classes", README)
+    assert stated, "the README no longer states the corpus size"
+    assert {int(a or b) for a, b in stated} == {classes}
+
+
+def test_the_fuzz_size_the_readme_states_is_what_the_fuzz_test_sends() -> None:
+    # When the README states how many generated records the fuzz test sends per run
+    stated = re.findall(r"([\d,]+) (?:generated|fuzzed) records per run", README)
+    # Then it is its examples x records per batch
+    assert stated and {int(n.replace(",", "")) for n in stated} == {EXAMPLES * BATCH}
+
+
+def test_the_readme_says_where_the_doctests_run() -> None:
+    # Then the README names the test that runs the docstring examples inside make test, and that test exists
+    assert "tests/unit/test_doctests.py" in README
+    assert (ROOT / "tests" / "unit" / "test_doctests.py").is_file()
