@@ -19,7 +19,7 @@ PORT ?= 4566
 STAGE ?=
 STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
-.PHONY: setup test test-deploy lint pytest demo synth local deploy-local bench chaos clean
+.PHONY: setup test test-deploy lint pytest demo synth local deploy-local bench chaos clean service
 
 $(STAMP): $(REQUIREMENTS) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ setup: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos
+	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos scaffold
 
 # Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
 test: $(STAMP)
@@ -76,3 +76,9 @@ clean:
 # The example system under injected faults; ARGS passes options, e.g. make chaos ARGS="--consumer naive".
 chaos: $(STAMP)
 	$(PY) -m chaos $(ARGS)
+
+# make service NAME=inventory: a new service (code, CDK stack, tests, registrations), see the README's "Add a service".
+# NAME reaches the generator through the environment, so no character of it is ever parsed by the shell.
+service: export SERVICE_NAME = $(NAME)
+service: $(STAMP)
+	@$(PY) -m scaffold "$$SERVICE_NAME"

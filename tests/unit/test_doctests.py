@@ -14,7 +14,14 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = {"functions": "", "chaos": "chaos.", "benchmarks": "benchmarks.", "cli": "cli.", "localcloud": "localcloud."}
+PACKAGES = {
+    "functions": "",
+    "chaos": "chaos.",
+    "benchmarks": "benchmarks.",
+    "cli": "cli.",
+    "localcloud": "localcloud.",
+    "scaffold": "scaffold.",
+}
 
 
 def modules_with_examples() -> list[str]:
