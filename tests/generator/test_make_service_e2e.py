@@ -5,59 +5,34 @@ generated tests pass there too. What ``make service NAME=... && make test`` reli
 from __future__ import annotations
 
 import importlib.util
-import io
-import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from demo.run import System
-from localcloud import LocalCloud, synthesize
+from localcloud import LocalCloud
 from messaging.client import MessagingClient
 from messaging.reply_store import DynamoDbReplyStore
-from scaffold.cli import main
-from scaffold.names import ServiceName
+from tests.support.generated_project import GeneratedProject as Generated
+from tests.support.generated_project import generated_project
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-#: What the app, the generator and the generated unit tests need of the project.
-COPIED = ("app.py", "cdk.json", "pyproject.toml", "infra", "functions")
-CANDIDATES = ("stockroom", "stockroom_two", "stockroom_three")
-
-
-@dataclass(frozen=True)
-class Generated:
-    root: Path
-    names: ServiceName
-    assembly: Path
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
-    # Given a copy of the project and a service name it does not have yet
-    root = tmp_path_factory.mktemp("project")
-    for entry in COPIED:
-        source = ROOT / entry
-        if source.is_dir():
-            shutil.copytree(source, root / entry, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy(source, root / entry)
-    name = next(n for n in CANDIDATES if not (ROOT / "functions" / n).exists())
-    # When the service is generated there, and the app synthesized (once for the module)
-    out, err = io.StringIO(), io.StringIO()
-    assert main([name, "--root", str(root)], out=out, err=err) == 0, err.getvalue()
-    assembly = synthesize(root / "cdk.out", app_dir=root)
-    return Generated(root, ServiceName.of(name), assembly)
+    # Given a copy of the project (the app, infra/, functions/) with a service it did not have generated into it, and
+    # the app synthesized there once (begun in the background when this module was collected)
+    return generated_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.fixture(scope="module")
 def cloud(generated: Generated) -> Iterator[LocalCloud]:
+    # When it is deployed into an in-process local cloud, triggers running
     with LocalCloud() as local:
         local.deploy(generated.assembly)
         local.start_pollers()
