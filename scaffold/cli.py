@@ -22,6 +22,8 @@ from scaffold.generator import ROOT, plan, write
 from scaffold.names import InvalidServiceName, ScaffoldError, check_new_service
 
 PROG = "make service"
+#: What the generator reads and edits: without them the root is no checkout of this project.
+PROJECT_MARKERS = ("infra/system.py", "infra/services.py", "functions/catalogue.py")
 
 
 class UsageError(Exception):
@@ -46,6 +48,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     try:
         args = _parser().parse_args(argv)
         root = args.root.resolve()
+        missing = [path for path in PROJECT_MARKERS if not (root / path).exists()]
+        if missing:
+            raise UsageError(f"{root} is not the project: it has no {', '.join(missing)}")
         changes = plan(check_new_service(args.name, root), root)
         write(changes)
     except (UsageError, InvalidServiceName) as error:

@@ -102,7 +102,10 @@ def plan(names: ServiceName, root: Path = ROOT) -> list[Change]:
     """Every file the service needs, rendered, and the two registries, edited; nothing is written yet."""
     changes = [Change(root / path, render(template, names)) for template, path in targets(names).items()]
     for path, edit in ((SERVICES_FILE, register_stack), (CATALOGUE_FILE, register_shard_keys)):
-        previous = (root / path).read_text(encoding="utf-8")
+        try:
+            previous = (root / path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise WriteError(f"cannot read {path}: {error.strerror or error}") from error
         changes.append(Change(root / path, edit(previous, names), previous))
     return changes
 

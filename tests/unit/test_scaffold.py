@@ -15,6 +15,7 @@ import pytest
 
 from scaffold.cli import main
 from scaffold.generator import Change, WriteError, write
+from scaffold.names import ServiceName
 
 pytestmark = pytest.mark.unit
 
@@ -91,6 +92,24 @@ def test_a_usage_error_is_one_line_too(project: Path) -> None:
     assert (status, err.count("\n")) == (2, 1)
     assert "unrecognized arguments: two" in err
     assert snapshot(project) == before
+
+
+def test_a_root_that_is_not_the_project_is_a_usage_error(tmp_path: Path) -> None:
+    # Given a folder that is no checkout of the project / When a service is generated into it
+    status, out, err = run("inventory", "--root", str(tmp_path))
+    # Then exit 2 with one line, and the folder stays empty
+    assert (status, out, err.count("\n")) == (2, "", 1)
+    assert "is not the project" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_generator_names_the_stack_as_the_app_does() -> None:
+    # Given names with and without underscores and digits
+    from infra.services import stack_base_name  # noqa: PLC0415 - the CDK import only for this test
+
+    for name in ("inventory", "stock_room", "a_b_c", "item2_x9"):
+        # Then the generator's class and output prefix is the stack the app builds for the service
+        assert ServiceName.of(name).title == stack_base_name(name), name
 
 
 def test_it_prints_what_it_wrote_and_a_second_run_changes_nothing(project: Path) -> None:
