@@ -20,6 +20,8 @@ from scaffold.names import ServiceName
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
+#: A service name the project does not have (make service NAME=inventory may have added one called inventory).
+NEW = next(name for name in ("inventory", "warehouse", "stockpile") if not (ROOT / "functions" / name).exists())
 
 
 @pytest.fixture
@@ -114,42 +116,43 @@ def test_the_generator_names_the_stack_as_the_app_does() -> None:
 
 def test_it_prints_what_it_wrote_and_a_second_run_changes_nothing(project: Path) -> None:
     # Given a service generated once
-    status, out, err = run("inventory", "--root", str(project))
+    status, out, err = run(NEW, "--root", str(project))
     assert (status, err) == (0, "")
     # Then it listed each file it wrote or updated, and they are there
     written = [line.split(maxsplit=1) for line in out.splitlines() if line.startswith(("wrote", "updated"))]
     assert [path for verb, path in written if verb == "updated"] == ["infra/services.py", "functions/catalogue.py"]
     assert {path for verb, path in written if verb == "wrote"} == {
-        "functions/inventory/__init__.py",
-        "functions/inventory/models.py",
-        "functions/inventory/service.py",
-        "functions/inventory/handler.py",
-        "infra/stacks/inventory.py",
-        "tests/services/test_inventory_service.py",
-        "tests/e2e/test_e2e_inventory.py",
+        f"functions/{NEW}/__init__.py",
+        f"functions/{NEW}/models.py",
+        f"functions/{NEW}/service.py",
+        f"functions/{NEW}/handler.py",
+        f"infra/stacks/{NEW}.py",
+        f"tests/services/test_{NEW}_service.py",
+        f"tests/e2e/test_e2e_{NEW}.py",
     }
     assert all((project / path).is_file() for _, path in written)
-    assert '"inventory": InventoryStack,' in (project / "infra/services.py").read_text(encoding="utf-8")
-    assert "**INVENTORY" in (project / "functions/catalogue.py").read_text(encoding="utf-8")
+    title = ServiceName.of(NEW).title
+    assert f'"{NEW}": {title}Stack,' in (project / "infra/services.py").read_text(encoding="utf-8")
+    assert f"**{NEW.upper()}" in (project / "functions/catalogue.py").read_text(encoding="utf-8")
     # When it runs again for the same name
     before = snapshot(project)
-    status, out, err = run("inventory", "--root", str(project))
+    status, out, err = run(NEW, "--root", str(project))
     # Then it fails cleanly (exit 2, one line) and no file changed
     assert (status, out) == (2, "")
-    assert err == "make service: service 'inventory' already exists (functions/inventory)\n"
+    assert err == f"make service: service '{NEW}' already exists (functions/{NEW})\n"
     assert snapshot(project) == before
 
 
 def test_a_registry_edited_beyond_recognition_is_refused_before_anything_is_written(project: Path) -> None:
     # Given a stack registry whose SERVICES was rewritten by hand
     registry = project / "infra/services.py"
-    registry.write_text(
-        registry.read_text(encoding="utf-8").replace("SERVICES: dict[str, ServiceStackClass] = {}", "SERVICES = {}"),
-        encoding="utf-8",
-    )
+    text = registry.read_text(encoding="utf-8")
+    edited = text.replace("SERVICES: dict[str, ServiceStackClass] =", "SERVICES: dict[str, type] =")
+    assert edited != text
+    registry.write_text(edited, encoding="utf-8")
     before = snapshot(project)
     # When a service is generated
-    status, out, err = run("inventory", "--root", str(project))
+    status, out, err = run(NEW, "--root", str(project))
     # Then it exits 1 with one line naming the file, and nothing was written
     assert (status, out, err.count("\n")) == (1, "", 1)
     assert "infra/services.py" in err
