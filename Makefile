@@ -19,7 +19,7 @@ PORT ?= 4566
 STAGE ?=
 STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
-.PHONY: setup browser test test-deploy lint pytest demo synth local deploy-local bench chaos figures clean
+.PHONY: setup browser test test-deploy lint pytest demo synth local deploy-local bench chaos figures service clean
 
 $(STAMP): $(REQUIREMENTS) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ setup: $(STAMP) browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos figures
+	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos figures scaffold
 
 # Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
 test: $(STAMP) browser
@@ -90,3 +90,9 @@ chaos: $(STAMP)
 # The README's figure blocks rewritten from the recorded runs in docs/results/.
 figures: $(STAMP)
 	$(PY) -m figures $(ARGS)
+
+# make service NAME=inventory: a new service (code, CDK stack, tests, registrations), see the README's "Add a service".
+# NAME reaches the generator through the environment, so no character of it is ever parsed by the shell.
+service: export SERVICE_NAME = $(NAME)
+service: $(STAMP)
+	@$(PY) -m scaffold "$$SERVICE_NAME"

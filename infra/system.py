@@ -10,7 +10,10 @@ from typing import Any
 from aws_cdk import App
 
 from infra.compliance import add_nag_gate
+from infra.consumer_function import ConsumerFunction
 from infra.monitoring import MonitoredFunction, MonitoredQueue
+from infra.service_queue import ServiceQueue
+from infra.services import SERVICES, ServiceStack, stack_base_name
 from infra.stacks import MessagingCoreStack, MonitoringStack, OrdersStack, QuotesStack, SubscriberStack
 from infra.stage import stack_name, stage_of
 
@@ -33,7 +36,8 @@ def cdk_context() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class System:
-    """The stacks of the example system."""
+    """The stacks of the example system, the stacks of the services added with ``make service`` (by service name),
+    and every service queue and consumer function of them all (what the Monitoring stack watches)."""
 
     core: MessagingCoreStack
     orders: OrdersStack
@@ -41,6 +45,9 @@ class System:
     notifications: SubscriberStack
     quotes: QuotesStack
     monitoring: MonitoringStack
+    services: dict[str, ServiceStack]
+    queues: tuple[ServiceQueue, ...]
+    functions: tuple[ConsumerFunction, ...]
 
 
 def build_system(app: App, *, nag: bool = True) -> System:
@@ -88,18 +95,37 @@ def build_system(app: App, *, nag: bool = True) -> System:
         replies=core.replies,
         description="FIFO messaging example: scatter-gather quote responders",
     )
-    # Consumers that receive what clients send read its claim checks; notifications and the reply router get only
-    # what the services themselves produce, which is never claim-checked.
-    for reader in (orders.function, billing.function, *quotes.functions.values()):
+    services = {
+        name: stack_class(
+            app,
+            stack_name(stage, stack_base_name(name)),
+            replies=core.replies,
+            description=f"FIFO messaging: the {name} service",
+        )
+        for name, stack_class in sorted(SERVICES.items())
+    }
+    added_functions = [function for service in services.values() for function in service.functions]
+    # Consumers that receive what clients send read its claim checks (the added services take commands from
+    # clients); notifications and the reply router get only what the services themselves produce, which is never
+    # claim-checked.
+    for reader in (orders.function, billing.function, *quotes.functions.values(), *added_functions):
         core.claims.grant_read(reader)
-    queues = [core.replies.queue, orders.queue, billing.queue, notifications.queue, *quotes.queues.values()]
-    functions = [
+    queues = (
+        core.replies.queue,
+        orders.queue,
+        billing.queue,
+        notifications.queue,
+        *quotes.queues.values(),
+        *(queue for service in services.values() for queue in service.queues),
+    )
+    functions = (
         core.replies.router,
         orders.function,
         billing.function,
         notifications.function,
         *quotes.functions.values(),
-    ]
+        *added_functions,
+    )
     monitoring = MonitoringStack(
         app,
         stack_name(stage, "Monitoring"),
@@ -110,4 +136,4 @@ def build_system(app: App, *, nag: bool = True) -> System:
     )
     if nag:
         add_nag_gate(app)
-    return System(core, orders, billing, notifications, quotes, monitoring)
+    return System(core, orders, billing, notifications, quotes, monitoring, services, queues, functions)

@@ -8,25 +8,36 @@ from typing import Any
 import pytest
 from aws_cdk import App
 
+from infra.services import SERVICES, stack_base_name
 from infra.stage import StageError, check_stage, stack_name
-from infra.system import build_system, cdk_context
+from infra.system import System, build_system, cdk_context
 
 pytestmark = pytest.mark.infra
 
-BASE_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring")
+BASE_STACKS = (
+    "MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring",
+    *(stack_base_name(service) for service in SERVICES),  # the services added with make service
+)
+EXAMPLE_FUNCTIONS = ("reply-router", "orders", "billing", "notifications", "quotes-standard", "quotes-express",
+                     "quotes-economy")
 NAME_PROPERTIES = ("QueueName", "TopicName", "FunctionName", "LogGroupName", "DashboardName", "AlarmName")
 
 
-def synthesize(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def synthesize(context: dict[str, Any]) -> tuple[System, dict[str, dict[str, Any]]]:
     app = App(analytics_reporting=False, context={**cdk_context(), "aws:cdk:bundling-stacks": [], **context})
-    build_system(app, nag=False)  # the gate is the default stage's test; a prefix changes no finding
-    return {stack.stack_name: stack.template for stack in app.synth().stacks}
+    system = build_system(app, nag=False)  # the gate is the default stage's test; a prefix changes no finding
+    return system, {stack.stack_name: stack.template for stack in app.synth().stacks}
 
 
 @pytest.fixture(scope="module")
-def templates() -> dict[str, dict[str, Any]]:
+def synthesized() -> tuple[System, dict[str, dict[str, Any]]]:
     # Given the example system synthesized with the context stage=dev (what cdk deploy -c stage=dev passes)
     return synthesize({"stage": "dev"})
+
+
+@pytest.fixture(scope="module")
+def templates(synthesized: tuple[System, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    return synthesized[1]
 
 
 def physical_names(template: dict[str, Any]) -> list[str]:
@@ -61,10 +72,14 @@ def test_a_stages_alarms_watch_its_own_queues_and_functions(templates: dict[str,
         assert all(action["Fn::ImportValue"].startswith("dev-MessagingCore:") for action in alarm["AlarmActions"])
 
 
-def test_a_stages_functions_publish_metrics_under_its_own_namespace(templates: dict[str, dict[str, Any]]) -> None:
+def test_a_stages_functions_publish_metrics_under_its_own_namespace(
+    synthesized: tuple[System, dict[str, dict[str, Any]]],
+) -> None:
+    system, templates = synthesized
     functions = [r["Properties"] for t in templates.values() for r in t["Resources"].values()
                  if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 7
+    assert {f["FunctionName"] for f in functions} >= {f"dev-{name}" for name in EXAMPLE_FUNCTIONS}
+    assert len(functions) == len(system.functions)  # the added services' functions too
     assert {f["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] for f in functions} == {"dev-FifoMessaging"}
 
 

@@ -1,4 +1,7 @@
-"""CDK assertions over the whole example system, synthesized once (with the cdk-nag gate, without bundling)."""
+"""CDK assertions over the whole example system, synthesized once (with the cdk-nag gate, without bundling).
+
+The example stacks are checked against what the README states (names, counts); the services added with
+``make service`` (``infra/services.py``) are derived from the app and held to the same rules."""
 
 from __future__ import annotations
 
@@ -12,25 +15,43 @@ from typing import Any
 import pytest
 from aws_cdk import App
 
-from infra.system import build_system, cdk_context
+from infra.function_code import FUNCTIONS_DIR
+from infra.system import System, build_system, cdk_context
 from messaging.reply_store import REPLY_TTL_SECONDS
 from messaging.settings import DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS as IDEMPOTENCY_EXPIRY_SECONDS
 
 pytestmark = pytest.mark.infra
 
-STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring")
+EXAMPLE_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring")
 Resource = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Assembly:
     templates: dict[str, dict[str, Any]]
+    system: System
 
-    def resources(self, type_: str) -> Iterator[tuple[str, str, Resource]]:
+    def resources(self, type_: str, *, examples_only: bool = False) -> Iterator[tuple[str, str, Resource]]:
         for stack, template in self.templates.items():
+            if examples_only and stack not in EXAMPLE_STACKS:
+                continue
             for logical_id, resource in template["Resources"].items():
                 if resource["Type"] == type_:
                     yield stack, logical_id, resource
+
+    @property
+    def added_stacks(self) -> list[str]:
+        """The stacks of the services added with make service."""
+        return [service.stack_name for service in self.system.services.values()]
+
+    @property
+    def added_functions(self) -> dict[str, str]:
+        """Function name -> stack of every function of the added services."""
+        return {
+            function.function_name: service.stack_name
+            for service in self.system.services.values()
+            for function in service.functions
+        }
 
     def resource(self, stack: str, logical_id: str) -> Resource:
         resource: Resource = self.templates[stack]["Resources"][logical_id]
@@ -74,10 +95,10 @@ def assembly() -> Assembly:
             "aws:cdk:enable-path-metadata": True,
         },
     )
-    build_system(app)
+    system = build_system(app)
     # When it is synthesized once
     cloud_assembly = app.synth()
-    return Assembly({name: cloud_assembly.get_stack_by_name(name).template for name in STACKS})
+    return Assembly({stack.stack_name: stack.template for stack in cloud_assembly.stacks}, system)
 
 
 def _is_dead_letter_target(assembly: Assembly, stack: str, logical_id: str) -> bool:
@@ -89,14 +110,15 @@ def _is_dead_letter_target(assembly: Assembly, stack: str, logical_id: str) -> b
 
 
 def test_every_stack_is_synthesized_without_cdk_metadata(assembly: Assembly) -> None:
-    # Then every stack is there and none carries the version-reporting resource
-    assert set(assembly.templates) == set(STACKS)
+    # Then every stack is there, the added services' too, and none carries the version-reporting resource
+    assert set(assembly.templates) == set(EXAMPLE_STACKS) | set(assembly.added_stacks)
     assert not list(assembly.resources("AWS::CDK::Metadata"))
 
 
 def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assembly: Assembly) -> None:
     queues = list(assembly.resources("AWS::SQS::Queue"))
-    assert len(queues) == 14  # 7 service queues, 7 DLQs
+    assert len(list(assembly.resources("AWS::SQS::Queue", examples_only=True))) == 14  # 7 service queues, 7 DLQs
+    assert len(queues) == 2 * len(assembly.system.queues)  # every service queue and its DLQ, nothing else
     for stack, logical_id, queue in queues:
         props = queue["Properties"]
         # Then each is FIFO, explicitly named, in high-throughput mode, without content-based dedup
@@ -126,8 +148,9 @@ def test_service_queue_visibility_timeout_is_six_times_the_consumer_timeout(asse
 
 def test_every_topic_is_fifo_with_explicit_dedup_and_group_scope(assembly: Assembly) -> None:
     topics = {t["Properties"]["TopicName"]: t["Properties"] for _, _, t in assembly.resources("AWS::SNS::Topic")}
-    assert set(topics) == {"order-events.fifo", "quote-requests.fifo", "messaging-alarms"}
-    for name in ("order-events.fifo", "quote-requests.fifo"):
+    examples = {t["Properties"]["TopicName"] for _, _, t in assembly.resources("AWS::SNS::Topic", examples_only=True)}
+    assert examples == {"order-events.fifo", "quote-requests.fifo", "messaging-alarms"}
+    for name in set(topics) - {"messaging-alarms"}:
         # Then the event topics are FIFO, dedup ids explicit, throughput per message group
         assert topics[name]["FifoTopic"] is True
         assert topics[name]["ContentBasedDeduplication"] is False
@@ -166,7 +189,8 @@ def test_queues_and_topics_use_customer_managed_keys_and_tables_kms(assembly: As
             assert key["Type"] == "AWS::KMS::Key"
             assert key["Properties"]["EnableKeyRotation"] is True
     tables = list(assembly.resources("AWS::DynamoDB::Table"))
-    assert len(tables) == 7  # reply, 3 state, 3 dedup (orders, billing, notifications; quote responders keep none)
+    # reply, 3 state, 3 dedup (orders, billing, notifications; quote responders keep none)
+    assert len(list(assembly.resources("AWS::DynamoDB::Table", examples_only=True))) == 7
     for _, _, table in tables:
         # And tables are encrypted with KMS (AWS-managed key)
         assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
@@ -195,7 +219,8 @@ def test_every_table_has_ttl_pitr_and_on_demand_billing(assembly: Assembly) -> N
 
 def test_every_event_source_mapping_reports_batch_item_failures(assembly: Assembly) -> None:
     mappings = list(assembly.resources("AWS::Lambda::EventSourceMapping"))
-    assert len(mappings) == 7
+    assert len(list(assembly.resources("AWS::Lambda::EventSourceMapping", examples_only=True))) == 7
+    assert len(mappings) == len(assembly.system.functions)  # each consumer function has its queue
     for _, _, mapping in mappings:
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -204,9 +229,9 @@ def test_every_event_source_mapping_reports_batch_item_failures(assembly: Assemb
 
 
 def test_every_subscription_is_raw_with_a_message_body_filter(assembly: Assembly) -> None:
-    # Given the subscriptions by subscribed queue name
+    # Given the subscriptions of the example system by subscribed queue name
     filters = {}
-    for stack, _, subscription in assembly.resources("AWS::SNS::Subscription"):
+    for stack, _, subscription in assembly.resources("AWS::SNS::Subscription", examples_only=True):
         props = subscription["Properties"]
         assert props["Protocol"] == "sqs"
         assert props["RawMessageDelivery"] is True
@@ -249,7 +274,7 @@ def test_an_alarm_watches_every_dead_letter_queue(assembly: Assembly) -> None:
         for stack, logical_id, q in assembly.resources("AWS::SQS::Queue")
         if _is_dead_letter_target(assembly, stack, logical_id)
     }
-    assert len(dlqs) == 7
+    assert len(dlqs) == len(assembly.system.queues) >= 7
     # When the alarms are collected
     alarmed = set()
     for _, _, alarm in assembly.resources("AWS::CloudWatch::Alarm"):
@@ -268,7 +293,8 @@ def test_age_and_error_alarms_cover_every_queue_and_function(assembly: Assembly)
     aged = {a["Dimensions"][0]["Value"] for a in alarms if a["MetricName"] == "ApproximateAgeOfOldestMessage"}
     errors = {a["Dimensions"][0]["Value"] for a in alarms if a["MetricName"] == "Errors"}
     functions = {f["Properties"]["FunctionName"] for _, _, f in assembly.resources("AWS::Lambda::Function")}
-    assert aged == {
+    assert aged == {queue.queue_name for queue in assembly.system.queues}
+    assert aged >= {
         "replies.fifo",
         "orders-commands.fifo",
         "billing.fifo",
@@ -351,13 +377,22 @@ ALLOWED = {
 XRAY = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
 
 
+def _allowed(assembly: Assembly) -> dict[str, tuple[str, ...]]:
+    """The example functions' allowances, and an added service's function: its own stack, replies, claim reads."""
+    added = {
+        name: (f"{stack}/", "MessagingCore/Replies/Queue/", *CLAIMS) for name, stack in assembly.added_functions.items()
+    }
+    return {**ALLOWED, **added}
+
+
 def test_each_function_has_its_own_role_naming_only_its_own_resources(assembly: Assembly) -> None:
+    allowed = _allowed(assembly)
     roles = {}
     for stack, _, function in assembly.resources("AWS::Lambda::Function"):
         name = function["Properties"]["FunctionName"]
         roles[name] = assembly.target(stack, function["Properties"]["Role"])
     # Then no two functions share a role
-    assert set(roles) == set(ALLOWED)
+    assert set(roles) == set(allowed)
     assert len(set(roles.values())) == len(roles)
     for name, (stack, role_id) in roles.items():
         role = assembly.resource(stack, role_id)["Properties"]
@@ -382,7 +417,7 @@ def test_each_function_has_its_own_role_naming_only_its_own_resources(assembly: 
                     target_stack, target_id = assembly.target(stack, resource)
                     path = assembly.path(target_stack, target_id)
                     # And every other resource is one of its own (or the reply queue it may answer on)
-                    assert path.startswith(ALLOWED[name]), (name, path)
+                    assert path.startswith(allowed[name]), (name, path)
                     if path.startswith(CLAIMS):
                         # And on the claim-check bucket and its key, a consumer only reads
                         action = statement["Action"]
@@ -401,17 +436,24 @@ def test_functions_are_arm64_python_traced_with_their_own_log_group(assembly: As
         log_group = assembly.resource(*assembly.target(stack, props["LoggingConfig"]["LogGroup"]))
         assert log_group["Properties"]["LogGroupName"] == f"/aws/lambda/{props['FunctionName']}"
         assert log_group["Properties"]["RetentionInDays"] > 0
-    assert handlers == {
-        "reply-router": "reply_router.handler.lambda_handler",
-        "orders": "orders.handler.lambda_handler",
-        "billing": "billing.handler.lambda_handler",
-        "notifications": "notifications.handler.lambda_handler",
-        "quotes-standard": "quotes.handler.lambda_handler",
-        "quotes-express": "quotes.handler.lambda_handler",
-        "quotes-economy": "quotes.handler.lambda_handler",
-    }
+    # Then every handler is a module of the functions/ asset, and the example functions run the documented ones
+    assert set(handlers) == set(EXAMPLE_HANDLERS) | set(assembly.added_functions)
+    for handler in handlers.values():
+        assert (FUNCTIONS_DIR / handler.rpartition(".")[0].replace(".", "/")).with_suffix(".py").is_file(), handler
+    assert {name: handlers[name] for name in EXAMPLE_HANDLERS} == EXAMPLE_HANDLERS
     # And nothing creates a Custom::LogRetention function behind our back
     assert not list(assembly.resources("Custom::LogRetention"))
+
+
+EXAMPLE_HANDLERS = {
+    "reply-router": "reply_router.handler.lambda_handler",
+    "orders": "orders.handler.lambda_handler",
+    "billing": "billing.handler.lambda_handler",
+    "notifications": "notifications.handler.lambda_handler",
+    "quotes-standard": "quotes.handler.lambda_handler",
+    "quotes-express": "quotes.handler.lambda_handler",
+    "quotes-economy": "quotes.handler.lambda_handler",
+}
 
 
 def test_environment_variables_come_with_the_linked_resources(assembly: Assembly) -> None:
@@ -422,6 +464,9 @@ def test_environment_variables_come_with_the_linked_resources(assembly: Assembly
     base = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "DEAD_LETTER_QUEUE_URL"}
     service = base | {"STATE_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"}
     responder = base | {"REPLY_TO_ALLOWLIST", "QUOTE_RESPONDER_NAME", "CLAIM_CHECK_BUCKET"}
+    for name in assembly.added_functions:
+        # Then an added service's function has the consumer's variables, and its links' (at least)
+        assert base <= set(env.pop(name)), name
     assert {name: set(variables) for name, variables in env.items()} == {
         "reply-router": base | {"REPLY_TABLE_NAME"},
         "orders": service | {"EVENT_TOPIC_ARN", "REPLY_TO_ALLOWLIST", "CLAIM_CHECK_BUCKET"},
@@ -449,6 +494,11 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
         stack: {k for k in template.get("Outputs", {}) if not k.startswith("ExportsOutput")}
         for stack, template in assembly.templates.items()
     }
+    for service in assembly.system.services.values():
+        # Then an added service's stack names every queue of it as the example services do
+        added = outputs.pop(service.stack_name)
+        for service_queue in service.queues:
+            assert queue(service_queue.name) <= added, service.stack_name
     assert outputs == {
         "MessagingCore": queue("Reply") | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName"},
         "Orders": queue("OrdersCommand") | {"OrderEventsTopicArn", "OrdersTableName"},
@@ -467,7 +517,8 @@ def test_app_py_synthesizes_the_same_templates_as_the_cdk_cli_context(
         resources = {k: {f: v for f, v in r.items() if f != "Metadata"} for k, r in template["Resources"].items()}
         return {**template, "Resources": resources}
 
-    for stack in STACKS:
+    assert set(assembly.templates) == {path.name.split(".")[0] for path in example_assembly.glob("*.template.json")}
+    for stack in assembly.templates:
         written = json.loads((example_assembly / f"{stack}.template.json").read_text(encoding="utf-8"))
         # Then they are the ones synthesized with cdk.json's context (feature flags included), metadata aside
         assert without_metadata(written) == without_metadata(assembly.templates[stack]), stack

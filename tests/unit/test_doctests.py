@@ -21,6 +21,7 @@ PACKAGES = {
     "cli": "cli.",
     "localcloud": "localcloud.",
     "figures": "figures.",
+    "scaffold": "scaffold.",
 }
 
 
