@@ -239,10 +239,13 @@ class MessagingClient:
     def _poll(self, read: Callable[[], _T], done: Callable[[_T], bool], window: float, poll_interval: float) -> _T:
         """Call ``read`` until ``done`` holds for its value or ``window`` seconds have passed; return the last value.
 
-        The pause between reads grows by half each time, up to half a second, and never overshoots the window.
+        The first read comes one ``poll_interval`` after the call (the request was just sent: nothing can have
+        answered yet, and a read is a billed call); the pause between reads then grows by half each time, up to half a
+        second, and never overshoots the window.
         """
         deadline = self._clock() + window
         interval = poll_interval
+        self._sleep(min(interval, window))
         while True:
             value = read()
             if done(value):

@@ -127,6 +127,28 @@ def test_request_waits_for_the_correlated_reply(messaging: Messaging, pump: Pump
     assert client.get_reply(reply.correlation_id) == reply
 
 
+def test_a_request_reads_the_reply_store_only_after_a_first_pause(
+    messaging: Messaging, pump: Pump, client: MessagingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a responder that answers, and a router that stores the reply, during the client's first pause (the pump
+    # runs the consumers in order on each sleep)
+    pump.consumers.insert(0, (messaging.commands_url, responder(messaging, "/orders", 1)))
+    reads: list[str] = []
+    read = client.get_reply
+
+    def counted(correlation_id: str) -> Any:
+        reads.append(correlation_id)
+        return read(correlation_id)
+
+    monkeypatch.setattr(client, "get_reply", counted)
+    # When the client sends a request and waits
+    reply = client.request(messaging.commands_url, "orders.CreateOrder", {"sku": "book"}, partitionkey="c-1")
+    # Then it paused before its first read, and one read (a billed Query) found the reply
+    assert reply.outcome.ok
+    assert pump.sleeps == [0.05]
+    assert reads == [reply.correlation_id]
+
+
 def test_a_request_nobody_answers_times_out_without_busy_spinning(
     messaging: Messaging, pump: Pump, client: MessagingClient
 ) -> None:
