@@ -308,8 +308,12 @@ class LocalCloud:
         deadline = time.monotonic() + timeout
         idle_since: float | None = None
         while time.monotonic() < deadline:
-            busy = self.triggers.busy()
+            # The queues first, then the pollers: a receive before the snapshot has made its messages in flight and
+            # still counts as busy now, so the clock never jumps past the visibility timeout of a running batch. (The
+            # other order let a receive land between the two reads: the batch ran, its receipts expired under it, and
+            # SQS delivered its messages again.)
             visible, next_visible = self._queue_state()
+            busy = self.triggers.busy()
             if not busy and visible == 0 and next_visible is None:
                 idle_since = idle_since or time.monotonic()
                 if time.monotonic() - idle_since >= 0.05:

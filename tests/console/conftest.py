@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from localcloud.server import LocalCloudServer
-from tests.endpoint.conftest import free_port
+from tests.support.servers import deployed_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -20,13 +20,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
 @pytest.fixture(scope="module")
 def server(example_assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudServer]:
     """The example system deployed into a local cloud server on a free port, as ``make local`` runs it."""
-    local = LocalCloudServer(free_port(), root=tmp_path_factory.mktemp("console-state"))
-    local.start()
-    try:
-        local.deploy(example_assembly)
+    with deployed_server(example_assembly, tmp_path_factory.mktemp("console-state")) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 
 from localcloud import cdkdeploy
 from localcloud.server import LocalCloudServer
-from tests.endpoint.conftest import free_port
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.deploy
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,6 @@ import queue
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.servers import free_port
 from tests.support.snippets import Snippet, snippets
 
 pytestmark = pytest.mark.e2e
@@ -33,13 +33,6 @@ VENV_BIN = Path(sys.executable).parent
 READY_TIMEOUT_SECONDS = 240.0
 SNIPPET_TIMEOUT_SECONDS = 120.0
 ALL = snippets(README.read_text(encoding="utf-8"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

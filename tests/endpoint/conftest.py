@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,25 +10,14 @@ import boto3
 import pytest
 
 from localcloud.server import LocalCloudServer
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.servers import deployed_server
 
 
 @pytest.fixture(scope="package")
 def server(example_assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudServer]:
     """The example system deployed into a local cloud server (its state directory in a temporary directory)."""
-    local = LocalCloudServer(free_port(), root=tmp_path_factory.mktemp("localcloud-state"))
-    local.start()
-    try:
-        local.deploy(example_assembly)
+    with deployed_server(example_assembly, tmp_path_factory.mktemp("localcloud-state")) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="package")

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from localcloud.server import LocalCloudServer, outdated_by
-from tests.endpoint.conftest import free_port
 from tests.endpoint.test_endpoint_cloudformation import triggered_function_template
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from localcloud.deployer import Deployer
 from localcloud.environ import overlay
 from localcloud.errors import TemplateError
 from localcloud.intrinsics import Resolver, StackContext
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -215,17 +215,10 @@ def test_the_real_app_deploys_with_every_resource_type_handled(cloud: LocalCloud
     assert {"billing-dlq.fifo has messages", "orders errors"} <= {a["AlarmName"] for a in alarms}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_serve_lists_fifo_queues_to_the_aws_cli(fixture_assembly: Path) -> None:
     """``python -m localcloud serve`` deploys onto a local endpoint the AWS CLI can use."""
     # Given the server started on the fixture assembly
-    port = _free_port()
+    port = free_port()
     env = {**os.environ.copy(), "PYTHONPATH": str(REPO)}
     server = subprocess.Popen([sys.executable, "-m", "localcloud", "serve", "--port", str(port), "--assembly",
                                str(fixture_assembly)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
