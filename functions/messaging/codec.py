@@ -68,7 +68,8 @@ _PLAIN_TEXT = ("id", "type", "kind", "schemaversion", "datacontenttype", "correl
 
 ENCODED_MEMO = 64
 """How many recent encodings the codecs keep (a message's events and reply are encoded once, used up to three times).
-The memo holds each envelope it names (an id is not reused while it is there); an envelope is frozen."""
+The memo holds each envelope it names (an id is not reused while it is there), so at most that many envelopes stay
+alive a little longer. An envelope is frozen; its ``data`` must not be changed once it has been encoded."""
 _ENCODED: OrderedDict[int, tuple[Envelope, str]] = OrderedDict()
 _ENCODED_LOCK = threading.Lock()
 
