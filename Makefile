@@ -19,7 +19,7 @@ PORT ?= 4566
 STAGE ?=
 STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
-.PHONY: setup browser test test-deploy lint pytest demo synth local deploy-local bench chaos figures service clean
+.PHONY: setup browser test test-e2e test-deploy lint pytest demo synth local deploy-local bench chaos figures service clean
 
 $(STAMP): $(REQUIREMENTS) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test: $(STAMP) browser
 
 pytest: $(STAMP) browser
 	$(VENV)/bin/pytest
+
+# The long end-to-end runs (tests marked slow), kept out of make test's three minutes; CI runs them after make test.
+test-e2e: $(STAMP) browser
+	$(VENV)/bin/pytest -m slow
 
 # The real CDK CLI (synth with bundling, bootstrap, deploy, diff, a second stage, destroy) into an empty local cloud
 # server: about 2 min.
