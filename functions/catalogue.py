@@ -1,16 +1,56 @@
-"""The message catalogue of the example system: which ``data`` field each type's ``partitionkey`` must equal.
+"""The message catalogue of the example system: every message type, its kind, model, channel, shard key, data version.
 
-Consumers reject a message whose ``partitionkey`` is another value (``partitionkey_mismatch``); clients fill the
-``partitionkey`` from it when none is given (``MessagingClient(shard_keys=SHARD_KEYS)``, what the CLI does).
+``SHARD_KEYS`` says which ``data`` field each type's ``partitionkey`` must equal: consumers reject a message whose
+``partitionkey`` is another value (``partitionkey_mismatch``); clients fill the ``partitionkey`` from it when none is
+given. ``CATALOGUE`` (:class:`messaging.contracts.Catalogue`) declares each type: consumers read ``data`` with it
+(tolerant reader, versions, upcasters, strict types), clients and the CLI check what they send against it, and
+``make contracts`` generates ``contracts/asyncapi.yaml`` and ``contracts/schemas/`` from it.
 
 Example:
     >>> SHARD_KEYS["orders.CreateOrder"], SHARD_KEYS["billing.SettlementReport"]
     ('customer_id', 'provider')
+    >>> CATALOGUE["orders.OrderCreated"].dataschema
+    'urn:fifo-messaging:schema:orders.OrderCreated:2.0'
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import billing.models
+import messaging.contracts
+import orders.models
+import quotes.models
 from billing.models import SHARD_KEYS as BILLING
 from orders.models import SHARD_KEYS as ORDERS
 
 SHARD_KEYS: dict[str, str] = {**ORDERS, **BILLING}
+
+Kind = messaging.contracts.Kind
+COMMAND, EVENT, DOCUMENT = Kind.COMMAND, Kind.EVENT, Kind.DOCUMENT
+
+
+def _declared(
+    name: str, kind: Kind, model: messaging.contracts.ModelClass, channel: str, **rules: Any
+) -> messaging.contracts.MessageType:
+    """A catalogue entry with the shard key its service declares in ``SHARD_KEYS``."""
+    return messaging.contracts.MessageType(name, kind, model, channel=channel, shard_key=SHARD_KEYS.get(name), **rules)
+
+
+CATALOGUE = messaging.contracts.Catalogue(
+    _declared("orders.CreateOrder", COMMAND, orders.models.CreateOrder, "orders-commands"),
+    _declared("orders.CancelOrder", COMMAND, orders.models.CancelOrder, "orders-commands"),
+    _declared(
+        "orders.OrderCreated",
+        EVENT,
+        orders.models.OrderCreated,
+        "order-events",
+        version=orders.models.ORDER_CREATED_VERSION,
+        upcasters={1: orders.models.order_created_v1_to_v2},
+    ),
+    _declared("orders.OrderCancelled", EVENT, orders.models.OrderCancelled, "order-events"),
+    # A provider's settlement report is strict: a field Billing does not know could change what the amounts mean,
+    # so an unknown field is refused (invalid_payload) rather than ignored.
+    _declared("billing.SettlementReport", DOCUMENT, billing.models.SettlementReport, "billing", strict=True),
+    _declared("quotes.RequestQuote", COMMAND, quotes.models.RequestQuote, "quote-requests"),
+)

@@ -7,14 +7,13 @@ import functools
 import os
 from typing import Any
 
-from billing.models import SHARD_KEYS as BILLING_SHARD_KEYS
 from billing.models import SettlementReport
 from billing.service import BillingService, DynamoDbLedger, content_digest
+from catalogue import CATALOGUE
 from messaging.consumer import MessageConsumer, MessageContext
-from orders.models import SHARD_KEYS as ORDER_SHARD_KEYS
 from orders.models import OrderCancelled, OrderCreated
 
-consumer = MessageConsumer(service="billing", shard_keys={**ORDER_SHARD_KEYS, **BILLING_SHARD_KEYS})
+consumer = MessageConsumer(service="billing", catalogue=CATALOGUE)
 
 
 @functools.cache

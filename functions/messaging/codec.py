@@ -37,8 +37,8 @@ from messaging.errors import InvalidAttribute, InvalidEncoding, NotCloudEvent, N
 
 SPEC_VERSION = "1.0"
 _STANDARD = {"specversion", "id", "source", "type", "datacontenttype", "dataschema", "subject", "time", "data"}
-_OURS = {"kind", "partitionkey", "replyto", "correlationid", "schemaversion", "dataref"}
-_STRING_ATTRIBUTES = tuple(sorted(_OURS | {"subject"}))
+_OURS = {"kind", "partitionkey", "replyto", "correlationid", "schemaversion", "dataref", "traceparent", "tracestate"}
+_STRING_ATTRIBUTES = tuple(sorted(_OURS | {"subject", "dataschema"}))
 _JSON_CONTENT_TYPES = ("application/json",)
 
 MAX_LENGTHS = {
@@ -52,6 +52,9 @@ MAX_LENGTHS = {
     "datacontenttype": 128,
     "schemaversion": 16,
     "kind": 16,
+    "dataschema": 512,
+    "traceparent": 55,
+    "tracestate": 512,
 }
 """Longest accepted value (characters) of each attribute: ``source|id`` must fit a DynamoDB sort key (1,024 bytes)
 and every attribute a log line. ``partitionkey`` has its own rule (:func:`messaging.fifo.validate_partition_key`)."""
@@ -62,7 +65,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 """C0 controls and DEL: refused in plain-text attributes."""
-_PLAIN_TEXT = ("id", "type", "kind", "schemaversion", "datacontenttype", "correlationid", "subject")
+_PLAIN_TEXT = (
+    "id", "type", "kind", "schemaversion", "datacontenttype", "correlationid", "subject", "dataschema", "traceparent",
+    "tracestate",
+)
 """Attributes that go into log lines and SQS/SNS message attributes (which refuse most control characters)."""
 
 
@@ -104,7 +110,8 @@ class CloudEventJsonCodec:
             "kind": envelope.kind.value,
             "schemaversion": SCHEMA_VERSION,
         }
-        for name in ("partitionkey", "replyto", "correlationid", "subject", "dataref"):
+        for name in ("partitionkey", "replyto", "correlationid", "subject", "dataref", "dataschema", "traceparent",
+                     "tracestate"):
             value = getattr(envelope, name)
             if value is not None:
                 attributes[name] = value
@@ -318,6 +325,9 @@ def _to_envelope(attributes: Mapping[str, Any], data: Any) -> Envelope:
         datacontenttype=content_type,
         dataref=dataref,
         extensions=extensions,
+        dataschema=attributes.get("dataschema"),
+        traceparent=attributes.get("traceparent"),
+        tracestate=attributes.get("tracestate"),
     )
 
 

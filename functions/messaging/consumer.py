@@ -14,7 +14,8 @@ A service registers one handler per message type and hands each Lambda event to 
         return consumer.handle(event, context)
 
 Each record goes: decode -> route by (``kind``, ``type``) -> ``partitionkey`` check -> ``replyto`` allowlist check ->
-``dataref`` resolved (:mod:`claim check <messaging.claim_check>`) -> payload model -> declared shard key check ->
+``dataref`` resolved (:mod:`claim check <messaging.claim_check>`) -> payload model (the tolerant reader, data versions
+and upcasters of the type's catalogue entry, :mod:`messaging.contracts`) -> declared shard key check ->
 handler inside a :mod:`unit of work <messaging.unit_of_work>` -> commit -> publish the events -> send the reply
 (commands with ``replyto``). Records are processed with Powertools
 ``SqsFifoPartialProcessor(skip_group_on_error=True)``: a failing record stops only its own message group.
@@ -46,7 +47,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger
@@ -60,14 +61,14 @@ from messaging.channels import EventPublisher, TopicPublisher
 from messaging.claim_check import ClaimCheck
 from messaging.codec import CloudEventJsonCodec
 from messaging.context import MessageContext
-from messaging.envelope import Envelope, Kind, ReplyOutcome
+from messaging.contracts import MessageType
+from messaging.envelope import Envelope, Kind, ReplyOutcome, trace_seed
 from messaging.errors import (
     CommandRejected,
     ConfigurationError,
     DataRefUnresolvable,
     DeadlinePassed,
     MessageIdConflict,
-    PayloadValidationError,
     PermanentMessageError,
     ReplyToNotAllowed,
     UnknownMessageType,
@@ -75,6 +76,7 @@ from messaging.errors import (
 from messaging.fifo import check_shard_key, dedup_id_of, validate_partition_key
 from messaging.outbox import Outbox
 from messaging.settings import ConsumerSettings
+from messaging.tracecontext import continue_trace, trace_id_of
 from messaging.unit_of_work import Committer, DedupRecord, DynamoDbCommitter
 
 if TYPE_CHECKING:
@@ -93,7 +95,7 @@ MessageHandler = Callable[[Any, "MessageContext"], Any]
 
 _HandlerT = TypeVar("_HandlerT", bound=MessageHandler)
 
-_LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid")
+_LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid", "trace_id")
 
 # Metric names (namespace FifoMessaging, dimension service).
 MESSAGES_PROCESSED = "MessagesProcessed"
@@ -170,9 +172,12 @@ class MessageConsumer:
         shard_keys: Mapping[str, str] | None = None,
         claim_check: ClaimCheck | None = None,
         s3_client: S3Client | None = None,
+        catalogue: Mapping[str, MessageType] | None = None,
     ) -> None:
         """``shard_keys`` maps a message type to the ``data`` field its ``partitionkey`` must equal (a mismatch is
-        ``partitionkey_mismatch``); ``claim_check`` resolves ``dataref`` (default: ``CLAIM_CHECK_BUCKET``)."""
+        ``partitionkey_mismatch``); ``claim_check`` resolves ``dataref`` (default: ``CLAIM_CHECK_BUCKET``);
+        ``catalogue`` (:class:`~messaging.contracts.Catalogue`) gives each type its shard key, data version, upcasters
+        and strictness, and the ``dataschema`` of the events the handlers emit."""
         self.service = service
         self._source = source or f"/{service}"
         self._settings = settings
@@ -187,7 +192,12 @@ class MessageConsumer:
         self._clock = clock
         self._routes: dict[tuple[Kind, str | None], _Route] = {}
         self._lock = threading.RLock()
-        self._shard_keys = dict(shard_keys or {})
+        self._catalogue: Mapping[str, MessageType] = catalogue or {}
+        self._readers: dict[tuple[Kind, str], MessageType] = {}
+        self._shard_keys = {
+            **{name: t.shard_key for name, t in self._catalogue.items() if t.shard_key},
+            **dict(shard_keys or {}),
+        }
         self._claim_check = claim_check
         self._s3_client = s3_client
         self._outbox = Outbox(
@@ -349,12 +359,16 @@ class MessageConsumer:
             envelope: Envelope | None = None
             try:
                 envelope = self._codec.decode(record.body)
+                traceparent = continue_trace(envelope.traceparent, trace_seed(self.source, envelope))
                 logger.thread_safe_append_keys(
                     cloudevent_id=envelope.id,
                     cloudevent_type=envelope.type,
                     partitionkey=envelope.partitionkey,
                     correlationid=envelope.correlationid or envelope.id,
+                    trace_id=trace_id_of(traceparent),
                 )
+                if self._tracer is not None:
+                    self._tracer.put_annotation("trace_id", trace_id_of(traceparent) or "")
                 route = self._route(envelope)
                 validate_partition_key(envelope.partitionkey)
                 self._check_replyto(envelope)
@@ -364,7 +378,13 @@ class MessageConsumer:
                 if envelope.type in self._shard_keys:
                     check_shard_key(envelope, self._shard_keys[envelope.type])
                 ctx = MessageContext(
-                    envelope, source=self.source, logger=logger, lambda_context=invocation.context, record=record
+                    envelope,
+                    source=self.source,
+                    logger=logger,
+                    lambda_context=invocation.context,
+                    record=record,
+                    traceparent=traceparent,
+                    catalogue=self._catalogue,
                 )
                 result, duplicate = self._execute(route, payload, ctx)
             except PermanentMessageError as error:
@@ -409,19 +429,21 @@ class MessageConsumer:
             raise ReplyToNotAllowed(envelope.replyto)
 
     def _payload(self, route: _Route, envelope: Envelope) -> Any:
+        """The handler's payload: ``data`` read by the type's catalogue entry (version, upcasters, strictness) with
+        the route's model; unknown fields are left out and logged at DEBUG (:meth:`MessageType.read`)."""
         data = dict(envelope.data or {})
-        if route.model is None:
+        if route.model is None and envelope.type not in self._catalogue:
             return data
-        from pydantic import ValidationError  # noqa: PLC0415 - loaded already by the model; not by model-less routes
+        key = (route.kind, envelope.type)
+        reader = self._readers.get(key)
+        if reader is None:
+            declared = self._catalogue.get(envelope.type) or MessageType(envelope.type, route.kind)
+            reader = self._readers[key] = replace(declared, model=route.model)
 
-        try:
-            return route.model.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            location = ".".join(str(part) for part in first.get("loc", ()))
-            field_name = f"data.{location}" if location else "data"
-            reason = f"data does not match {route.model.__name__}: {field_name}: {first.get('msg', 'invalid')}"
-            raise PayloadValidationError(reason, field=field_name) from exc
+        def unknown(paths: list[str]) -> None:
+            self.logger.debug("unknown fields left out of the model", extra={"unknown_fields": paths})
+
+        return reader.read(data, dataschema=envelope.dataschema, unknown=unknown)
 
     def _execute(self, route: _Route, payload: Any, ctx: MessageContext) -> tuple[dict[str, Any], bool]:
         """Run the handler in a unit of work, then commit its writes with the dedup record; return (outcome,

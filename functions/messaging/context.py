@@ -8,15 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, envelope_size
 from messaging.codec import CloudEventJsonCodec
-from messaging.envelope import Envelope, Kind
+from messaging.envelope import Envelope, Kind, trace_seed
 from messaging.errors import MessageTooLarge
 from messaging.fifo import validate_partition_key
+from messaging.tracecontext import continue_trace
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from pydantic import BaseModel
+
+    from messaging.contracts import MessageType
 
 _CODEC = CloudEventJsonCodec()
 _EVENT_ID_NAMESPACE = uuid.UUID("0b5c7f4e-8f3a-4d0c-9a86-3f3f54d1c2aa")
@@ -35,8 +38,14 @@ class MessageContext:
         logger: Logger,
         lambda_context: LambdaContext | None = None,
         record: SQSRecord | None = None,
+        traceparent: str | None = None,
+        catalogue: Mapping[str, MessageType] | None = None,
     ) -> None:
+        """``traceparent`` is the trace context of what the handler sends (default: the message's trace continued);
+        ``catalogue`` gives the emitted events their ``dataschema``."""
         self.envelope = envelope
+        self.traceparent = traceparent or continue_trace(envelope.traceparent, trace_seed(source, envelope))
+        self._catalogue = catalogue or {}
         self.lambda_context = lambda_context
         self.logger = logger
         self.record = record
@@ -58,8 +67,10 @@ class MessageContext:
     ) -> Envelope:
         """Emit an event, published to ``EVENT_TOPIC_ARN`` once the message's outcome is committed.
 
-        The partition key defaults to the incoming message's. The event id is derived from the incoming message's
-        (``source``, ``id``) and the position of the event, so it is the same every time this message is handled.
+        The partition key defaults to the incoming message's; the event continues the message's trace
+        (``traceparent``) and names its data version (``dataschema``) when the catalogue knows its type. The event
+        id is derived from the incoming message's (``source``, ``id``) and the position of the event, so it is the
+        same every time this message is handled.
         An event over the 256 KiB channel limit raises :class:`~messaging.errors.MessageTooLarge` here, before
         anything is committed (SNS would refuse it for good).
         """
@@ -74,6 +85,9 @@ class MessageContext:
             data=body,
             id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, seed)),
             partitionkey=key,
+            dataschema=declared.dataschema if (declared := self._catalogue.get(type)) is not None else None,
+            traceparent=self.traceparent,
+            tracestate=self.envelope.tracestate,
         )
         size = envelope_size(emitted, _CODEC)
         if size > CHANNEL_LIMIT_BYTES:

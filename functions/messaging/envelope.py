@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from messaging.tracecontext import continue_trace
+
 SCHEMA_VERSION = "1"
 """Version of this project's wire contract, carried in the ``schemaversion`` extension of every message."""
 
@@ -52,6 +54,8 @@ class Envelope:
     ``partitionkey`` becomes the FIFO ``MessageGroupId``; ``replyto`` is the return address of a request;
     ``correlationid`` is the id of the request a reply answers; ``dataref`` (CloudEvents dataref extension) points to
     ``data`` kept elsewhere (a claim check, :mod:`messaging.claim_check`) and is set only when ``data`` is not.
+    ``dataschema`` names the type and version of ``data`` (:mod:`messaging.contracts`); ``traceparent`` and
+    ``tracestate`` are the W3C trace context (CloudEvents distributed tracing extension, :mod:`messaging.tracecontext`).
     ``extensions`` keeps any other CloudEvents extension attribute so that a message passes through unchanged.
     """
 
@@ -68,6 +72,9 @@ class Envelope:
     datacontenttype: str = "application/json"
     dataref: str | None = None
     extensions: Mapping[str, str] = field(default_factory=dict)
+    dataschema: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def dedup_key(self) -> tuple[str, str]:
@@ -129,6 +136,8 @@ def message(
     partitionkey: str,
     replyto: str | None = None,
     id: str | None = None,
+    dataschema: str | None = None,
+    traceparent: str | None = None,
 ) -> Envelope:
     """A message of any ``kind`` with a fresh id unless ``id`` is given; :func:`command`, :func:`event` and
     :func:`document` are its kind-specific forms."""
@@ -140,6 +149,8 @@ def message(
         id=id or new_message_id(),
         partitionkey=partitionkey,
         replyto=replyto,
+        dataschema=dataschema,
+        traceparent=traceparent,
     )
 
 
@@ -192,7 +203,8 @@ def reply_type_for(request_type: str) -> str:
 
 
 def reply_to(request: Envelope, outcome: ReplyOutcome, *, source: str) -> Envelope:
-    """The reply to ``request``: ``kind=reply``, ``correlationid`` = the request id, the request's partition key.
+    """The reply to ``request``: ``kind=reply``, ``correlationid`` = the request id, the request's partition key, the
+    request's trace continued (:func:`messaging.tracecontext.continue_trace`).
 
     Several responders may answer one request (scatter-gather): each reply has the responder's own ``source``, so the
     (``source``, ``id``) identity of the replies differs while each one is stable across redeliveries.
@@ -205,4 +217,11 @@ def reply_to(request: Envelope, outcome: ReplyOutcome, *, source: str) -> Envelo
         id=reply_id_for(request),
         partitionkey=request.partitionkey or request.id,
         correlationid=request.id,
+        traceparent=continue_trace(request.traceparent, trace_seed(source, request)),
+        tracestate=request.tracestate,
     )
+
+
+def trace_seed(source: str, request: Envelope) -> str:
+    """What the parent id of the messages ``source`` sends while handling ``request`` derives from."""
+    return f"{source}\n{request.source}\n{request.id}"

@@ -100,6 +100,21 @@ class PayloadValidationError(PermanentMessageError):
     code = "invalid_payload"
 
 
+class UnsupportedDataVersion(PermanentMessageError):  # noqa: N818 - names of the public API
+    """The message's ``data`` is of a newer major version than this consumer reads (its ``dataschema``), or of an older
+    one no upcaster leads from.
+
+    Example:
+        >>> UnsupportedDataVersion("orders.OrderCreated 3.0 is newer than 2.1").code
+        'unsupported_data_version'
+    """
+
+    code = "unsupported_data_version"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, field="dataschema")
+
+
 class ReplyToNotAllowed(PermanentMessageError):  # noqa: N818 - names of the public API
     code = "replyto_not_allowed"
 

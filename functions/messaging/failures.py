@@ -119,6 +119,7 @@ CODES: dict[str, FailureCode] = dict(
         _code("partitionkey_mismatch", "partitionkey must equal the shard-key field this message type declares"),
         _code("unknown_type", "no handler is registered for this message type"),
         _code("invalid_payload", "data does not match the schema of this message type"),
+        _code("unsupported_data_version", "this consumer does not read this version of the message's data"),
         _code("dataref_unresolvable", "the data the message's dataref points to cannot be read"),
         _code("replyto_not_allowed", "replyto is not an allowed reply address", answered=False),
         _code("unknown_correlationid", "the reply answers no request awaiting one", answered=False),

@@ -6,11 +6,12 @@ import functools
 import os
 from typing import Any
 
+from catalogue import CATALOGUE
 from messaging.consumer import MessageConsumer, MessageContext
 from notifications.service import DynamoDbNotificationOutbox, NotificationService
-from orders.models import SHARD_KEYS, OrderCreated
+from orders.models import OrderCreated
 
-consumer = MessageConsumer(service="notifications", shard_keys=SHARD_KEYS)
+consumer = MessageConsumer(service="notifications", catalogue=CATALOGUE)
 
 
 @functools.cache

@@ -10,12 +10,13 @@ import functools
 import os
 from typing import Any
 
+from catalogue import CATALOGUE
 from messaging.consumer import MessageConsumer, MessageContext
-from orders.models import SHARD_KEYS, CancelOrder, CreateOrder
+from orders.models import CancelOrder, CreateOrder
 from orders.repository import DynamoDbOrderRepository
 from orders.service import OrderService
 
-consumer = MessageConsumer(service="orders", shard_keys=SHARD_KEYS)
+consumer = MessageConsumer(service="orders", catalogue=CATALOGUE)
 
 
 @functools.cache
@@ -27,7 +28,12 @@ def order_service() -> OrderService:
 def create_order(command: CreateOrder, context: MessageContext) -> dict[str, Any]:
     order = order_service().create(command, order_id=f"o-{context.derived_id('order')[:24]}")
     context.emit(
-        "orders.OrderCreated", {**order.summary(), "lines": [line.model_dump(mode="json") for line in order.lines]}
+        "orders.OrderCreated",
+        {
+            **order.summary(),
+            "lines": [line.model_dump(mode="json") for line in order.lines],
+            "item_count": sum(line.quantity for line in order.lines),
+        },
     )
     return order.summary()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,7 +49,10 @@ class CancelOrder(BaseModel):
 
 
 class OrderCreated(BaseModel):
-    """``orders.OrderCreated`` (event, partitionkey = customer_id)."""
+    """``orders.OrderCreated`` (event, partitionkey = customer_id), data version 2: an order was placed.
+
+    Version 2 added ``item_count`` (required); version 1 data is read through :func:`order_created_v1_to_v2`.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -57,6 +61,24 @@ class OrderCreated(BaseModel):
     total: Decimal
     currency: str
     lines: list[OrderLine]
+    item_count: int = Field(ge=0, description="number of items ordered: the sum of the lines' quantities")
+
+
+ORDER_CREATED_VERSION = "2.0"
+
+
+def order_created_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Upcaster of ``orders.OrderCreated`` data from version 1 to 2: ``item_count`` is the sum of the lines'
+    quantities (a pure function; data that is not version 1 raises and is dead-lettered as ``invalid_payload``).
+
+    Example:
+        >>> order_created_v1_to_v2({"order_id": "o-1", "lines": [{"quantity": 2}, {"quantity": 1}]})["item_count"]
+        3
+    """
+    quantities = [line["quantity"] for line in data["lines"]]
+    if not all(isinstance(quantity, int) and not isinstance(quantity, bool) for quantity in quantities):
+        raise TypeError("a line's quantity is not an integer")
+    return {**data, "item_count": sum(quantities)}
 
 
 class OrderCancelled(BaseModel):

@@ -6,13 +6,16 @@ import functools
 import os
 from typing import Any
 
+from catalogue import CATALOGUE
 from messaging.consumer import MessageConsumer, MessageContext
 from quotes.models import RequestQuote
 from quotes.service import QuoteService
 
 # Each responder replies under its own source, so the replies of the three responders to one request have distinct
 # (source, id) identities and are neither deduplicated against each other nor mixed up in the reply store.
-consumer = MessageConsumer(service="quotes", source=lambda: f"/quotes/{os.environ['QUOTE_RESPONDER_NAME']}")
+consumer = MessageConsumer(
+    service="quotes", source=lambda: f"/quotes/{os.environ['QUOTE_RESPONDER_NAME']}", catalogue=CATALOGUE
+)
 
 
 @functools.cache
