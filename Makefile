@@ -45,7 +45,8 @@ setup: $(STAMP) browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos figures scaffold
+	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos figures scaffold contracts
+	$(PY) -m contracts --check
 
 # Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
 test: $(STAMP) browser
@@ -100,3 +101,13 @@ figures: $(STAMP)
 service: export SERVICE_NAME = $(NAME)
 service: $(STAMP)
 	@$(PY) -m scaffold "$$SERVICE_NAME"
+
+# The message contracts (contracts/asyncapi.yaml, contracts/schemas/) regenerated from the catalogue, the models and the
+# synthesized app; refused (exit 1, nothing written) when a change breaks readers or writers of a published version.
+.PHONY: contracts contracts-check
+contracts: $(STAMP)
+	$(PY) -m contracts
+
+# Exit 1 when contracts/ differs from what the code generates or the code breaks it (make lint runs it).
+contracts-check: $(STAMP)
+	$(PY) -m contracts --check

@@ -136,9 +136,10 @@ class MessageType:
 
     @property
     def summary(self) -> str:
-        """The first line of the model's docstring (empty without a model or docstring)."""
+        """The first paragraph of the model's docstring as plain text (empty without a model or docstring)."""
         doc = (self.model.__doc__ or "") if self.model is not None else ""
-        return doc.strip().splitlines()[0] if doc.strip() else ""
+        paragraph = doc.strip().split("\n\n", 1)[0]
+        return " ".join(paragraph.replace("``", "").split())
 
     def upcast(self, data: Mapping[str, Any], from_major: int) -> dict[str, Any]:
         """``data`` of major version ``from_major`` as the current major version, through each upcaster in turn

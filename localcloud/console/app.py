@@ -8,6 +8,7 @@
 | ``GET /_console/messages/<id>`` | the journey of a message or correlation id (:mod:`.journey`) |
 | ``GET /_console/messages?id=<id>`` | the search form's redirect to that page |
 | ``GET /_console/dashboard[?name=<dashboard>]`` | the CloudWatch dashboard (:mod:`.dashboard`) |
+| ``GET /_console/catalogue`` | the message catalogue of ``contracts/asyncapi.yaml`` (:mod:`.catalogue`) |
 
 An unknown path, queue, id or dashboard is a 404 page; a refused request a 400 page with a one-line reason; an
 error of the console itself a 500 page (the traceback goes to the server's log, never to the page).
@@ -26,6 +27,7 @@ from urllib.parse import quote, urlparse
 from werkzeug.wrappers import Request, Response
 
 from localcloud.clock import CLOCK
+from localcloud.console.catalogue import catalogue_page, load_document
 from localcloud.console.dashboard import dashboard_page
 from localcloud.console.html import CONSOLE, error_page
 from localcloud.console.journey import check_id, journey_page
@@ -97,6 +99,11 @@ class ConsoleApi:
             name = request.args.get("name") or None
             page = dashboard_page(self.cloud.client("cloudwatch"), self._dashboards(), name, now=CLOCK.now())
             return _html(self._found(page, f"no deployed dashboard is called {name!r}"))
+        if segments == ["catalogue"]:
+            document = load_document()
+            if document is None:
+                raise NotFound("there is no contracts/asyncapi.yaml in this checkout (make contracts writes it)")
+            return _html(catalogue_page(document))
         if len(segments) == 2 and segments[0] == "queues":
             page = queue_page(self.cloud, self._topology(), segments[1])
             return _html(self._found(page, f"no deployed queue is called {segments[1]!r}"))

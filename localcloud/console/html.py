@@ -92,7 +92,8 @@ def age(seconds: float | None) -> str:
 
 def page(title: str, body: Markup) -> str:
     """The full document: the console's navigation, the title and ``body``."""
-    nav = join(link(path, text) for path, text in (("/", "Topology"), ("/dashboard", "Dashboard")))
+    nav = join(link(path, text) for path, text in (("/", "Topology"), ("/dashboard", "Dashboard"),
+                                                    ("/catalogue", "Catalogue")))
     search = html('<form class="inline" method="get" action="{}/messages">'
                   '<input name="id" size="38" placeholder="message id or correlation id" aria-label="message id">'
                   ' <button>Journey</button></form>', CONSOLE)

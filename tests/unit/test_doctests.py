@@ -22,6 +22,7 @@ PACKAGES = {
     "localcloud": "localcloud.",
     "figures": "figures.",
     "scaffold": "scaffold.",
+    "contracts": "contracts.",
 }
 
 
