@@ -6,8 +6,8 @@ Example:
           --data '{"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}'
 
 Exit codes: 0 success; 1 a failure reply, a timeout, or a failed operation (AWS, configuration, missing output);
-2 bad arguments (checked before anything is sent: the partition key, the JSON, the size), in one line on stderr;
-3 ``reply``: no reply yet.
+2 bad arguments (checked before anything is sent: the partition key, the JSON, the size, and against the catalogue:
+the type, its kind, the data's schema), in one line on stderr; 3 ``reply``: no reply yet.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class Connection:
         """A ``messaging.client.MessagingClient`` on the reply queue and the reply table of the endpoints."""
         if self._messaging is None:
             # Imported here: status, dlq and topology work without the runtime client and its dependencies.
-            from catalogue import SHARD_KEYS  # noqa: PLC0415
+            from catalogue import CATALOGUE, SHARD_KEYS  # noqa: PLC0415
             from messaging.claim_check import ClaimCheck  # noqa: PLC0415
             from messaging.client import MessagingClient  # noqa: PLC0415
             from messaging.reply_store import DynamoDbReplyStore  # noqa: PLC0415
@@ -126,6 +126,7 @@ class Connection:
                 sqs_client=self.client("sqs"),
                 sns_client=self.client("sns"),
                 shard_keys=SHARD_KEYS,
+                catalogue=CATALOGUE,
                 claim_check=ClaimCheck(bucket, client=self.client("s3")) if bucket else None,
             )
         return self._messaging
@@ -153,6 +154,7 @@ def reply_record(reply: ReplyLike) -> dict[str, Any]:
         "reply_id": reply.envelope.id,
         "type": reply.envelope.type,
         "time": reply.envelope.time.isoformat(),
+        "traceparent": reply.envelope.traceparent,
     }
     if outcome.ok:
         record["result"] = dict(outcome.result or {})
@@ -173,22 +175,54 @@ def _reply_rows(records: Sequence[dict[str, Any]]) -> str:
     return table(["responder", "outcome", "result / error"], rows)
 
 
+def kind_of(type_name: str, given: str | None, default: Kind) -> Kind:
+    """The kind to send ``type_name`` as: ``--kind`` if given, else the catalogue's (``default`` for a type the
+    catalogue does not declare; the client then refuses it if it is unknown).
+
+    Example:
+        >>> kind_of("orders.OrderCreated", None, Kind.COMMAND), kind_of("x.Y", None, Kind.COMMAND)
+        (<Kind.EVENT: 'event'>, <Kind.COMMAND: 'command'>)
+    """
+    if given:
+        return Kind(given)
+    from catalogue import CATALOGUE  # noqa: PLC0415 - the runtime is loaded only by the commands that send
+
+    declared = CATALOGUE.get(type_name)
+    return declared.kind if declared is not None else default
+
+
+def check_message(kind: Kind, type_name: str, data: Any) -> None:
+    """Refuse, before anything is looked up or sent, a message the catalogue says is wrong: an unknown type, another
+    kind, data failing its schema (:meth:`messaging.contracts.Catalogue.check`; a type whose shard key ``make
+    service`` registered but the catalogue does not declare passes)."""
+    from catalogue import CATALOGUE, SHARD_KEYS  # noqa: PLC0415
+
+    if type_name in CATALOGUE or type_name not in SHARD_KEYS:
+        CATALOGUE.check(kind, type_name, data)
+
+
 def cmd_notify(run: Run) -> int:
     conn, args = run.conn, run.args
+    kind = kind_of(args.type, args.kind, Kind.COMMAND)
+    if kind is Kind.EVENT:  # an event is published to its topic, never sent to one queue
+        raise InvalidRequest(f"{args.type} is an event: publish it to its topic (see {PROG} catalogue)")
+    check_message(kind, args.type, args.data)
     envelope = conn.messaging.notify(
         conn.endpoints.queue_url(args.queue),
         args.type,
         args.data,
         partitionkey=args.partition_key,
-        kind=Kind(args.kind),
+        kind=kind,
+        traceparent=args.traceparent,
     )
     record = {
         "id": envelope.id,
         "type": envelope.type,
-        "kind": args.kind,
+        "kind": kind.value,
         "partitionkey": envelope.partitionkey,
         "source": envelope.source,
         "dataref": envelope.dataref,
+        "traceparent": envelope.traceparent,
     }
     if run.out.as_json:
         run.out.json(record)
@@ -200,8 +234,13 @@ def cmd_notify(run: Run) -> int:
 
 def cmd_send(run: Run) -> int:
     conn, args = run.conn, run.args
+    check_message(Kind.COMMAND, args.type, args.data)
     correlation_id = conn.messaging.send(
-        conn.endpoints.queue_url(args.queue), args.type, args.data, partitionkey=args.partition_key
+        conn.endpoints.queue_url(args.queue),
+        args.type,
+        args.data,
+        partitionkey=args.partition_key,
+        traceparent=args.traceparent,
     )
     if run.out.as_json:
         run.out.json({"correlation_id": correlation_id, "type": args.type})
@@ -232,32 +271,46 @@ def cmd_reply(run: Run) -> int:
 
 def cmd_request(run: Run) -> int:
     conn, args = run.conn, run.args
+    check_message(Kind.COMMAND, args.type, args.data)
     url = conn.endpoints.queue_url(args.queue)
     with run.out.progress(f"waiting for the reply to {args.type}", total=args.timeout):
-        reply = conn.messaging.request(url, args.type, args.data, partitionkey=args.partition_key, timeout=args.timeout)
+        reply = conn.messaging.request(
+            url, args.type, args.data, partitionkey=args.partition_key, timeout=args.timeout,
+            traceparent=args.traceparent,
+        )
     _show_replies(run, [reply_record(reply)], single=True)
     return EXIT_OK if reply.outcome.ok else EXIT_ERROR
 
 
 def cmd_publish(run: Run) -> int:
     conn, args = run.conn, run.args
+    kind = kind_of(args.type, args.kind, Kind.EVENT)
+    check_message(kind, args.type, args.data)
     envelope = conn.messaging.publish(
         conn.endpoints.topic_arn(args.topic),
         args.type,
         args.data,
         partitionkey=args.partition_key,
-        kind=Kind(args.kind),
+        kind=kind,
+        traceparent=args.traceparent,
     )
-    record = {"id": envelope.id, "type": envelope.type, "kind": args.kind, "partitionkey": envelope.partitionkey}
+    record = {
+        "id": envelope.id,
+        "type": envelope.type,
+        "kind": kind.value,
+        "partitionkey": envelope.partitionkey,
+        "traceparent": envelope.traceparent,
+    }
     if run.out.as_json:
         run.out.json(record)
     else:
-        run.out.write(f"published {envelope.type} ({args.kind}) id={envelope.id} partitionkey={envelope.partitionkey}")
+        run.out.write(f"published {envelope.type} ({kind.value}) id={envelope.id} partitionkey={envelope.partitionkey}")
     return EXIT_OK
 
 
 def cmd_scatter_gather(run: Run) -> int:
     conn, args = run.conn, run.args
+    check_message(Kind.COMMAND, args.type, args.data)
     arn = conn.endpoints.topic_arn(args.topic)
     wanted = f", until {args.min_replies} replies" if args.min_replies else ""
     with run.out.progress(f"collecting replies to {args.type}{wanted}", total=args.window):
@@ -268,6 +321,7 @@ def cmd_scatter_gather(run: Run) -> int:
             partitionkey=args.partition_key,
             window=args.window,
             min_replies=args.min_replies,
+            traceparent=args.traceparent,
         )
     _show_replies(run, [reply_record(r) for r in replies], single=False)
     return EXIT_OK
@@ -283,6 +337,38 @@ def _show_replies(run: Run, records: list[dict[str, Any]], *, single: bool) -> N
         f"{len(records)} repl{'y' if len(records) == 1 else 'ies'}"
         + (f" to {records[0]['correlation_id']}" if records else "")
     )
+
+
+def cmd_catalogue(run: Run) -> int:
+    """The message types of the catalogue (``functions/catalogue.py``) with their published schema."""
+    from catalogue import CATALOGUE  # noqa: PLC0415
+    from contracts.schemas import type_schema  # noqa: PLC0415
+
+    records = [
+        {
+            "type": name,
+            "kind": declared.kind.value,
+            "channel": declared.channel,
+            "shard_key": declared.shard_key,
+            "version": declared.version,
+            "reader": "strict" if declared.strict else "tolerant",
+            "dataschema": declared.dataschema,
+            "schema_file": f"contracts/schemas/{name}.json",
+            "summary": declared.summary,
+            **({"schema": type_schema(declared)} if run.out.as_json and declared.model is not None else {}),
+        }
+        for name, declared in sorted(CATALOGUE.items())
+    ]
+    if run.out.as_json:
+        run.out.json(records)
+        return EXIT_OK
+    rows = [
+        [r["type"], r["kind"], r["channel"], r["shard_key"] or "-", r["version"], r["reader"], r["schema_file"]]
+        for r in records
+    ]
+    run.out.write(table(["type", "kind", "channel", "shard key", "version", "reader", "schema"], rows))
+    run.out.note(f"{len(records)} message types; contracts/asyncapi.yaml describes the channels (make contracts)")
+    return EXIT_OK
 
 
 def cmd_status(run: Run) -> int:
@@ -418,6 +504,7 @@ COMMANDS: dict[str, Callable[[Run], int]] = {
     "dlq": cmd_dlq,
     "trace": cmd_trace,
     "topology": cmd_topology,
+    "catalogue": cmd_catalogue,
 }
 
 

@@ -23,6 +23,7 @@ from cli.endpoints import DEFAULT_STACKS, endpoint_url_from
 from infra.stage import StageError, check_stage
 from messaging.claim_check import MAX_DATA_BYTES
 from messaging.fifo import is_valid_fifo_id
+from messaging.tracecontext import is_valid
 
 EXIT_BAD_ARGUMENTS = 2
 PROG = "fifo-messaging" if Path(sys.argv[0]).name == "fifo-messaging" else "python -m cli"
@@ -64,6 +65,18 @@ def partition_key(text: str) -> str:
     """``--partition-key``: a valid FIFO ``MessageGroupId`` (1-128 letters, digits and ASCII punctuation)."""
     if not is_valid_fifo_id(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not 1-128 letters, digits and ASCII punctuation")
+    return text
+
+
+def traceparent(text: str) -> str:
+    """``--traceparent``: a W3C trace parent, ``00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>``.
+
+    Example:
+        >>> traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")[:6]
+        '00-4bf'
+    """
+    if not is_valid(text):
+        raise argparse.ArgumentTypeError(f"{text[:80]!r} is not 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>")
     return text
 
 
@@ -150,6 +163,13 @@ def _message_args(parser: argparse.ArgumentParser, target: str) -> None:
         help="partitionkey = FIFO MessageGroupId (the shard, e.g. the customer id); default: the type's declared "
         "shard-key field of the data (orders.*: customer_id)",
     )
+    parser.add_argument(
+        "--traceparent",
+        type=traceparent,
+        default=None,
+        metavar="TRACEPARENT",
+        help="W3C trace context to continue (00-<trace id>-<parent id>-<flags>); default: a new trace",
+    )
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -175,7 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("notify", "one-way command (or document) to a queue (no reply)")
     _message_args(sub, "queue")
-    sub.add_argument("--kind", choices=["command", "document"], default="command", help="message kind")
+    sub.add_argument(
+        "--kind", choices=["command", "document"], default=None, help="message kind (default: the catalogue's)"
+    )
     sub = command("send", "command with replyto; prints the correlation id (get the reply later with `reply`)")
     _message_args(sub, "queue")
     sub = command("reply", "the reply to an earlier `send`, by correlation id (exit 3 if none yet)")
@@ -186,13 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("-t", "--timeout", type=positive_float, default=10.0, help="seconds to wait (default 10)")
     sub = command("publish", "publish to a topic (pub/sub)")
     _message_args(sub, "topic")
-    sub.add_argument("--kind", choices=["event", "command", "document"], default="event", help="message kind")
+    sub.add_argument(
+        "--kind", choices=["event", "command", "document"], default=None, help="message kind (default: the catalogue's)"
+    )
     sub = command("scatter-gather", "publish a request to a topic and collect the replies of every responder")
     _message_args(sub, "topic")
     sub.add_argument("-w", "--window", type=positive_float, default=2.0, help="seconds to collect (default 2)")
     sub.add_argument(
         "-n", "--min-replies", type=positive_int, default=None, help="stop as soon as this many replies arrived"
     )
+    command("catalogue", "the message types: kind, channel, shard key, data version, reader, schema (--json: with it)")
     sub = command("status", "per queue: visible, in flight, DLQ depth, oldest message age (CloudWatch)")
     sub.add_argument("queues", nargs="*", metavar="QUEUE", help="queue names (default: all)")
     sub.add_argument("--no-age", action="store_true", help="skip CloudWatch (age shown as n/a)")

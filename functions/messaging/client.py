@@ -9,7 +9,11 @@ Arguments are checked before anything is sent (:class:`~messaging.errors.Invalid
 the ``partitionkey`` a valid FIFO group id, filled from the type's declared shard-key field when not given
 (``shard_keys``) and refused when it contradicts it. A message over the 256 KiB channel limit travels with its
 ``data`` in the claim-check bucket (``claim_check``, :mod:`messaging.claim_check`); ``data`` over 5 MiB, or over the
-channel limit without a bucket, is :class:`~messaging.errors.PayloadTooLarge`.
+channel limit without a bucket, is :class:`~messaging.errors.PayloadTooLarge`. With a ``catalogue``
+(:class:`~messaging.contracts.Catalogue`) the type must be catalogued with this kind and ``data`` must read as its
+model (field named), and the message names its data version (``dataschema``); a type the catalogue does not declare
+but whose shard key is registered (``shard_keys``, what ``make service`` adds) is sent unchecked. Every message
+carries a W3C ``traceparent``: the one given (``traceparent=``, checked), else a new trace.
 
 Example:
     >>> from messaging.reply_store import InMemoryReplyStore
@@ -35,10 +39,12 @@ from messaging.aws import LazyClient
 from messaging.channels import QueueSender, TopicPublisher
 from messaging.claim_check import ClaimCheck, offload_if_large
 from messaging.codec import CloudEventJsonCodec
+from messaging.contracts import Catalogue
 from messaging.envelope import Envelope, Kind, ReplyOutcome, message
 from messaging.errors import InvalidMessage, InvalidRequest, ReplyTimeout
 from messaging.fifo import is_valid_fifo_id, shard_key_value
 from messaging.reply_store import REPLY_TTL_SECONDS
+from messaging.tracecontext import is_valid, new_traceparent
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -109,11 +115,13 @@ class MessagingClient:
         clock: Callable[[], float] = time.monotonic,
         shard_keys: Mapping[str, str] | None = None,
         claim_check: ClaimCheck | None = None,
+        catalogue: Catalogue | None = None,
     ) -> None:
         self.reply_queue_url = reply_queue_url
         self.reply_store = reply_store
         self.source = source
-        self.shard_keys = dict(shard_keys or {})
+        self.catalogue = catalogue
+        self.shard_keys = {**(catalogue.shard_keys if catalogue is not None else {}), **dict(shard_keys or {})}
         self.claim_check = claim_check
         self._sqs: LazyClient[SQSClient] = LazyClient("sqs", sqs_client)
         self._sns: LazyClient[SNSClient] = LazyClient("sns", sns_client)
@@ -129,6 +137,7 @@ class MessagingClient:
         *,
         partitionkey: str | None = None,
         replyto: str | None = None,
+        traceparent: str | None = None,
     ) -> Envelope:
         """The envelope as it will be sent, every argument checked (see the module docstring); ``data`` that does not
         fit the channel is already in the claim-check bucket. Raises :class:`~messaging.errors.InvalidRequest`."""
@@ -139,9 +148,23 @@ class MessagingClient:
             json.dumps(body)
         except (TypeError, ValueError) as exc:
             raise InvalidRequest(f"data is not JSON-serializable: {exc}") from exc
+        dataschema = None
+        if self.catalogue is not None and (type in self.catalogue or type not in self.shard_keys):
+            dataschema = self.catalogue.check(kind, type, body).dataschema
+        if traceparent is not None and not is_valid(traceparent):
+            raise InvalidRequest("traceparent must be 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags> (W3C)")
         key = partition_key_for(type, body, partitionkey, self.shard_keys)
         try:
-            envelope = message(kind, type, body, source=self.source, partitionkey=key, replyto=replyto)
+            envelope = message(
+                kind,
+                type,
+                body,
+                source=self.source,
+                partitionkey=key,
+                replyto=replyto,
+                dataschema=dataschema,
+                traceparent=traceparent or new_traceparent(),
+            )
             return offload_if_large(envelope, self.claim_check, self._codec)
         except InvalidMessage as exc:
             raise InvalidRequest(f"{exc.field or 'message'}: {exc.reason}") from exc
@@ -159,17 +182,26 @@ class MessagingClient:
         *,
         partitionkey: str | None = None,
         kind: Kind = Kind.COMMAND,
+        traceparent: str | None = None,
     ) -> Envelope:
         """Send a one-way message (a command without ``replyto``, or a ``kind=Kind.DOCUMENT``); return it as sent."""
-        envelope = self.prepare(kind, type, data, partitionkey=partitionkey)
+        envelope = self.prepare(kind, type, data, partitionkey=partitionkey, traceparent=traceparent)
         QueueSender(queue_url, client=self._sqs.get(), codec=self._codec).send(envelope)
         return envelope
 
     def send(
-        self, queue_url: str, type: str, data: Mapping[str, Any] | None, *, partitionkey: str | None = None
+        self,
+        queue_url: str,
+        type: str,
+        data: Mapping[str, Any] | None,
+        *,
+        partitionkey: str | None = None,
+        traceparent: str | None = None,
     ) -> str:
         """Send a command that asks for a reply on the reply queue; return its id (the correlation id)."""
-        envelope = self.prepare(Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url)
+        envelope = self.prepare(
+            Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url, traceparent=traceparent
+        )
         self.expect_reply(envelope.id)
         QueueSender(queue_url, client=self._sqs.get(), codec=self._codec).send(envelope)
         return envelope.id
@@ -192,9 +224,10 @@ class MessagingClient:
         partitionkey: str | None = None,
         timeout: float = 10.0,
         poll_interval: float = 0.05,
+        traceparent: str | None = None,
     ) -> Reply:
         """Send a command and wait for its reply; raise :class:`~messaging.errors.ReplyTimeout` after ``timeout``."""
-        correlation_id = self.send(queue_url, type, data, partitionkey=partitionkey)
+        correlation_id = self.send(queue_url, type, data, partitionkey=partitionkey, traceparent=traceparent)
         reply = self._poll(lambda: self.get_reply(correlation_id), lambda r: r is not None, timeout, poll_interval)
         if reply is None:
             raise ReplyTimeout(correlation_id, timeout)
@@ -208,9 +241,10 @@ class MessagingClient:
         *,
         partitionkey: str | None = None,
         kind: Kind = Kind.EVENT,
+        traceparent: str | None = None,
     ) -> Envelope:
         """Publish a message of ``kind`` (an event by default) to an SNS topic; return it as sent."""
-        envelope = self.prepare(kind, type, data, partitionkey=partitionkey)
+        envelope = self.prepare(kind, type, data, partitionkey=partitionkey, traceparent=traceparent)
         TopicPublisher(topic_arn, client=self._sns.get(), codec=self._codec).publish(envelope)
         return envelope
 
@@ -224,10 +258,13 @@ class MessagingClient:
         window: float = 2.0,
         min_replies: int | None = None,
         poll_interval: float = 0.05,
+        traceparent: str | None = None,
     ) -> list[Reply]:
         """Publish a request (a command with ``replyto``) to a topic and collect the replies of every responder
         until ``window`` seconds have passed or ``min_replies`` have arrived; oldest first."""
-        request = self.prepare(Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url)
+        request = self.prepare(
+            Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url, traceparent=traceparent
+        )
         self.expect_reply(request.id)
         TopicPublisher(topic_arn, client=self._sns.get(), codec=self._codec).publish(request)
 

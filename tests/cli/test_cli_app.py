@@ -22,6 +22,11 @@ from messaging.errors import ReplyTimeout
 from messaging.reply_store import DynamoDbReplyStore
 
 ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
+ORDER = '{"customer_id": "c-1", "lines": [{"sku": "b", "quantity": 1, "unit_price": "1.00"}]}'
+CANCEL = '{"customer_id": "c-1", "order_id": "o-1"}'
+QUOTE = '{"weight_kg": "1.5", "destination": "DE"}'
+CREATED = ('{"order_id": "o-1", "customer_id": "c-1", "total": "1.00", "currency": "EUR", "item_count": 1, '
+           '"lines": [{"sku": "b", "quantity": 1, "unit_price": "1.00"}]}')
 
 
 @dataclass(frozen=True)
@@ -46,36 +51,40 @@ class FakeMessaging:
         self.error: BaseException | None = None
         self.reply: FakeReply | None = reply_from("/orders", ReplyOutcome.success({"order_id": "o-1"}))
 
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> None:
-        self.calls.append((name, args, kwargs))
+    def _call(self, name: str, *args: Any, traceparent: str | None = None, **kwargs: Any) -> None:
+        self.calls.append((name, args, {**kwargs, **({"traceparent": traceparent} if traceparent else {})}))
         if self.error is not None:
             raise self.error
 
-    def notify(self, queue_url: str, type: str, data: Any, *, partitionkey: str, kind: Kind) -> Envelope:
-        self._call("notify", queue_url, type, data, partitionkey=partitionkey, kind=kind)
+    def notify(self, queue_url: str, type: str, data: Any, *, partitionkey: str, kind: Kind,
+               traceparent: str | None = None) -> Envelope:
+        self._call("notify", queue_url, type, data, partitionkey=partitionkey, kind=kind, traceparent=traceparent)
         return command(type, data, source="/cli", partitionkey=partitionkey, id="m-1")
 
-    def send(self, queue_url: str, type: str, data: Any, *, partitionkey: str) -> str:
-        self._call("send", queue_url, type, data, partitionkey=partitionkey)
+    def send(self, queue_url: str, type: str, data: Any, *, partitionkey: str, traceparent: str | None = None) -> str:
+        self._call("send", queue_url, type, data, partitionkey=partitionkey, traceparent=traceparent)
         return "req-1"
 
     def get_reply(self, correlation_id: str) -> FakeReply | None:
         self._call("get_reply", correlation_id)
         return self.reply
 
-    def request(self, queue_url: str, type: str, data: Any, *, partitionkey: str, timeout: float) -> FakeReply:
-        self._call("request", queue_url, type, data, partitionkey=partitionkey, timeout=timeout)
+    def request(self, queue_url: str, type: str, data: Any, *, partitionkey: str, timeout: float,
+                traceparent: str | None = None) -> FakeReply:
+        self._call("request", queue_url, type, data, partitionkey=partitionkey, timeout=timeout,
+                   traceparent=traceparent)
         assert self.reply is not None
         return self.reply
 
-    def publish(self, topic_arn: str, type: str, data: Any, *, partitionkey: str, kind: Kind) -> Envelope:
-        self._call("publish", topic_arn, type, data, partitionkey=partitionkey, kind=kind)
+    def publish(self, topic_arn: str, type: str, data: Any, *, partitionkey: str, kind: Kind,
+                traceparent: str | None = None) -> Envelope:
+        self._call("publish", topic_arn, type, data, partitionkey=partitionkey, kind=kind, traceparent=traceparent)
         return Envelope(type=type, source="/cli", kind=kind, data=data, id="e-1", partitionkey=partitionkey)
 
     def scatter_gather(self, topic_arn: str, type: str, data: Any, *, partitionkey: str, window: float,
-                       min_replies: int | None) -> list[FakeReply]:
+                       min_replies: int | None, traceparent: str | None = None) -> list[FakeReply]:
         self._call("scatter_gather", topic_arn, type, data, partitionkey=partitionkey, window=window,
-                   min_replies=min_replies)
+                   min_replies=min_replies, traceparent=traceparent)
         return [
             reply_from("/quotes/standard", ReplyOutcome.success({"price": 10})),
             reply_from("/quotes/express", ReplyOutcome.failure("no_capacity", "fully booked")),
@@ -146,10 +155,10 @@ def test_bad_arguments_exit_2_with_a_one_line_error(
 @pytest.mark.unit
 def test_send_resolves_the_queue_name_and_prints_the_correlation_id(fake: FakeMessaging) -> None:
     # Given a fake client / When a command is sent by queue name with JSON output
-    result = run(["send", "orders-command", "orders.CreateOrder", "-k", "c-1", "-d", '{"sku": "b"}', "--json"], fake)
+    result = run(["send", "orders-command", "orders.CreateOrder", "-k", "c-1", "-d", ORDER, "--json"], fake)
     # Then the queue URL came from the outputs and the correlation id is printed as JSON
     assert result.code == 0
-    assert fake.calls == [("send", (outputs_for()["OrdersCommandQueueUrl"], "orders.CreateOrder", {"sku": "b"}),
+    assert fake.calls == [("send", (outputs_for()["OrdersCommandQueueUrl"], "orders.CreateOrder", json.loads(ORDER)),
                            {"partitionkey": "c-1"})]
     assert json.loads(result.out)["correlation_id"] == "req-1"
 
@@ -157,7 +166,8 @@ def test_send_resolves_the_queue_name_and_prints_the_correlation_id(fake: FakeMe
 @pytest.mark.unit
 def test_the_hint_after_send_repeats_where_the_system_is(fake: FakeMessaging) -> None:
     # Given a send to a local cloud server of the stage dev
-    argv = ["--endpoint-url", "http://localhost:4567", "send", "orders-command", "orders.CreateOrder", "-k", "c-1"]
+    argv = ["--endpoint-url", "http://localhost:4567", "send", "orders-command", "orders.CreateOrder", "-k", "c-1",
+            "-d", ORDER]
     result = run([*argv, "--stage", "dev"], fake)
     # Then the hint on stderr is a command that reaches the same system
     assert result.code == 0 and result.out.strip() == "req-1"
@@ -167,15 +177,15 @@ def test_the_hint_after_send_repeats_where_the_system_is(fake: FakeMessaging) ->
 @pytest.mark.unit
 def test_json_flag_is_accepted_before_the_subcommand(fake: FakeMessaging) -> None:
     # Given --json before the subcommand / When notify runs / Then the output is JSON
-    result = run(["--json", "notify", "orders-command", "orders.CancelOrder", "-k", "c-1"], fake)
+    result = run(["--json", "notify", "orders-command", "orders.CancelOrder", "-k", "c-1", "-d", CANCEL], fake)
     assert json.loads(result.out) == {"id": "m-1", "type": "orders.CancelOrder", "kind": "command",
-                                      "partitionkey": "c-1", "source": "/cli", "dataref": None}
+                                      "partitionkey": "c-1", "source": "/cli", "dataref": None, "traceparent": None}
 
 
 @pytest.mark.unit
 def test_request_prints_the_reply_and_progress_goes_to_stderr(fake: FakeMessaging) -> None:
     # Given a client that answers / When a blocking request runs
-    result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "--timeout", "3"], fake)
+    result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "--timeout", "3", "-d", ORDER], fake)
     # Then the reply is a table on stdout and the wait was shown on stderr
     assert result.code == 0
     assert result.out.splitlines()[0].split() == ["RESPONDER", "OUTCOME", "RESULT", "/", "ERROR"]
@@ -189,7 +199,7 @@ def test_request_timeout_exits_1_with_one_line(fake: FakeMessaging) -> None:
     # Given a client whose request times out
     fake.error = ReplyTimeout("req-9", 0.5)
     # When the request runs
-    result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "-q"], fake)
+    result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "-q", "-d", ORDER], fake)
     # Then the exit code is 1 and stderr holds one line
     assert result.code == 1
     assert result.err == "error: timed out: no reply to req-9 within 0.5s\n"
@@ -200,7 +210,7 @@ def test_a_failure_reply_is_shown_and_exits_1_for_request_and_reply(fake: FakeMe
     # Given a command that is answered with a failure
     fake.reply = reply_from("/orders", ReplyOutcome.failure("order_not_found", "no such order"))
     # When it is requested, and when its reply is fetched later
-    requested = run(["request", "orders-command", "orders.CancelOrder", "-k", "c-1", "-q"], fake)
+    requested = run(["request", "orders-command", "orders.CancelOrder", "-k", "c-1", "-q", "-d", CANCEL], fake)
     fetched = run(["reply", "req-1"], fake)
     # Then both show the failure and exit 1
     for result in (requested, fetched):
@@ -222,7 +232,7 @@ def test_reply_not_there_yet_exits_3(fake: FakeMessaging) -> None:
 def test_scatter_gather_lists_every_responder(fake: FakeMessaging) -> None:
     # Given responders that answer / When scatter-gather runs with a minimum
     result = run(["scatter-gather", "quote-requests", "quotes.RequestQuote", "-k", "c-1", "-w", "1", "-n", "2",
-                  "--json"], fake)
+                  "--json", "-d", QUOTE], fake)
     # Then each reply is listed with its outcome, and the window and minimum reached the client
     replies = json.loads(result.out)
     assert [(r["responder"], r["outcome"]) for r in replies] == [("/quotes/standard", "success"),
@@ -234,7 +244,8 @@ def test_scatter_gather_lists_every_responder(fake: FakeMessaging) -> None:
 @pytest.mark.unit
 def test_publish_takes_a_topic_name_and_a_kind(fake: FakeMessaging) -> None:
     # Given a fake client / When an event is published by topic name
-    result = run(["publish", "order-events", "orders.OrderCreated", "-k", "c-1", "--kind", "event"], fake)
+    argv = ["publish", "order-events", "orders.OrderCreated", "-k", "c-1", "--kind", "event", "-d", CREATED]
+    result = run(argv, fake)
     # Then the ARN came from the outputs and the kind is typed
     assert result.code == 0
     assert fake.calls[0][1][0] == outputs_for()["OrderEventsTopicArn"]
@@ -248,7 +259,7 @@ def test_aws_errors_are_one_line_and_exit_1(fake: FakeMessaging) -> None:
     fake.error = ClientError({"Error": {"Code": "AWS.SimpleQueueService.NonExistentQueue", "Message": "no queue"}},
                              "SendMessage")
     # When a command is sent
-    result = run(["notify", "orders-command", "t", "-k", "c"], fake)
+    result = run(["notify", "orders-command", "orders.CancelOrder", "-k", "c-1", "-d", CANCEL], fake)
     # Then one line names the operation and the code
     assert result.code == 1
     assert result.err == "error: SendMessage failed: AWS.SimpleQueueService.NonExistentQueue: no queue\n"
@@ -257,7 +268,7 @@ def test_aws_errors_are_one_line_and_exit_1(fake: FakeMessaging) -> None:
 @pytest.mark.unit
 def test_unknown_queue_name_is_one_line(fake: FakeMessaging) -> None:
     # Given a queue name that is not in the outputs / When used / Then one line lists the known names
-    result = run(["notify", "nope", "t", "-k", "c"], fake)
+    result = run(["notify", "nope", "orders.CancelOrder", "-k", "c-1", "-d", CANCEL], fake)
     assert result.code == 1
     assert result.err.startswith("error: unknown queue 'nope' (known: ")
     assert result.err.count("\n") == 1
@@ -423,8 +434,7 @@ def messaging_stack(deployed: tuple[Path, Any, dict[str, str]]) -> tuple[Path, A
 def test_send_then_reply_with_the_real_client(messaging_stack: tuple[Path, Any, dict[str, str]]) -> None:
     # Given the CLI sends a command with replyto
     path, sqs, outputs = messaging_stack
-    sent = run(["send", "orders-command", "orders.CreateOrder", "-d", '{"customer_id": "c-1", "lines": []}',
-                "--outputs", str(path), "--json"])
+    sent = run(["send", "orders-command", "orders.CreateOrder", "-d", ORDER, "--outputs", str(path), "--json"])
     correlation_id = json.loads(sent.out)["correlation_id"]
     # Then the command is on the queue with the reply queue as replyto, its partitionkey taken from customer_id
     [message] = sqs.receive_message(QueueUrl=outputs["OrdersCommandQueueUrl"])["Messages"]
@@ -444,8 +454,10 @@ def test_send_then_reply_with_the_real_client(messaging_stack: tuple[Path, Any, 
     assert json.loads(shown.out) | {"time": None} == {
         "correlation_id": correlation_id, "responder": "/orders", "outcome": "success",
         "reply_id": json.loads(shown.out)["reply_id"], "type": "orders.CreateOrder.Reply", "time": None,
-        "result": {"order_id": "o-7"},
+        "result": {"order_id": "o-7"}, "traceparent": json.loads(shown.out)["traceparent"],
     }
+    # And the reply continues the trace the command started
+    assert json.loads(shown.out)["traceparent"][3:35] == request["traceparent"][3:35]
 
 
 @pytest.mark.integration
@@ -453,7 +465,7 @@ def test_request_without_a_responder_times_out_with_exit_1(messaging_stack: tupl
     # Given no service consumes the orders queue / When a blocking request waits briefly
     path, _, _ = messaging_stack
     result = run(["request", "orders-command", "orders.CreateOrder", "-k", "c-1", "--timeout", "0.3",
-                  "-d", '{"customer_id": "c-1"}', "--outputs", str(path)])
+                  "-d", ORDER, "--outputs", str(path)])
     # Then it times out with exit 1 and one error line after the progress lines
     assert result.code == 1
     assert result.err.splitlines()[-1].startswith("error: timed out: no reply to ")
@@ -464,8 +476,8 @@ def test_request_without_a_responder_times_out_with_exit_1(messaging_stack: tupl
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["-k", "c-2", "-d", '{"customer_id": "c-1"}'], "partitionkey 'c-2' is not data.customer_id"),
-        (["-d", "{}"], "partitionkey not given and data.customer_id (the shard key of orders.CreateOrder) is missing"),
+        (["-k", "c-2", "-d", ORDER], "partitionkey 'c-2' is not data.customer_id"),
+        (["-d", "{}"], "data does not match CreateOrder: data.customer_id: Field required"),
     ],
 )
 def test_a_partition_key_that_contradicts_the_declared_shard_key_is_refused_before_sending(
