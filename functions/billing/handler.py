@@ -13,7 +13,7 @@ from catalogue import CATALOGUE
 from messaging.consumer import MessageConsumer, MessageContext
 from orders.models import OrderCancelled, OrderCreated
 
-consumer = MessageConsumer(service="billing", catalogue=CATALOGUE)
+consumer = MessageConsumer(service="billing", catalogue=CATALOGUE, tracing=True)
 
 
 @functools.cache

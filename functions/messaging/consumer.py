@@ -173,11 +173,14 @@ class MessageConsumer:
         claim_check: ClaimCheck | None = None,
         s3_client: S3Client | None = None,
         catalogue: Mapping[str, MessageType] | None = None,
+        tracing: bool = False,
     ) -> None:
         """``shard_keys`` maps a message type to the ``data`` field its ``partitionkey`` must equal (a mismatch is
         ``partitionkey_mismatch``); ``claim_check`` resolves ``dataref`` (default: ``CLAIM_CHECK_BUCKET``);
         ``catalogue`` (:class:`~messaging.contracts.Catalogue`) gives each type its shard key, data version, upcasters
-        and strictness, and the ``dataschema`` of the events the handlers emit."""
+        and strictness, and the ``dataschema`` of the events the handlers emit; ``tracing=True`` creates a Powertools
+        ``Tracer`` on first use (unless ``tracer`` is given): each message gets an X-Ray subsegment annotated with the
+        W3C ``trace_id`` it carries, so ``annotation.trace_id = "<id>"`` finds every function's part of one request."""
         self.service = service
         self._source = source or f"/{service}"
         self._settings = settings
@@ -188,6 +191,7 @@ class MessageConsumer:
         self._event_publisher = event_publisher
         self._logger = logger
         self._tracer = tracer
+        self._tracing = tracing
         self._codec = codec or CloudEventJsonCodec()
         self._clock = clock
         self._routes: dict[tuple[Kind, str | None], _Route] = {}
@@ -355,7 +359,8 @@ class MessageConsumer:
     def _process_record(self, record: SQSRecord, invocation: _Invocation) -> None:
         logger = self.logger
         logger.thread_safe_remove_keys(_LOG_KEYS)
-        with self._subsegment(record):
+        tracer = self.tracer
+        with self._subsegment(tracer, record):
             envelope: Envelope | None = None
             try:
                 envelope = self._codec.decode(record.body)
@@ -367,8 +372,8 @@ class MessageConsumer:
                     correlationid=envelope.correlationid or envelope.id,
                     trace_id=trace_id_of(traceparent),
                 )
-                if self._tracer is not None:
-                    self._tracer.put_annotation("trace_id", trace_id_of(traceparent) or "")
+                if tracer is not None:
+                    tracer.put_annotation("trace_id", trace_id_of(traceparent) or "")
                 route = self._route(envelope)
                 validate_partition_key(envelope.partitionkey)
                 self._check_replyto(envelope)
@@ -411,10 +416,22 @@ class MessageConsumer:
                 "message processed", extra={"kind": envelope.kind.value, "duplicate": duplicate, **delivered}
             )
 
-    def _subsegment(self, record: SQSRecord) -> AbstractContextManager[Any]:
-        if self._tracer is None:
+    @property
+    def tracer(self) -> Tracer | None:
+        """The Powertools tracer: the one given, one created on first use with ``tracing=True``, else None."""
+        if self._tracer is None and self._tracing:
+            with self._lock:
+                if self._tracer is None:
+                    from aws_lambda_powertools import Tracer  # noqa: PLC0415 - only functions that trace load it
+
+                    self._tracer = Tracer(service=self.settings.service_name or self.service)
+        return self._tracer
+
+    @staticmethod
+    def _subsegment(tracer: Tracer | None, record: SQSRecord) -> AbstractContextManager[Any]:
+        if tracer is None:
             return nullcontext()
-        return self._tracer.provider.in_subsegment(name=f"## message {record.message_id}")
+        return tracer.provider.in_subsegment(name=f"## message {record.message_id}")
 
     def _route(self, envelope: Envelope) -> _Route:
         route = self._routes.get((envelope.kind, envelope.type))

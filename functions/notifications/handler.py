@@ -11,7 +11,7 @@ from messaging.consumer import MessageConsumer, MessageContext
 from notifications.service import DynamoDbNotificationOutbox, NotificationService
 from orders.models import OrderCreated
 
-consumer = MessageConsumer(service="notifications", catalogue=CATALOGUE)
+consumer = MessageConsumer(service="notifications", catalogue=CATALOGUE, tracing=True)
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from orders.models import CancelOrder, CreateOrder
 from orders.repository import DynamoDbOrderRepository
 from orders.service import OrderService
 
-consumer = MessageConsumer(service="orders", catalogue=CATALOGUE)
+consumer = MessageConsumer(service="orders", catalogue=CATALOGUE, tracing=True)
 
 
 @functools.cache

@@ -14,7 +14,10 @@ from quotes.service import QuoteService
 # Each responder replies under its own source, so the replies of the three responders to one request have distinct
 # (source, id) identities and are neither deduplicated against each other nor mixed up in the reply store.
 consumer = MessageConsumer(
-    service="quotes", source=lambda: f"/quotes/{os.environ['QUOTE_RESPONDER_NAME']}", catalogue=CATALOGUE
+    service="quotes",
+    source=lambda: f"/quotes/{os.environ['QUOTE_RESPONDER_NAME']}",
+    catalogue=CATALOGUE,
+    tracing=True,
 )
 
 

@@ -17,7 +17,7 @@ from messaging.consumer import MessageConsumer, MessageContext
 from messaging.errors import UnknownCorrelationId
 from messaging.reply_store import REPLY_TTL_SECONDS, DynamoDbReplyStore
 
-consumer = MessageConsumer(service="reply-router")
+consumer = MessageConsumer(service="reply-router", tracing=True)
 
 
 @functools.cache

@@ -402,3 +402,42 @@ def test_the_trace_context_survives_the_codec() -> None:
     decoded = codec.decode(codec.encode(cmd))
     assert (decoded.traceparent, decoded.dataschema) == (cmd.traceparent, cmd.dataschema)
     assert json.loads(codec.encode(cmd))["traceparent"] == TRACEPARENT
+
+
+class FakeTracer:
+    """The part of a Powertools Tracer the consumer uses, recording."""
+
+    def __init__(self) -> None:
+        self.subsegments: list[str] = []
+        self.annotations: list[tuple[str, str]] = []
+        self.provider = self
+
+    def in_subsegment(self, name: str) -> Any:
+        import contextlib  # noqa: PLC0415
+
+        self.subsegments.append(name)
+        return contextlib.nullcontext()
+
+    def put_annotation(self, key: str, value: str) -> None:
+        self.annotations.append((key, value))
+
+
+def test_each_message_gets_an_xray_subsegment_annotated_with_its_trace_id() -> None:
+    # Given a consumer with a tracer, and a command carrying a traceparent
+    reader = build_reader()
+    tracer = FakeTracer()
+    reader.consumer._tracer = tracer  # type: ignore[assignment]
+    data = {"customer_id": "customer-1", "lines": [LINE]}
+    cmd = message(Kind.COMMAND, "orders.CreateOrder", data, source="/web", partitionkey="customer-1",
+                  traceparent=TRACEPARENT)
+    # When it is handled
+    reader.handle(cmd)
+    # Then its subsegment is annotated with the W3C trace id, searchable across functions in X-Ray
+    assert len(tracer.subsegments) == 1
+    assert tracer.annotations == [("trace_id", trace_id_of(TRACEPARENT))]
+
+
+def test_tracing_creates_a_powertools_tracer_that_stays_off_outside_lambda() -> None:
+    consumer = MessageConsumer("orders", settings=ConsumerSettings(), tracing=True)
+    assert consumer.tracer is not None and consumer.tracer is consumer.tracer
+    assert MessageConsumer("orders", settings=ConsumerSettings()).tracer is None
