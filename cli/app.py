@@ -342,7 +342,7 @@ def _show_replies(run: Run, records: list[dict[str, Any]], *, single: bool) -> N
 def cmd_catalogue(run: Run) -> int:
     """The message types of the catalogue (``functions/catalogue.py``) with their published schema."""
     from catalogue import CATALOGUE  # noqa: PLC0415
-    from contracts.schemas import type_schema  # noqa: PLC0415
+    from messaging.contracts import type_schema  # noqa: PLC0415
 
     records = [
         {

@@ -280,3 +280,64 @@ class Catalogue(Mapping[str, MessageType]):
             except PayloadValidationError as exc:
                 raise InvalidRequest(exc.reason) from exc
         return message_type
+
+
+JSON_SCHEMA_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def message_facts(message_type: MessageType) -> dict[str, Any]:
+    """The catalogue entry of a type as its contract publishes it (``x-message``; what the compatibility gate reads)."""
+    return {
+        "type": message_type.type,
+        "kind": message_type.kind.value,
+        "version": message_type.version,
+        "strict": message_type.strict,
+        "channel": message_type.channel,
+        "shardKey": message_type.shard_key,
+    }
+
+
+def type_schema(message_type: MessageType) -> dict[str, Any]:
+    """The JSON Schema 2020-12 of ``data`` of ``message_type``, as ``contracts/schemas/<type>.json`` publishes it:
+    from the model (``model_json_schema``), ``$id`` = the type's ``dataschema``, open for a tolerant type (no
+    ``additionalProperties: false``: its readers ignore unknown fields), every object closed for a strict one.
+
+    Example:
+        >>> from pydantic import BaseModel
+        >>> class Ping(BaseModel):
+        ...     who: str
+        >>> schema = type_schema(MessageType("demo.Ping", Kind.COMMAND, Ping, strict=True))
+        >>> schema["$id"], schema["required"], schema["additionalProperties"]
+        ('urn:fifo-messaging:schema:demo.Ping:1.0', ['who'], False)
+    """
+    if message_type.model is None:
+        raise ValueError(f"{message_type.type} has no model: nothing to publish")
+    body = openness(message_type.model.model_json_schema(mode="validation"), strict=message_type.strict)
+    return {
+        "$schema": JSON_SCHEMA_2020_12,
+        "$id": message_type.dataschema,
+        "title": message_type.type,
+        **{key: value for key, value in body.items() if key != "title"},
+        "x-message": message_facts(message_type),
+    }
+
+
+def openness(schema: Mapping[str, Any], *, strict: bool) -> dict[str, Any]:
+    """A copy of ``schema`` with every object closed (strict) or open (tolerant readers)."""
+    result: dict[str, Any] = copy.deepcopy(dict(schema))
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                if strict:
+                    node["additionalProperties"] = False
+                elif node.get("additionalProperties") is False:
+                    del node["additionalProperties"]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(result)
+    return result
