@@ -47,9 +47,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos figures scaffold
 
-# Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
+# Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side, each
+# line shown as it completes: pytest prints one line per test module (its results and progress).
 test: $(STAMP) browser
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
+	@$(MAKE) --no-print-directory -j2 --output-sync=line lint pytest
 
 pytest: $(STAMP) browser
 	$(VENV)/bin/pytest

@@ -25,7 +25,7 @@ import pytest
 from tests.support.servers import free_port
 from tests.support.snippets import Snippet, snippets
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
