@@ -41,17 +41,14 @@ class DistError(RuntimeError):
     """A wheel could not be built (the backend's output says why)."""
 
 
-def _top_level_ignore(names_at_top: set[str]) -> Callable[[str, list[str]], set[str]]:
-    """A ``copytree`` ignore: caches and build leftovers everywhere, ``names_at_top`` in the copied root only."""
+def _ignore_at(root: Path, names_at_root: set[str]) -> Callable[[str, list[str]], set[str]]:
+    """A ``copytree`` ignore: caches and build leftovers everywhere, ``names_at_root`` directly under ``root`` only."""
     everywhere = shutil.ignore_patterns(*_NEVER)
-    top: list[str] = []
 
     def ignore(directory: str, names: list[str]) -> set[str]:
-        if not top:
-            top.append(directory)
         ignored = set(everywhere(directory, names))
-        if directory == top[0]:
-            ignored |= names_at_top & set(names)
+        if Path(directory) == root:
+            ignored |= names_at_root & set(names)
         return ignored
 
     return ignore
@@ -64,7 +61,7 @@ def copy_services(functions_dir: Path, dest: Path) -> None:
     Example:
         >>> copy_services(FUNCTIONS_DIR, Path(tempfile.mkdtemp()) / "services")  # doctest: +SKIP
     """
-    shutil.copytree(functions_dir, dest, dirs_exist_ok=True, ignore=_top_level_ignore(_NOT_SERVICES))
+    shutil.copytree(functions_dir, dest, dirs_exist_ok=True, ignore=_ignore_at(functions_dir, _NOT_SERVICES))
 
 
 def stage_runtime(functions_dir: Path, dest: Path) -> Path:
