@@ -21,11 +21,12 @@ STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
 .PHONY: setup browser test test-e2e test-deploy lint pytest demo synth local deploy-local bench chaos figures service clean
 
-$(STAMP): $(REQUIREMENTS) pyproject.toml
+$(STAMP): $(REQUIREMENTS) pyproject.toml functions/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 	@echo "installing pinned requirements into $(VENV)"
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable functions  # the runtime (messaging)
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable .  # the fifo-messaging command
 	@touch $@
 
@@ -101,3 +102,9 @@ figures: $(STAMP)
 service: export SERVICE_NAME = $(NAME)
 service: $(STAMP)
 	@$(PY) -m scaffold "$$SERVICE_NAME"
+
+.PHONY: dist
+# The runtime and CLI wheels (fifo_messaging_runtime-*.whl, fifo_messaging-*.whl) into dist/, built from clean copies of
+# their sources with the standard build backend; pip install dist/*.whl installs both, see the README.
+dist: $(STAMP)
+	$(PY) -m infra.dist --out dist
