@@ -175,7 +175,7 @@ class LocalCloudServer:
             _print(result.log)
 
 
-APP_SOURCES = ("app.py", "cdk.json", "infra")
+APP_SOURCES = ("app.py", "cdk.json", "infra", "cli/stages.py")
 """What the templates are made from: an assembly older than any of these is synthesized again."""
 
 
