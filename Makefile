@@ -21,11 +21,12 @@ STAGE_ARG := $(if $(STAGE),--stage $(STAGE))
 
 .PHONY: setup browser test test-e2e test-deploy lint pytest demo synth local deploy-local bench chaos figures service clean
 
-$(STAMP): $(REQUIREMENTS) pyproject.toml
+$(STAMP): $(REQUIREMENTS) pyproject.toml functions/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 	@echo "installing pinned requirements into $(VENV)"
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable functions  # the runtime (messaging)
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable .  # the fifo-messaging command
 	@touch $@
 
@@ -48,9 +49,10 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy functions infra localcloud cli demo benchmarks chaos figures scaffold contracts
 	$(PY) -m contracts --check
 
-# Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side.
+# Lint (ruff + strict mypy, about 75 s cold because of aws-cdk-lib's types) and the test suite run side by side, each
+# line shown as it completes: pytest prints one line per test module (its results and progress).
 test: $(STAMP) browser
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
+	@$(MAKE) --no-print-directory -j2 --output-sync=line lint pytest
 
 pytest: $(STAMP) browser
 	$(VENV)/bin/pytest
@@ -101,6 +103,12 @@ figures: $(STAMP)
 service: export SERVICE_NAME = $(NAME)
 service: $(STAMP)
 	@$(PY) -m scaffold "$$SERVICE_NAME"
+
+.PHONY: dist
+# The runtime and CLI wheels (fifo_messaging_runtime-*.whl, fifo_messaging-*.whl) into dist/, built from clean copies of
+# their sources with the standard build backend; pip install dist/*.whl installs both, see the README.
+dist: $(STAMP)
+	$(PY) -m infra.dist --out dist
 
 # The message contracts (contracts/asyncapi.yaml, contracts/schemas/) regenerated from the catalogue, the models and the
 # synthesized app; refused (exit 1, nothing written) when a change breaks readers or writers of a published version.

@@ -38,7 +38,7 @@ from typing import Any
 import botocore.session
 
 FUNCTION_THREAD_PREFIX = "lambda:"
-"""Threads of function invocations (see ``localcloud.runtime``)."""
+"""Threads of function invocations (see ``localcloud.awslambda.runtime``)."""
 
 WRITE_OPERATIONS = frozenset(
     {

@@ -39,7 +39,7 @@ from chaos.workload import Outgoing, Workload, entry
 from cli.endpoints import QueueEndpoint
 from cli.queues import redrive
 from localcloud import LocalCloud
-from localcloud.runtime import InvocationResult, LocalFunction
+from localcloud.awslambda.runtime import InvocationResult, LocalFunction
 from messaging.reply_store import REPLY_TTL_SECONDS, REQUEST_MARKER, DynamoDbReplyStore
 
 ROOT = Path(__file__).resolve().parent.parent

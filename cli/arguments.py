@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from cli.endpoints import DEFAULT_STACKS, endpoint_url_from
-from infra.stage import StageError, check_stage
+from cli.stages import StageError, check_stage
 from messaging.claim_check import MAX_DATA_BYTES
 from messaging.fifo import is_valid_fifo_id
 from messaging.tracecontext import is_valid

@@ -5,8 +5,7 @@
 ``AWS_ENDPOINT_URL``, the variable every AWS SDK and the AWS CLI read): the outputs file that server writes, else
 ``DescribeStacks`` there; else ``DescribeStacks`` of the stacks of ``stage`` (also ``MESSAGING_STAGE``) in the
 configured account. :func:`aws_client` makes a boto3 client for that endpoint, with a region and dummy credentials
-when a local endpoint has none configured. Importing :mod:`cli` also makes the runtime library of ``functions/``
-(``messaging``, ``catalogue``) importable.
+when a local endpoint has none configured.
 
 Example:
     >>> endpoint_url_from({"AWS_ENDPOINT_URL": "http://localhost:4566"})

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from infra.stage import stack_name
+from cli.stages import stack_name
 
 REQUIRED_OUTPUTS = (
     "OrdersCommandQueueUrl",

@@ -6,6 +6,9 @@ log groups, the dashboard, the custom metrics namespace) carries the ``<stage>-`
 queues and functions they watch, and outputs are the stage's own; tables, keys and roles get names derived from the
 stack name. Two stages can share an account and region.
 
+The name rules themselves (:func:`check_stage`, :func:`stack_name`) live in :mod:`cli.stages`, so that the
+``fifo-messaging`` command applies them wherever it is installed; this module re-exports them for the constructs.
+
 Example::
 
     stage = stage_of(app)                          # "dev" under cdk deploy -c stage=dev, else None
@@ -15,33 +18,17 @@ Example::
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # no jsii at import: the CLI and the local cloud check stage names with this module too
+from cli.stages import MAX_STAGE_LENGTH, STAGE_PATTERN, StageError, check_stage, stack_name
+
+__all__ = ["MAX_STAGE_LENGTH", "STAGE_CONTEXT_KEY", "STAGE_PATTERN", "StageError", "check_stage", "stack_name",
+           "stage_of", "staged"]
+
+if TYPE_CHECKING:  # no jsii at import: the local cloud checks stage names with this module too
     from constructs import IConstruct
 
 STAGE_CONTEXT_KEY = "stage"
-STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-MAX_STAGE_LENGTH = 16
-"""Short enough that every prefixed name stays within its service's limit (SQS FIFO queue names: 80)."""
-
-
-class StageError(ValueError):
-    """A stage name that cannot prefix resource names."""
-
-
-def check_stage(name: str) -> str:
-    """``name`` if it is a valid stage: 1-16 lower-case letters, digits and inner hyphens, starting with a letter.
-
-    Example:
-        >>> check_stage("dev-2")
-        'dev-2'
-    """
-    if not STAGE_PATTERN.match(name) or len(name) > MAX_STAGE_LENGTH:
-        raise StageError(f"stage {name!r} must be 1-{MAX_STAGE_LENGTH} lower-case letters, digits and inner hyphens, "
-                         "starting with a letter")
-    return name
 
 
 def stage_of(scope: IConstruct) -> str | None:
@@ -57,12 +44,3 @@ def staged(scope: IConstruct, name: str) -> str:
     stage = stage_of(scope)
     return f"{stage}-{name}" if stage else name
 
-
-def stack_name(stage: str | None, base: str) -> str:
-    """The id and name of the stack ``base`` in ``stage``.
-
-    Example:
-        >>> stack_name("dev", "Orders"), stack_name(None, "Orders")
-        ('dev-Orders', 'Orders')
-    """
-    return f"{stage}-{base}" if stage else base

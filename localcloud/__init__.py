@@ -15,7 +15,7 @@ Server mode: ``python -m localcloud serve --port 4566 --assembly cdk.out``.
 from __future__ import annotations
 
 from localcloud.cloud import LocalCloud, synthesize
-from localcloud.deployer import NOT_EMULATED, Deployment
+from localcloud.cloudformation.deployer import NOT_EMULATED, Deployment
 from localcloud.errors import AssemblyError, LocalCloudError, TemplateError, UnsupportedResourceError
 
 __all__ = [

@@ -20,8 +20,8 @@ from pathlib import Path
 from infra.stage import StageError, check_stage
 from localcloud import cdkdeploy
 from localcloud.cloud import DEFAULT_REGION
+from localcloud.cloudformation.resources import NOT_EMULATED
 from localcloud.errors import LocalCloudError
-from localcloud.resources import NOT_EMULATED
 from localcloud.server import configure_logging, serve
 
 

@@ -31,17 +31,18 @@ from botocore.config import Config
 from moto import mock_aws
 from moto.sqs.models import sqs_backends
 
-from localcloud import environ, motopatches
+from localcloud import motopatches
 from localcloud.assembly import CloudAssembly
+from localcloud.awslambda import environ
+from localcloud.awslambda.esm import DEFAULT_MAX_INVOCATION_RECORDS, DEFAULT_MAXIMUM_CONCURRENCY, Invocation
+from localcloud.awslambda.runtime import InvocationListener, LocalFunction
+from localcloud.awslambda.triggers import Triggers
 from localcloud.clock import CLOCK, Clock
+from localcloud.cloudformation.deployer import DeployedStack, Deployer, Deployment, MappingSpec, StackRequest
 from localcloud.cloudwatch.service import CloudWatch
-from localcloud.deployer import DeployedStack, Deployer, Deployment, MappingSpec, StackRequest
 from localcloud.errors import AssemblyError, LocalCloudError
-from localcloud.esm import DEFAULT_MAX_INVOCATION_RECORDS, DEFAULT_MAXIMUM_CONCURRENCY, Invocation
 from localcloud.logs import LogShipper
-from localcloud.motopatches.sqs import receivable
-from localcloud.runtime import InvocationListener, LocalFunction
-from localcloud.triggers import Triggers
+from localcloud.sqs.patches import receivable
 
 log = logging.getLogger("localcloud")
 
@@ -331,7 +332,7 @@ class LocalCloud:
         """Receivable messages in polled queues, and seconds until the next in-flight or delayed one becomes visible.
 
         On a FIFO queue a visible message waiting behind an in-flight message of its group cannot be received until
-        that one is deleted or visible again (:func:`~localcloud.motopatches.sqs.receivable`), so it does not count as
+        that one is deleted or visible again (:func:`~localcloud.sqs.patches.receivable`), so it does not count as
         receivable: the clock must move for it.
         """
         arns = self.triggers.polled_queues

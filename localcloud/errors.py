@@ -12,7 +12,7 @@ class TemplateError(LocalCloudError):
 
 
 class UnsupportedResourceError(TemplateError):
-    """A resource type that is neither emulated nor listed in ``localcloud.deployer.NOT_EMULATED``."""
+    """A resource type that is neither emulated nor listed in ``localcloud.cloudformation.deployer.NOT_EMULATED``."""
 
 
 class AssemblyError(LocalCloudError):

@@ -30,15 +30,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localcloud.awslambda import LambdaApi
+from localcloud.awslambda.provider import LambdaApi
+from localcloud.awslambda.runtime import InvocationResult, LocalFunction
 from localcloud.cloud import DEFAULT_REGION, LocalCloud, synthesize
-from localcloud.cloudformation import CloudFormationApi
+from localcloud.cloudformation.deployment import DeployedStack
+from localcloud.cloudformation.provider import CloudFormationApi
 from localcloud.cloudtrail import CloudTrailApi
 from localcloud.console import CONSOLE, ConsoleApi
-from localcloud.deployment import DeployedStack
 from localcloud.errors import LocalCloudError
 from localcloud.gateway import EndpointServer
-from localcloud.runtime import InvocationResult, LocalFunction
 
 STATE_DIR = Path(".localcloud")
 """Per-port state of the servers of this checkout: ``<port>/outputs.json`` and ``<port>/code/``."""
@@ -175,7 +175,7 @@ class LocalCloudServer:
             _print(result.log)
 
 
-APP_SOURCES = ("app.py", "cdk.json", "infra")
+APP_SOURCES = ("app.py", "cdk.json", "infra", "cli/stages.py")
 """What the templates are made from: an assembly older than any of these is synthesized again."""
 
 

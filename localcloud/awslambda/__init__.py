@@ -1,13 +1,9 @@
-"""Lambda on the local cloud's endpoint: invocations run in-process, event source mappings start and stop.
+"""Lambda in the local cloud: the API on the endpoint (:mod:`.provider`), the in-process runtime (:mod:`.runtime`,
+with per-invocation environment :mod:`.environ` and log capture :mod:`.logcapture`), function code (:mod:`.code`),
+event source mappings (:mod:`.esm`) and the pollers that drive them (:mod:`.triggers`).
 
 Example::
 
-    from localcloud.awslambda import LambdaApi
+    from localcloud.awslambda.provider import LambdaApi
     providers = {"lambda": LambdaApi(cloud)}
 """
-
-from __future__ import annotations
-
-from localcloud.awslambda.provider import LambdaApi, error_document
-
-__all__ = ["LambdaApi", "error_document"]

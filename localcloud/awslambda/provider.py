@@ -29,10 +29,10 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from localcloud.awslambda.runtime import InvocationResult, LocalFunction
 from localcloud.cloud import LocalCloud
-from localcloud.deployment import FunctionSpec, MappingSpec
-from localcloud.resources.awslambda import mapping_arn
-from localcloud.runtime import InvocationResult, LocalFunction
+from localcloud.cloudformation.deployment import FunctionSpec, MappingSpec
+from localcloud.cloudformation.resources.awslambda import mapping_arn
 
 log = logging.getLogger("localcloud.lambda")
 

@@ -1,13 +1,9 @@
-"""CloudFormation on the local cloud's endpoint, answered by the local cloud's own deployer.
+"""CloudFormation in the local cloud, answered by its own deployer: the API on the endpoint (:mod:`.provider`,
+:mod:`.changesets`, :mod:`.protocol`), the deployer (:mod:`.deployer`, :mod:`.deployment`, :mod:`.changeplan`), the
+template language (:mod:`.templates`, :mod:`.intrinsics`) and one module per resource type family (:mod:`.resources`).
 
 Example::
 
-    from localcloud.cloudformation import CloudFormationApi
+    from localcloud.cloudformation.provider import CloudFormationApi
     providers = {"cloudformation": CloudFormationApi(cloud)}
 """
-
-from __future__ import annotations
-
-from localcloud.cloudformation.provider import CloudFormationApi, s3_location
-
-__all__ = ["CloudFormationApi", "s3_location"]

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from localcloud.deployer import ResourceChange, StackRequest
-from localcloud.deployment import utcnow
+from localcloud.cloudformation.deployer import ResourceChange, StackRequest
+from localcloud.cloudformation.deployment import utcnow
 
 NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
 """CloudFormation's status reason of a change set with nothing to do (the CDK CLI reads it as "no changes")."""

@@ -24,11 +24,11 @@ from werkzeug.wrappers import Request, Response
 
 from localcloud.cloud import LocalCloud
 from localcloud.cloudformation.changesets import NO_CHANGES, ChangeSet
+from localcloud.cloudformation.deployer import REVIEW_IN_PROGRESS, StackRequest
+from localcloud.cloudformation.deployment import DeployedStack
 from localcloud.cloudformation.protocol import QueryError, members, xml_error, xml_response
-from localcloud.deployer import REVIEW_IN_PROGRESS, StackRequest
-from localcloud.deployment import DeployedStack
+from localcloud.cloudformation.templates import parse_template, template_summary
 from localcloud.errors import StackNotFoundError, StackValidationError, TemplateError
-from localcloud.templates import parse_template, template_summary
 
 log = logging.getLogger("localcloud.cloudformation")
 

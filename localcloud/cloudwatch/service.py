@@ -3,7 +3,7 @@
 - ``AWS/Lambda`` metrics of every invocation (``Invocations``, ``Errors``, ``Duration``, ``Throttles``,
   ``ConcurrentExecutions``; dimension ``FunctionName``)
   (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html);
-- ``AWS/SQS`` metrics of every queue, published for each minute once it is over (:mod:`.sqs_metrics`);
+- ``AWS/SQS`` metrics of every queue, published for each minute once it is over (:mod:`localcloud.sqs.metrics`);
 - metrics from embedded-metric-format log lines, as CloudWatch Logs extracts them (:mod:`localcloud.logs.emf`);
 - alarm evaluation after each published minute (:mod:`.alarms`).
 
@@ -28,14 +28,14 @@ from typing import Any
 
 from moto.sqs.models import sqs_backends
 
+from localcloud.awslambda.logcapture import LogEvent
+from localcloud.awslambda.runtime import InvocationResult, LocalFunction
 from localcloud.clock import CLOCK, Clock
-from localcloud.cloudwatch import sqs_metrics
 from localcloud.cloudwatch.aggregate import MetricAggregator, minute_of
 from localcloud.cloudwatch.alarms import AlarmEvaluator
-from localcloud.logcapture import LogEvent
 from localcloud.logs import emf
 from localcloud.motopatches import MOTO_LOCK
-from localcloud.runtime import InvocationResult, LocalFunction
+from localcloud.sqs import metrics as sqs_metrics
 
 log = logging.getLogger("localcloud.cloudwatch")
 

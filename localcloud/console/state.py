@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from moto.sqs.models import sqs_backends
 
 from localcloud.clock import CLOCK
-from localcloud.cloudwatch.sqs_metrics import enqueued_at, gauges
 from localcloud.motopatches import MOTO_LOCK
+from localcloud.sqs.metrics import enqueued_at, gauges
 
 MAX_MESSAGES_SHOWN = 200
 """Messages a queue page lists (the oldest first); the page says how many more the queue holds."""

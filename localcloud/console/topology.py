@@ -19,9 +19,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+from localcloud.cloudformation.deployment import Deployment
 from localcloud.console.html import age, html, join, page, queue_link, table
 from localcloud.console.state import Cloud, queue_depth
-from localcloud.deployment import Deployment
 
 
 @dataclass(frozen=True, slots=True)

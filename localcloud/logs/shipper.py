@@ -28,8 +28,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localcloud.logcapture import LogEvent
-from localcloud.runtime import InvocationResult, LocalFunction
+from localcloud.awslambda.logcapture import LogEvent
+from localcloud.awslambda.runtime import InvocationResult, LocalFunction
 
 log = logging.getLogger("localcloud.logs")
 

@@ -10,7 +10,7 @@ import pytest
 from chaos.faults import FaultRates
 from chaos.run import ChaosConfig, ChaosRun, Report
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
 # Higher rates than the default run, so that a short run meets every kind of fault. The naive run needs no timeouts
 # (each costs a function timeout of wall time) to break: crashes and ambiguous writes are enough.

@@ -3,6 +3,8 @@ starts one (``python -m localcloud serve``, on a free port), with the environmen
 ``AWS_ENDPOINT_URL`` and dummy credentials, the virtualenv's ``bin`` first on the ``PATH``. A block marked
 ``cwd: any`` runs in a directory outside the checkout. Blocks run in README order; each must exit 0 and print what
 its marker expects. Which blocks are skipped, and why, the README says above each (``tests/support/snippets.py``).
+A block that ``needs: dist`` gets ``make dist``'s wheels, built once, in ``$DIST``; it installs them into a new
+virtualenv, so it is slow (``make test-e2e``).
 """
 
 from __future__ import annotations
@@ -22,16 +24,19 @@ from pathlib import Path
 
 import pytest
 
+from infra.dist import build_dist
 from tests.support.servers import free_port
 from tests.support.snippets import Snippet, snippets
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 VENV_BIN = Path(sys.executable).parent
 READY_TIMEOUT_SECONDS = 240.0
 SNIPPET_TIMEOUT_SECONDS = 120.0
+INSTALLING_SNIPPET_TIMEOUT_SECONDS = 600.0
+"""For a block that installs the wheels with their dependencies into a new virtualenv."""
 ALL = snippets(README.read_text(encoding="utf-8"))
 
 
@@ -101,27 +106,38 @@ def server(example_assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             process.wait()
 
 
-def _run(snippet: Snippet, server: Server, elsewhere: Path) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``make dist``'s wheels, built once for the blocks that need them, in a directory outside the checkout."""
+    out = tmp_path_factory.mktemp("dist")
+    build_dist(out)
+    return out
+
+
+def _run(snippet: Snippet, server: Server, elsewhere: Path, extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
     cwd = {"checkout": ROOT, "any": elsewhere, "functions": ROOT / "functions"}[snippet.cwd]
     if snippet.language == "python":
         command = [str(VENV_BIN / "python"), "-c", snippet.script()]
     else:
         command = ["bash", "-e", "-o", "pipefail", "-c", snippet.script()]
-    return subprocess.run(command, stdin=subprocess.DEVNULL, cwd=cwd, env=server.env, capture_output=True, text=True,
-                          timeout=SNIPPET_TIMEOUT_SECONDS, check=False)
+    timeout = INSTALLING_SNIPPET_TIMEOUT_SECONDS if snippet.needs else SNIPPET_TIMEOUT_SECONDS
+    return subprocess.run(command, stdin=subprocess.DEVNULL, cwd=cwd, env={**server.env, **extra},
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
-RUN = [s for s in ALL if s.action == "run"]
+RUN = [pytest.param(s, id=s.label, marks=[pytest.mark.slow] if s.needs else []) for s in ALL if s.action == "run"]
 
 
-@pytest.mark.parametrize("snippet", RUN, ids=[s.label for s in RUN])
-def test_a_readme_snippet_runs_as_written(snippet: Snippet, server: Server, tmp_path: Path) -> None:
-    # Given a README block marked to run, a local cloud server and the README's environment
+@pytest.mark.parametrize("snippet", RUN)
+def test_a_readme_snippet_runs_as_written(snippet: Snippet, server: Server, tmp_path: Path,
+                                          request: pytest.FixtureRequest) -> None:
+    # Given a README block marked to run, a local cloud server, the README's environment and what the block needs
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    extra = {"DIST": str(request.getfixturevalue("dist_dir"))} if "dist" in snippet.needs else {}
     # When it runs where the README says (a directory outside the checkout for cwd: any)
     started = time.monotonic()
-    done = _run(snippet, server, elsewhere)
+    done = _run(snippet, server, elsewhere, extra)
     # Then it succeeds and prints what the README says it prints
     report = (f"{snippet.label} (cwd {snippet.cwd}, {time.monotonic() - started:.1f}s)\n--- stdout\n{done.stdout}"
               f"\n--- stderr\n{done.stderr}")

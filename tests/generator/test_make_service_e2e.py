@@ -20,7 +20,7 @@ from messaging.reply_store import DynamoDbReplyStore
 from tests.support.generated_project import GeneratedProject as Generated
 from tests.support.generated_project import generated_project
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

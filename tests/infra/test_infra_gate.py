@@ -80,35 +80,51 @@ def test_bundled_requirements_leave_the_runtime_sdk_out() -> None:
     assert python_version(lambda_.Runtime.PYTHON_3_14) == "3.14"
 
 
-def test_local_bundling_copies_code_and_installs_arm64_wheels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a source tree with caches, tests and a requirements file
+def test_local_bundling_installs_the_runtime_wheel_and_copies_the_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a source tree: the runtime package with its pyproject.toml, a service, caches, tests, requirements files
     source = tmp_path / "functions"
+    (source / "messaging").mkdir(parents=True)
+    (source / "messaging" / "__init__.py").write_text("")
+    (source / "pyproject.toml").write_text("[project]\nname = 'fifo-messaging-runtime'\n")
     (source / "svc" / "__pycache__").mkdir(parents=True)
     (source / "svc" / "handler.py").write_text("x = 1\n")
     (source / "svc" / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"")
+    (source / "catalogue.py").write_text("SHARD_KEYS = {}\n")
     (source / "tests").mkdir()
+    (source / "fifo_messaging_runtime.egg-info").mkdir()
     (source / "requirements.in").write_text("pydantic\n")
     (source / "requirements.txt").write_text("pydantic==2.14.3\nbotocore==1.44.5\n")
     calls: list[list[str]] = []
 
     def fake_run(args: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
         calls.append(args)
-        requirements = Path(args[args.index("-r") + 1]).read_text()
-        assert requirements == "pydantic==2.14.3\n"
-        return subprocess.CompletedProcess(args, 0)
+        if args[3] == "wheel":  # the build: a clean copy of the runtime's project, the wheel into --wheel-dir
+            project = Path(args[-1])
+            assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*")) == [
+                "messaging", "messaging/__init__.py", "pyproject.toml"]
+            wheel_dir = Path(args[args.index("--wheel-dir") + 1])
+            (wheel_dir / "fifo_messaging_runtime-0.1.0-py3-none-any.whl").write_bytes(b"")
+        else:
+            assert Path(args[args.index("-r") + 1]).read_text() == "pydantic==2.14.3\n"
+        return subprocess.CompletedProcess(args, 0, "", "")
 
     monkeypatch.setattr(subprocess, "run", fake_run)
     out = tmp_path / "out"
     # When bundled locally
     assert PipLocalBundling(source, lambda_.Runtime.PYTHON_3_14).try_bundle(str(out)) is True
-    # Then the code is copied without caches/tests/requirements.in and pip targets arm64 CPython 3.14 wheels
+    # Then the services are copied without the runtime's source, caches, tests or packaging files
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
-        "requirements.txt",
+        "catalogue.py",
         "svc",
         "svc/handler.py",
     ]
-    (args,) = calls
-    assert args[args.index("--platform") + 1] == "manylinux2014_aarch64"
-    assert args[args.index("--python-version") + 1] == "3.14"
-    assert "--only-binary=:all:" in args
-    assert args[args.index("--target") + 1] == str(out)
+    # And pip installs the built runtime wheel with the pins as arm64 CPython 3.14 wheels
+    build, install = calls
+    assert build[3:5] == ["wheel", "--quiet"] and "--no-deps" in build
+    assert install[3] == "install" and install[-1].endswith("fifo_messaging_runtime-0.1.0-py3-none-any.whl")
+    assert install[install.index("--platform") + 1] == "manylinux2014_aarch64"
+    assert install[install.index("--python-version") + 1] == "3.14"
+    assert "--only-binary=:all:" in install
+    assert install[install.index("--target") + 1] == str(out)

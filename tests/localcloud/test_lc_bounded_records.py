@@ -8,7 +8,7 @@ import pytest
 
 from localcloud import LocalCloud
 from localcloud.errors import LocalCloudError
-from localcloud.motopatches.sns import SENT_NOTIFICATIONS_KEPT
+from localcloud.sns.patches import SENT_NOTIFICATIONS_KEPT
 from tests.localcloud.lc_support import body
 
 pytestmark = pytest.mark.e2e

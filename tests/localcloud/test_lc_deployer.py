@@ -16,10 +16,10 @@ import pytest
 
 from localcloud import NOT_EMULATED, LocalCloud, UnsupportedResourceError
 from localcloud.assembly import CloudAssembly
-from localcloud.deployer import Deployer
-from localcloud.environ import overlay
+from localcloud.awslambda.environ import overlay
+from localcloud.cloudformation.deployer import Deployer
+from localcloud.cloudformation.intrinsics import Resolver, StackContext
 from localcloud.errors import TemplateError
-from localcloud.intrinsics import Resolver, StackContext
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e

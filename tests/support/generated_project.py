@@ -21,7 +21,7 @@ from scaffold.names import ServiceName
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What the app, the generator and the generated unit tests need of the project.
-COPIED = ("app.py", "cdk.json", "pyproject.toml", "infra", "functions")
+COPIED = ("app.py", "cdk.json", "pyproject.toml", "infra", "cli", "functions")  # infra.stage reads cli.stages
 CANDIDATES = ("stockroom", "stockroom_two", "stockroom_three")
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generated-project")

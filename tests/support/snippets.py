@@ -5,6 +5,9 @@ marker on the line above it::
 
     <!-- snippet: run; cwd: any; expect: "open", "success" -->    run it (cwd: checkout | any | functions) and find
                                                                    each expected text in what it prints
+    <!-- snippet: run; cwd: any; needs: dist -->                   ... with what it names ready: ``dist`` = the wheels
+                                                                   of ``make dist`` built, their directory in ``$DIST``
+                                                                   (a slow snippet: it runs in ``make test-e2e``)
     <!-- snippet: skip: REASON -->                                 not run here, for the reason given
     <!-- snippet: fixture: REASON -->                              what the test's fixture does (start a server, set
                                                                    the environment), checked against the fixture
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 RUNNABLE = {"bash", "sh", "shell", "console", "python"}
 NOT_CODE = {"json", "text"}
 CWDS = ("checkout", "any", "functions")
+NEEDS = ("dist",)
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[^`\s]*)[ \t]*$")
 _MARKER = re.compile(r"^\s*<!--\s*snippet:\s*(?P<body>.*?)\s*-->\s*$")
 
@@ -42,6 +46,7 @@ class Snippet:
     reason: str = ""
     cwd: str = "checkout"
     expect: tuple[str, ...] = field(default_factory=tuple)
+    needs: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def label(self) -> str:
@@ -87,8 +92,11 @@ def parse_marker(body: str, where: str) -> dict[str, object]:
             if not expected or not all(isinstance(text, str) and text for text in expected):
                 raise SnippetError(f"{where}: expect takes non-empty JSON strings")
             parsed["expect"] = tuple(expected)
+        elif key == "needs" and value and all(need.strip() in NEEDS for need in value.split(",")):
+            parsed["needs"] = tuple(need.strip() for need in value.split(","))
         else:
-            raise SnippetError(f"{where}: unknown option {option!r} (cwd: {' | '.join(CWDS)}; expect: \"TEXT\", ...)")
+            raise SnippetError(f"{where}: unknown option {option!r} (cwd: {' | '.join(CWDS)}; expect: \"TEXT\", ...; "
+                               f"needs: {' | '.join(NEEDS)})")
     return parsed
 
 

@@ -43,6 +43,7 @@ def test_a_shell_block_without_a_marker_is_refused() -> None:
         ("```zsh\nls\n```\n", "must name its language"),
         ("<!-- snippet: skip -->\n```bash\nls\n```\n", "needs a reason"),
         ("<!-- snippet: run; cwd: home -->\n```bash\nls\n```\n", "unknown option"),
+        ("<!-- snippet: run; needs: wheels -->\n```bash\nls\n```\n", "unknown option"),
         ("<!-- snippet: run; expect: open -->\n```bash\nls\n```\n", "JSON strings"),
         ("<!-- snippet: maybe -->\n```bash\nls\n```\n", "a marker is"),
         ("<!-- snippet: run -->\n```bash\nls\n", "never closed"),
@@ -65,6 +66,16 @@ def test_a_marker_says_where_to_run_and_what_to_expect() -> None:
     # Then the marker's options and the console commands (prompt and output lines apart) come through
     assert (block.action, block.cwd, block.expect) == ("run", "any", ("success", "a, b"))
     assert block.script() == "echo success \\\na, b\n"
+
+
+def test_a_marker_names_what_a_block_needs_built_first() -> None:
+    # Given a block that installs the wheels of make dist
+    text = '<!-- snippet: run; cwd: any; needs: dist; expect: "open" -->\n```bash\npip install "$DIST"/*.whl\n```\n'
+    # When it is read
+    (block,) = snippets(text)
+    # Then it says so (the e2e test builds them and sets DIST), and the README has such a block
+    assert (block.cwd, block.needs, block.expect) == ("any", ("dist",), ("open",))
+    assert any("dist" in b.needs for b in snippets(README)), "no README block installs the wheels"
 
 
 def test_the_hostile_corpus_size_the_readme_states_is_the_corpus() -> None:

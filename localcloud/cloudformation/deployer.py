@@ -2,7 +2,7 @@
 
 moto's own CloudFormation is not used: it skips subscriptions, queue policies, alarms and TTL, and creates event
 source mappings that fire inside SendMessage. Every resource type of a template is either handled by a type of
-:mod:`localcloud.resources` (:data:`EMULATED`) or listed in :data:`NOT_EMULATED` with the reason; any other type is an
+:mod:`.resources` (:data:`EMULATED`) or listed in :data:`NOT_EMULATED` with the reason; any other type is an
 error. An update compares each resource's resolved properties with the deployed ones: unchanged resources are kept,
 changed ones updated in place or replaced (their type says which properties need a new resource), removed ones
 deleted after the rest succeeded; a failure rolls back what the operation did.
@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.assembly import CloudAssembly, StackArtifact
-from localcloud.changeplan import ResourceChange, resource_changes
-from localcloud.code import AssemblyCode, S3Code
-from localcloud.deployment import (
+from localcloud.awslambda.code import AssemblyCode, S3Code
+from localcloud.cloudformation.changeplan import ResourceChange, resource_changes
+from localcloud.cloudformation.deployment import (
     DeployedStack,
     Deployment,
     FunctionSpec,
@@ -38,13 +38,13 @@ from localcloud.deployment import (
     ResourceState,
     utcnow,
 )
+from localcloud.cloudformation.intrinsics import Resolver, StackContext
+from localcloud.cloudformation.resources import EMULATED, NOT_EMULATED, CodeSource, ResourceContext, not_emulated_reason
+from localcloud.cloudformation.resources.base import ClientFactory
+from localcloud.cloudformation.templates import Parameters, check_rules, resolve_parameters, resource_order
 from localcloud.errors import StackNotFoundError, StackValidationError, TemplateError, UnsupportedResourceError
-from localcloud.intrinsics import Resolver, StackContext
-from localcloud.resources import EMULATED, NOT_EMULATED, CodeSource, ResourceContext, not_emulated_reason
-from localcloud.resources.base import ClientFactory
-from localcloud.templates import Parameters, check_rules, resolve_parameters, resource_order
 
-log = logging.getLogger("localcloud.deployer")
+log = logging.getLogger("localcloud.cloudformation.deployer")
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 REVIEW_IN_PROGRESS = "REVIEW_IN_PROGRESS"
@@ -316,7 +316,7 @@ class Deployer:
                 if reason is None:
                     raise UnsupportedResourceError(
                         f"{stack.name}/{logical_id}: resource type {rtype} is neither emulated nor listed in "
-                        "localcloud.resources.NOT_EMULATED"
+                        "localcloud.cloudformation.resources.NOT_EMULATED"
                     )
                 stack.add_resource(ResourceState(logical_id, rtype, f"{stack.name}-{logical_id}-not-emulated",
                                                  skipped=reason))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from localcloud.resources.base import ResourceContext, ResourceType, is_true, text
+from localcloud.cloudformation.resources.base import ResourceContext, ResourceType, is_true, text
 
 _NOT_ATTRIBUTES = ("QueueName", "Tags")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from localcloud.deployment import DeployedStack, Deployment, ResourceState
+from localcloud.cloudformation.deployment import DeployedStack, Deployment, ResourceState
 
 ClientFactory = Callable[[str], Any]
 

@@ -16,9 +16,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud.deployment import DeployedStack, ResourceState
-from localcloud.intrinsics import references
-from localcloud.resources import EMULATED
+from localcloud.cloudformation.deployment import DeployedStack, ResourceState
+from localcloud.cloudformation.intrinsics import references
+from localcloud.cloudformation.resources import EMULATED
 
 
 @dataclass(frozen=True)

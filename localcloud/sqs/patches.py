@@ -15,7 +15,6 @@ from moto.sqs.models import Message
 from moto.sqs.responses import SQSResponse
 
 from localcloud.clock import CLOCK
-from localcloud.cloudwatch.sqs_metrics import ACTIVITY, ENQUEUED_AT, QueueRef
 from localcloud.motopatches.core import (
     DEDUPLICATION_WINDOW_SECONDS,
     MOTO_CHANGED,
@@ -28,6 +27,7 @@ from localcloud.motopatches.core import (
     purge_expired,
     with_notify,
 )
+from localcloud.sqs.metrics import ACTIVITY, ENQUEUED_AT, QueueRef
 
 _SEQUENCE_BASE = 18_000_000_000_000_000_000
 

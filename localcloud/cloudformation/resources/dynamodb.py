@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from localcloud.resources.base import ResourceContext, ResourceType
+from localcloud.cloudformation.resources.base import ResourceContext, ResourceType
 
 _THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
 

@@ -7,7 +7,7 @@ Example::
 
 from __future__ import annotations
 
-from localcloud.resources.base import ResourceContext, ResourceType, text
+from localcloud.cloudformation.resources.base import ResourceContext, ResourceType, text
 
 _ALARM_SETTINGS = frozenset({
     "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localcloud.resources.base import ResourceContext, ResourceType, is_true, text
+from localcloud.cloudformation.resources.base import ResourceContext, ResourceType, is_true, text
 
 _TOPIC_ATTRIBUTES = ("FifoTopic", "ContentBasedDeduplication", "KmsMasterKeyId", "DisplayName", "SignatureVersion",
                      "TracingConfig", "DeliveryPolicy", "ArchivePolicy", "FifoThroughputScope")

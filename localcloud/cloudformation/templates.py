@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
+from localcloud.cloudformation.intrinsics import references
 from localcloud.errors import StackValidationError, TemplateError
-from localcloud.intrinsics import references
 
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 _LIST_TYPES = ("CommaDelimitedList", "List<")

@@ -33,11 +33,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from localcloud.deployer import MappingSpec
+from localcloud.awslambda.runtime import InvocationResult, LocalFunction
+from localcloud.cloudformation.deployer import MappingSpec
 from localcloud.motopatches.core import Receiving, unclaimed
-from localcloud.runtime import InvocationResult, LocalFunction
 
-log = logging.getLogger("localcloud.esm")
+log = logging.getLogger("localcloud.awslambda.esm")
 
 DEFAULT_MAXIMUM_CONCURRENCY = 5
 """Concurrent batches per mapping when the mapping sets no ``MaximumConcurrency`` (AWS scales far higher)."""

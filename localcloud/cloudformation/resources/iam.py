@@ -13,9 +13,9 @@ import contextlib
 import logging
 from typing import Any
 
-from localcloud.resources.base import ResourceContext, ResourceType, text
+from localcloud.cloudformation.resources.base import ResourceContext, ResourceType, text
 
-log = logging.getLogger("localcloud.resources.iam")
+log = logging.getLogger("localcloud.cloudformation.resources.iam")
 
 
 class Role(ResourceType):

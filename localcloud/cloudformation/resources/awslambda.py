@@ -1,8 +1,8 @@
 """``AWS::Lambda::Function`` and ``AWS::Lambda::EventSourceMapping``.
 
-A function becomes a :class:`~localcloud.deployment.FunctionSpec` the local cloud runs in-process (moto gets a mirror
+A function becomes a :class:`~..deployment.FunctionSpec` the local cloud runs in-process (moto gets a mirror
 with a placeholder package, for the calls the local cloud passes through to it). A mapping becomes a
-:class:`~localcloud.deployment.MappingSpec` run by the event-source-mapping emulator, never a moto mapping (moto's
+:class:`~..deployment.MappingSpec` run by the event-source-mapping emulator, never a moto mapping (moto's
 fire inside SendMessage with a fake event).
 
 Example::
@@ -19,11 +19,11 @@ import uuid
 import zipfile
 from typing import Any
 
-from localcloud.deployment import FunctionSpec, MappingSpec
+from localcloud.cloudformation.deployment import FunctionSpec, MappingSpec
+from localcloud.cloudformation.resources.base import ResourceContext, ResourceType, is_true, text
 from localcloud.errors import UnsupportedResourceError
-from localcloud.resources.base import ResourceContext, ResourceType, is_true, text
 
-log = logging.getLogger("localcloud.resources.lambda")
+log = logging.getLogger("localcloud.cloudformation.resources.lambda")
 
 DEFAULT_TIMEOUT_SECONDS = 3
 DEFAULT_MEMORY_MB = 128

@@ -51,7 +51,7 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class MappingSpec:
-    """An SQS event source mapping (kept out of moto; run by :mod:`localcloud.esm`)."""
+    """An SQS event source mapping (kept out of moto; run by :mod:`localcloud.awslambda.esm`)."""
 
     uuid: str
     stack: str

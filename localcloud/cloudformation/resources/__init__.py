@@ -2,14 +2,14 @@
 
 Example::
 
-    from localcloud.resources import EMULATED, NOT_EMULATED
+    from localcloud.cloudformation.resources import EMULATED, NOT_EMULATED
     EMULATED["AWS::SQS::Queue"].create(ctx)
 """
 
 from __future__ import annotations
 
-from localcloud.resources import awslambda, cloudwatch, dynamodb, ecr, iam, kms, logs, s3, sns, sqs, ssm
-from localcloud.resources.base import CodeSource, FunctionCode, ResourceContext, ResourceType
+from localcloud.cloudformation.resources import awslambda, cloudwatch, dynamodb, ecr, iam, kms, logs, s3, sns, sqs, ssm
+from localcloud.cloudformation.resources.base import CodeSource, FunctionCode, ResourceContext, ResourceType
 
 EMULATED: dict[str, ResourceType] = {
     "AWS::KMS::Key": kms.Key(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from localcloud.resources.base import ResourceContext, ResourceType, text
+from localcloud.cloudformation.resources.base import ResourceContext, ResourceType, text
 
 
 class Parameter(ResourceType):

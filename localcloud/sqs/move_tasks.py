@@ -33,9 +33,9 @@ from moto.sqs.models import sqs_backends
 from moto.sqs.responses import SQSResponse
 
 from localcloud.clock import CLOCK
-from localcloud.cloudwatch.sqs_metrics import ENQUEUED_AT
 from localcloud.motopatches.core import MOTO_CHANGED, Patch, notify_changed
-from localcloud.motopatches.sqs import DLQ_SOURCE, _next_sequence_number, receivable
+from localcloud.sqs.metrics import ENQUEUED_AT
+from localcloud.sqs.patches import DLQ_SOURCE, _next_sequence_number, receivable
 
 log = logging.getLogger("localcloud.sqs")
 

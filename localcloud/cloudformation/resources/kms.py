@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localcloud.resources.base import ResourceContext, ResourceType, text
+from localcloud.cloudformation.resources.base import ResourceContext, ResourceType, text
 
 PENDING_WINDOW_DAYS = 7
 """The shortest waiting period KMS allows before a deleted key is gone."""

@@ -7,7 +7,7 @@ built for another platform. Each invocation runs in its own thread with the func
 Lambda context; it fails when it raises or outlives the function timeout.
 
 Each invocation runs in an execution environment of the function (one per concurrent invocation, reused, each with
-its own log stream name, as Lambda's are) and its log output is captured by :mod:`localcloud.logcapture`: what the
+its own log stream name, as Lambda's are) and its log output is captured by :mod:`.logcapture`: what the
 handler writes to stdout/stderr or through ``logging``, framed by the ``START`` / ``END`` / ``REPORT`` lines the
 Lambda runtime writes. Listeners added with :meth:`LocalFunction.add_listener` see every result (the CloudWatch
 emulation ships logs and counts metrics that way).
@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from localcloud import environ, logcapture
+from localcloud.awslambda import environ, logcapture
+from localcloud.awslambda.logcapture import InvocationLog, LogEvent, lambda_timestamp
 from localcloud.clock import CLOCK
-from localcloud.deployer import FunctionSpec
+from localcloud.cloudformation.deployer import FunctionSpec
 from localcloud.errors import LocalCloudError
-from localcloud.logcapture import InvocationLog, LogEvent, lambda_timestamp
 
-log = logging.getLogger("localcloud.runtime")
+log = logging.getLogger("localcloud.awslambda.runtime")
 
 _counter = itertools.count(1)
 _load_lock = threading.Lock()

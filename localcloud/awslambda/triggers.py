@@ -21,17 +21,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import environ
-from localcloud.deployment import MappingSpec
-from localcloud.esm import (
+from localcloud.awslambda import environ
+from localcloud.awslambda.esm import (
     DEFAULT_MAX_INVOCATION_RECORDS,
     DEFAULT_MAXIMUM_CONCURRENCY,
     EventSourceMappingEmulator,
     Invocation,
 )
-from localcloud.runtime import LocalFunction
+from localcloud.awslambda.runtime import LocalFunction
+from localcloud.cloudformation.deployment import MappingSpec
 
-log = logging.getLogger("localcloud.triggers")
+log = logging.getLogger("localcloud.awslambda.triggers")
 
 
 @dataclass

@@ -22,8 +22,8 @@ import threading
 import zipfile
 from pathlib import Path
 
+from localcloud.cloudformation.resources.base import ClientFactory, FunctionCode, ResourceContext
 from localcloud.errors import TemplateError
-from localcloud.resources.base import ClientFactory, FunctionCode, ResourceContext
 
 
 class S3Code:

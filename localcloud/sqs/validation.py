@@ -122,7 +122,7 @@ def _batch_response(original: Any) -> Any:
 
 
 def patches() -> Iterator[Patch]:
-    """The patches of this module (``set_queue_attributes`` is wrapped by :mod:`.sqs` too: this one goes first)."""
+    """The patches of this module (``set_queue_attributes`` is wrapped by :mod:`.patches` too: this one goes first)."""
     backend = sqs_models.SQSBackend
     yield backend, "_validate_message", _validate_message(backend._validate_message)
     yield backend, "create_queue", _create_queue(backend.create_queue)
