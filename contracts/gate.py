@@ -103,6 +103,8 @@ def _compare(  # noqa: PLR0917 - the two sides of a comparison and where it is
     if old_kind != new_kind:
         yield Break(type_name, path or "data", f"type changed from {old_kind} to {new_kind}")
         return
+    if old.get("x-nullable") and not new.get("x-nullable"):
+        yield Break(type_name, path or "data", "null no longer allowed (older writers send it)")
     removed = [v for v in _enum(old, old_root) if v not in _enum(new, new_root)]
     if removed and _enum(new, new_root):
         shown = ", ".join(json.dumps(v) for v in removed)
@@ -131,10 +133,17 @@ def _compare(  # noqa: PLR0917 - the two sides of a comparison and where it is
 
 
 def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
-    """Follow local ``$ref`` s; a nullable ``anyOf: [X, null]`` reads as X."""
+    """Follow local ``$ref`` s; an optional object (``anyOf: [{$ref: X}, {type: null}]``) reads as X, nullable."""
     for _ in range(32):
         if not isinstance(schema, Mapping):
             return schema
+        alternatives = schema.get("anyOf")
+        if isinstance(alternatives, list) and len(alternatives) == 2 and {"type": "null"} in alternatives:
+            [other] = [a for a in alternatives if a != {"type": "null"}]
+            if isinstance(other, Mapping) and "$ref" in other:
+                rest = {k: v for k, v in schema.items() if k != "anyOf"}
+                schema = {**rest, **other, "x-nullable": True}
+                continue
         reference = schema.get("$ref")
         if isinstance(reference, str) and reference.startswith("#/"):
             target: Any = root

@@ -170,6 +170,30 @@ def test_a_literal_narrowed_is_an_enum_value_removed() -> None:
     assert [b.field for b in breaking_changes(TYPE, old, new)] == ["mode"]
 
 
+def test_a_field_removed_inside_an_optional_nested_model_is_caught() -> None:
+    class Address(BaseModel):
+        street: str
+        city: str
+
+    class ShortAddress(BaseModel):
+        street: str
+
+    class WithAddress(Placed):
+        address: Address | None = None
+
+    class WithShortAddress(Placed):
+        address: ShortAddress | None = None
+
+    class AddressRequired(Placed):
+        address: Address
+
+    old = type_schema(declared(WithAddress))
+    found = [str(b) for b in breaking_changes(TYPE, old, type_schema(declared(WithShortAddress)))]
+    assert found == [f"{TYPE}: field address.city: removed (or renamed) (bump the major version and add an upcaster)"]
+    required = [b.change for b in breaking_changes(TYPE, old, type_schema(declared(AddressRequired)))]
+    assert required == ["optional field made required", "null no longer allowed (older writers send it)"]
+
+
 # -- what passes ----------------------------------------------------------------------------------------------------
 
 
