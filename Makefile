@@ -100,3 +100,9 @@ figures: $(STAMP)
 service: export SERVICE_NAME = $(NAME)
 service: $(STAMP)
 	@$(PY) -m scaffold "$$SERVICE_NAME"
+
+# The conformance suite (cases recorded against AWS) against the local cloud and against bare moto, per area;
+# ARGS=--record keeps the run in docs/results/conformance.json (make figures puts it in the README).
+.PHONY: conformance
+conformance: $(STAMP)
+	$(PY) -m benchmarks.conformance $(ARGS)

@@ -69,14 +69,17 @@ from localcloud.cloudwatch import patches as cloudwatch
 from localcloud.logs import patches as logs
 from localcloud.motopatches import core
 from localcloud.motopatches.core import DEDUPLICATION_WINDOW_SECONDS, MOTO_CHANGED, MOTO_LOCK, notify_changed
+from localcloud.sns import delivery as sns_delivery
 from localcloud.sns import patches as sns
+from localcloud.sns import validation as sns_validation
+from localcloud.sqs import errors as sqs_errors
 from localcloud.sqs import move_tasks as sqs_move
 from localcloud.sqs import patches as sqs
 from localcloud.sqs import validation as sqs_validation
 
 __all__ = ["DEDUPLICATION_WINDOW_SECONDS", "MOTO_CHANGED", "MOTO_LOCK", "install", "notify_changed", "uninstall"]
 
-_MODULES = (core, sqs_validation, sqs, sqs_move, sns, logs, cloudwatch)
+_MODULES = (core, sqs_errors, sqs_validation, sqs, sqs_move, sns_validation, sns, sns_delivery, logs, cloudwatch)
 _ABSENT = object()
 _users = 0
 _listening = False
