@@ -200,6 +200,22 @@ def _receive_message(original: Any) -> Any:
     return receive_message
 
 
+def check_message_size(queue: Any, body: str, attributes: Mapping[str, Any]) -> None:
+    """Raise ``InvalidParameterValue`` when body and message attributes (each name, type and value) together exceed
+    the queue's ``MaximumMessageSize``
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html)."""
+    size = len(body.encode("utf-8"))
+    for name, attribute in attributes.items():
+        value = attribute.get("StringValue", attribute.get("BinaryValue", "")) if isinstance(attribute, dict) else ""
+        value_size = len(value) if isinstance(value, bytes) else len(str(value).encode("utf-8"))
+        size += len(name.encode("utf-8")) + len(str(attribute.get("DataType", "")).encode("utf-8")) + value_size
+    limit = int(queue.maximum_message_size)
+    if size > limit:
+        raise InvalidParameterValue(
+            f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes."
+        )
+
+
 def _send_message(original: Any) -> Any:
     """FIFO ``DelaySeconds=0`` is accepted and means the queue's delay (recorded: LocalStack
     ``test_fifo_queue_send_message_with_zero_delay_defaults_to_queue_delay[sqs]``); any other per-message delay
@@ -210,6 +226,7 @@ def _send_message(original: Any) -> Any:
         if self.get_queue(queue_name).fifo_queue and kwargs.get("delay_seconds") is not None \
                 and int(kwargs["delay_seconds"]) == 0:
             kwargs["delay_seconds"] = None
+        check_message_size(self.get_queue(queue_name), message_body, kwargs.get("message_attributes") or {})
         for attribute in (kwargs.get("message_attributes") or {}).values():
             # SNS raw delivery hands binary attributes over base64-encoded; SQS keeps (and hashes) bytes.
             if isinstance(attribute, dict) and isinstance(attribute.get("BinaryValue"), str):

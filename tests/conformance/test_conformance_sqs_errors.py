@@ -225,3 +225,32 @@ def test_delete_with_illegal_receipt_handle(sqs: Any, name: str) -> None:
     error = response["Error"]
     assert (error["Code"], error["Message"]) == ("ReceiptHandleIsInvalid",
                                                  'The input receipt handle "garbage" is not a valid receipt handle.')
+
+
+def test_oversized_message(sqs: Any, name: str) -> None:
+    """Snapshot ``test_send_oversized_message[sqs]``: body and attributes together over 1 MiB (1,048,576 bytes)."""
+    url = queue(sqs, name)
+    attributes = {"k": {"DataType": "String", "StringValue": "x"}}
+    body = "a" * (1_048_576 - len("k") - len("String") - len("x") + 1)
+    response = error_of(lambda: sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes))
+    assert_error(response, "InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be "
+                 "shorter than 1048576 bytes.", query="InvalidParameterValueException")
+
+
+def test_oversized_batch(sqs: Any, name: str) -> None:
+    """Snapshot ``test_send_message_batch_with_oversized_contents[sqs]``: a batch one byte over 1 MiB."""
+    url = queue(sqs, name)
+    entries = [{"Id": "1", "MessageBody": "a" * 524_288}, {"Id": "2", "MessageBody": "a" * 524_289}]
+    response = error_of(lambda: sqs.send_message_batch(QueueUrl=url, Entries=entries))
+    assert_error(response, "AWS.SimpleQueueService.BatchRequestTooLong", "Batch requests cannot be longer than "
+                 "1048576 bytes. You have sent 1048577 bytes.", query="BatchRequestTooLong")
+
+
+def test_successive_purge(sqs: Any, name: str) -> None:
+    """Snapshot ``test_successive_purge_calls_fail[sqs]``: a second ``PurgeQueue`` within 60 seconds."""
+    url = queue(sqs, name)
+    sqs.purge_queue(QueueUrl=url)
+    response = error_of(lambda: sqs.purge_queue(QueueUrl=url))
+    assert_error(response, "AWS.SimpleQueueService.PurgeQueueInProgress",
+                 f"Only one PurgeQueue operation on {name} is allowed every 60 seconds.",
+                 query="PurgeQueueInProgress", status=403)
