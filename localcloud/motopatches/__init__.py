@@ -2,10 +2,11 @@
 
 Installed by :func:`install` and removed by :func:`uninstall` (counted: nested local clouds share them); both
 the in-process ``mock_aws`` mode and the server mode go through the patched models.
-Each fix names the AWS behaviour it restores (the fixes live with their service: :mod:`localcloud.sqs.patches`,
-:mod:`localcloud.sqs.validation`, :mod:`localcloud.sqs.move_tasks`, :mod:`localcloud.sns.patches`,
-:mod:`localcloud.logs.patches`, :mod:`localcloud.cloudwatch.patches`; :mod:`.core` holds the lock every request runs
-under):
+Each fix names the AWS behaviour it restores (the fixes live with their service: :mod:`localcloud.sqs.errors`,
+:mod:`localcloud.sqs.validation`, :mod:`localcloud.sqs.patches`, :mod:`localcloud.sqs.move_tasks`,
+:mod:`localcloud.sns.validation`, :mod:`localcloud.sns.patches`, :mod:`localcloud.sns.delivery`,
+:mod:`localcloud.logs.patches`, :mod:`localcloud.cloudwatch.patches`; :mod:`.core` holds the lock every request
+runs under; ``tests/conformance`` checks them against behaviours recorded on AWS):
 
 - :func:`localcloud.sqs.patches._send_message` -
   SQS FIFO exactly-once processing: a message whose deduplication id was sent in the last
