@@ -119,3 +119,9 @@ contracts: $(STAMP)
 # Exit 1 when contracts/ differs from what the code generates or the code breaks it (make lint runs it).
 contracts-check: $(STAMP)
 	$(PY) -m contracts --check
+
+# The conformance suite (cases recorded against AWS) against the local cloud and against bare moto, per area;
+# ARGS=--record keeps the run in docs/results/conformance.json (make figures puts it in the README).
+.PHONY: conformance
+conformance: $(STAMP)
+	$(PY) -m benchmarks.conformance $(ARGS)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from figures import bench, chaos
+from figures import bench, chaos, conformance
 from figures.record import RESULTS_DIR, ROOT, Record, read_record
 
 README = ROOT / "README.md"
@@ -40,6 +40,7 @@ BLOCKS: dict[str, Block] = {
     "bench": Block(bench.RECORDS, bench.render),
     "chaos": Block(chaos.RECORDS, chaos.render),
     "chaos-long": Block(chaos.LONG_RECORDS, chaos.render_long),
+    "conformance": Block(conformance.RECORDS, conformance.render),
 }
 
 

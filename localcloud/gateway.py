@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import io
+import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -90,8 +91,33 @@ class Gateway:
                 return response(environ, start_response)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
-        result: Iterable[bytes] = self.backend(environ, start_response)
+        try:
+            result: Iterable[bytes] = self.backend(environ, start_response)
+        except Exception:
+            log.exception("%s %s failed in moto", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            return internal_error(environ)(environ, start_response)
         return result
+
+
+def internal_error(environ: Mapping[str, Any]) -> Response:
+    """An AWS API's answer to a request it failed on, in the request's protocol, never an HTML page: JSON protocols
+    (``X-Amz-Target`` or an ``application/x-amz-json`` body) get ``{"__type": "InternalFailure", ...}``, query and
+    REST-XML ones an ``ErrorResponse`` document; status 500, which the SDKs retry
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
+
+    Example::
+
+        internal_error({"HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}).status_code   # 500
+    """
+    message = "The request processing has failed because of an unknown error, exception or failure."
+    content_type = str(environ.get("CONTENT_TYPE", ""))
+    if environ.get("HTTP_X_AMZ_TARGET") or content_type.startswith("application/x-amz-json"):
+        return Response(json.dumps({"__type": "InternalFailure", "message": message}), status=500,
+                        content_type=content_type or "application/x-amz-json-1.0",
+                        headers={"x-amzn-query-error": "InternalFailure;Receiver"})
+    body = (f"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>{message}</Message>"
+            "</Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>")
+    return Response(body, status=500, content_type="text/xml")
 
 
 class _QuietRequestHandler(MotoRequestHandler):

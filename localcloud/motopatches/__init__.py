@@ -2,10 +2,11 @@
 
 Installed by :func:`install` and removed by :func:`uninstall` (counted: nested local clouds share them); both
 the in-process ``mock_aws`` mode and the server mode go through the patched models.
-Each fix names the AWS behaviour it restores (the fixes live with their service: :mod:`localcloud.sqs.patches`,
-:mod:`localcloud.sqs.validation`, :mod:`localcloud.sqs.move_tasks`, :mod:`localcloud.sns.patches`,
-:mod:`localcloud.logs.patches`, :mod:`localcloud.cloudwatch.patches`; :mod:`.core` holds the lock every request runs
-under):
+Each fix names the AWS behaviour it restores (the fixes live with their service: :mod:`localcloud.sqs.errors`,
+:mod:`localcloud.sqs.validation`, :mod:`localcloud.sqs.patches`, :mod:`localcloud.sqs.move_tasks`,
+:mod:`localcloud.sns.validation`, :mod:`localcloud.sns.patches`, :mod:`localcloud.sns.delivery`,
+:mod:`localcloud.logs.patches`, :mod:`localcloud.cloudwatch.patches`; :mod:`.core` holds the lock every request
+runs under; ``tests/conformance`` checks them against behaviours recorded on AWS):
 
 - :func:`localcloud.sqs.patches._send_message` -
   SQS FIFO exactly-once processing: a message whose deduplication id was sent in the last
@@ -69,14 +70,17 @@ from localcloud.cloudwatch import patches as cloudwatch
 from localcloud.logs import patches as logs
 from localcloud.motopatches import core
 from localcloud.motopatches.core import DEDUPLICATION_WINDOW_SECONDS, MOTO_CHANGED, MOTO_LOCK, notify_changed
+from localcloud.sns import delivery as sns_delivery
 from localcloud.sns import patches as sns
+from localcloud.sns import validation as sns_validation
+from localcloud.sqs import errors as sqs_errors
 from localcloud.sqs import move_tasks as sqs_move
 from localcloud.sqs import patches as sqs
 from localcloud.sqs import validation as sqs_validation
 
 __all__ = ["DEDUPLICATION_WINDOW_SECONDS", "MOTO_CHANGED", "MOTO_LOCK", "install", "notify_changed", "uninstall"]
 
-_MODULES = (core, sqs_validation, sqs, sqs_move, sns, logs, cloudwatch)
+_MODULES = (core, sqs_errors, sqs_validation, sqs, sqs_move, sns_validation, sns, sns_delivery, logs, cloudwatch)
 _ABSENT = object()
 _users = 0
 _listening = False

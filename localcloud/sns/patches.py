@@ -1,5 +1,5 @@
-"""SNS: FIFO topic deduplication, bounded record of sent messages,
-InvalidParameter for a FIFO publish without group id, RawMessageDelivery "false"."""
+"""SNS: FIFO topic deduplication and sequence numbers, bounded record of sent messages,
+InvalidParameter for a FIFO publish without group id, RawMessageDelivery "false", subscription redrive."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,11 +30,36 @@ log = logging.getLogger("localcloud.sns")
 MAX_BATCH_ENTRIES = 10
 SENT_NOTIFICATIONS_KEPT = 100
 """Published messages a moto topic keeps in ``sent_notifications`` (moto keeps every one; SNS keeps none)."""
+SEQUENCES_KEPT = 1000
+"""Sequence numbers of recent FIFO publishes a topic remembers, for the ``Publish``/``PublishBatch`` answers."""
+_SEQUENCE_BASE = 10_000_000_000_000_000_000
+
+_publishing = threading.local()
+
+
+def current_sequence_number() -> str | None:
+    """The sequence number of the FIFO publish being delivered in this thread (for the notification envelope)."""
+    value: str | None = getattr(_publishing, "sequence_number", None)
+    return value
+
+
+def sequence_number_of(topic: Any, message_id: str) -> str | None:
+    """The sequence number SNS gave a recent FIFO publish of ``topic``."""
+    value: str | None = getattr(topic, "_localcloud_sequences", {}).get(message_id)
+    return value
+
+
+def _next_sequence_number(topic: Any) -> str:
+    counter: int = getattr(topic, "_localcloud_sequence", 0) + 1
+    topic._localcloud_sequence = counter
+    return str(_SEQUENCE_BASE + counter * 1_000_003)
 
 
 def _topic_publish(original: Any) -> Any:
     """SNS ``Publish``: FIFO topic-level 5-minute deduplication, the used dedup id travelling to the subscribed
-    queues; the topic's record of sent messages stays bounded."""
+    queues; a sequence number per FIFO publish, growing per topic ("SequenceNumber ... applies only to FIFO
+    topics", https://docs.aws.amazon.com/sns/latest/api/API_Publish.html); the topic's record of sent messages
+    stays bounded."""
 
     @functools.wraps(original)
     def publish(self: Any, message: str, *args: Any, **kwargs: Any) -> str:
@@ -56,9 +82,18 @@ def _topic_publish(original: Any) -> Any:
             purge_expired(table, now)
             if dedup_id is not None and dedup_id in table:
                 return table[dedup_id].message_id
-            message_id: str = original(self, message, *args, **kwargs)
+            sequence_number = _next_sequence_number(self)
+            _publishing.sequence_number = sequence_number
+            try:
+                message_id: str = original(self, message, *args, **kwargs)
+            finally:
+                _publishing.sequence_number = None
+            sequences = self.__dict__.setdefault("_localcloud_sequences", {})
+            sequences[message_id] = sequence_number
+            for stale in list(sequences)[: max(0, len(sequences) - SEQUENCES_KEPT)]:
+                del sequences[stale]
             if dedup_id is not None:
-                table[dedup_id] = DedupRecord(now + DEDUPLICATION_WINDOW_SECONDS, message_id, None)
+                table[dedup_id] = DedupRecord(now + DEDUPLICATION_WINDOW_SECONDS, message_id, sequence_number)
             return message_id
 
     return publish
@@ -111,22 +146,29 @@ def _subscription_publish(original: Any) -> Any:
         if self.protocol != "sqs":
             return original(self, *args, **kwargs)
         try:
-            return original(self, *args, **kwargs)
+            return _deliver(self, self.endpoint, *args, **kwargs)
         except SQSException as error:
             target = _dead_letter_target(self)
             if target is None:
                 log.warning("SNS delivery to %s failed and the subscription has no RedrivePolicy: %s",
                             self.endpoint, error.message)
                 return None
-            endpoint = self.endpoint
-            self.endpoint = target
             try:
-                return original(self, *args, **kwargs)
+                return _deliver(self, target, *args, **kwargs)
             except SQSException as again:
                 log.warning("SNS delivery to the dead-letter queue %s failed: %s", target, again.message)
                 return None
-            finally:
-                self.endpoint = endpoint
+
+    def _deliver(self: Any, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        """Deliver to the queue ``endpoint``; a standard queue (subscribed to a FIFO topic) gets no FIFO ids."""
+        if not endpoint.endswith(".fifo"):
+            kwargs["group_id"] = kwargs["deduplication_id"] = None
+        subscribed = self.endpoint
+        self.endpoint = endpoint
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            self.endpoint = subscribed
 
     return publish
 

@@ -38,12 +38,27 @@ def _next_sequence_number(queue: Any) -> str:
     return str(_SEQUENCE_BASE + counter * 1_000_003)
 
 
+ATTRIBUTE_PROPAGATION_SECONDS = 60.0
+"""How long a changed ``DeduplicationScope`` takes to apply: "the change can take up to 60 seconds for most of the
+attributes to propagate" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html);
+recorded: a queue switched to ``messageGroup`` right before still deduplicates queue-wide (LocalStack
+``tests/aws/services/sqs/test_sqs.snapshot.json``, ``test_fifo_change_to_high_throughput_after_creation[sqs]``)."""
+
+
+def deduplication_scope(queue: Any) -> str:
+    """The deduplication scope in force: a new one set less than a minute ago is not yet."""
+    change = getattr(queue, "_localcloud_scope_change", None)
+    if change is not None and CLOCK.now() < change[1]:
+        return str(change[0])
+    return str(queue.attributes.get("DeduplicationScope") or "queue")
+
+
 def _queue_dedup_key(queue: Any, body: str, deduplication_id: str | None, group_id: str | None) -> str | None:
     if deduplication_id is None:
         if queue.attributes.get("ContentBasedDeduplication") != "true":
             return None
         deduplication_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    if queue.attributes.get("DeduplicationScope") == "messageGroup":
+    if deduplication_scope(queue) == "messageGroup":
         return f"{group_id}\x00{deduplication_id}"
     return deduplication_id
 
@@ -125,27 +140,55 @@ def receivable(queue: Any) -> list[Any]:
     still in flight (or delayed); the messages behind an in-flight one wait, so order within the group holds, while a
     message made visible again before it (``ChangeMessageVisibility`` 0, an expired timeout) is returned again
     (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html).
-    Groups come by their oldest receivable message, each group's messages together: "Amazon SQS first attempts to
-    return as many messages with the same message group ID as possible. This allows other consumers to process
-    messages with a different message group ID." (moto returns messages in arrival order across groups, so one batch
-    of an interleaved backlog would lock every group, and it locks a whole group while any of its messages is in
-    flight.)
+    Groups come in the order SQS keeps them: by their first message, and a group a receive served goes behind the
+    others (recorded: LocalStack's AWS-validated ``test_fifo_receive_message_with_zero_visibility_timeout`` and
+    ``test_fifo_message_group_visibility_after_terminate_visibility_timeout``), each group's messages together:
+    "Amazon SQS first attempts to return as many messages with the same message group ID as possible. This allows
+    other consumers to process messages with a different message group ID." (moto returns messages in arrival order
+    across groups, so one batch of an interleaved backlog would lock every group, and it locks a whole group while
+    any of its messages is in flight.)
     """
     if not queue.fifo_queue:
         return [message for message in queue._messages if message.visible and not message.delayed]
     blocked: set[Any] = set()
-    rank: dict[Any, int] = {}
+    order = _group_order(queue)
     found = []
     for message in queue._messages:
         group = message.group_id
+        if group not in order:
+            order[group] = _next_turn(queue)
         if group in blocked:
             continue
         if not message.visible or message.delayed:
             blocked.add(group)
             continue
-        rank.setdefault(group, len(rank))
         found.append(message)
-    return sorted(found, key=lambda message: rank[message.group_id])
+    return sorted(found, key=lambda message: order[message.group_id])
+
+
+def _group_order(queue: Any) -> dict[Any, int]:
+    order: dict[Any, int] | None = getattr(queue, "_localcloud_group_order", None)
+    if order is None:
+        order = queue._localcloud_group_order = {}
+    return order
+
+
+def _next_turn(queue: Any) -> int:
+    turn: int = getattr(queue, "_localcloud_turn", 0) + 1
+    queue._localcloud_turn = turn
+    return turn
+
+
+def served(queue: Any, messages: list[Any]) -> None:
+    """The groups of the messages a receive returned go behind the others, in the order they were served."""
+    if not queue.fifo_queue:
+        return
+    order = _group_order(queue)
+    for group in dict.fromkeys(message.group_id for message in messages):
+        order[group] = _next_turn(queue)
+    present = {message.group_id for message in queue._messages}
+    for group in [g for g in order if g not in present]:
+        del order[group]
 
 
 def _pending_message_groups(self: Any) -> set[str]:
@@ -224,6 +267,7 @@ def _receive_message(original: Any) -> Any:
                 leaving = _at_max_receive_count(queue)
                 result = original(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
                 _mark_dead_lettered(queue, leaving)
+                served(queue, result)
                 remaining = deadline - time.monotonic()
                 if result or remaining <= 0:
                     ACTIVITY.received(_ref(self, queue), len(result))
@@ -252,7 +296,8 @@ class _RecentHandles(dict[str, None]):
 
 
 def _check_not_expired(queue: Any, receipt_handle: str) -> None:
-    """FIFO: a receipt handle whose message became visible again has expired and deletes nothing.
+    """FIFO: a receipt handle whose message became visible again, or was received again since, has expired and
+    deletes nothing (recorded: LocalStack ``test_fifo_delete_after_visibility_timeout[sqs]``).
 
     https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html
     """
@@ -260,7 +305,7 @@ def _check_not_expired(queue: Any, receipt_handle: str) -> None:
         return
     for message in queue._messages:
         if message.had_receipt_handle(receipt_handle):
-            if message.visible:
+            if message.visible or message.receipt_handle != receipt_handle:
                 raise InvalidParameterValue(
                     f"Value {receipt_handle} for parameter ReceiptHandle is invalid. "
                     "Reason: The receipt handle has expired."
@@ -305,6 +350,21 @@ def _delete_message_batch(self: Any, queue_name: str, receipts: list[dict[str, A
     return success, errors
 
 
+def _set_queue_attributes(original: Any) -> Any:
+    """A new ``DeduplicationScope`` applies after :data:`ATTRIBUTE_PROPAGATION_SECONDS`."""
+
+    @functools.wraps(original)
+    def set_queue_attributes(self: Any, queue_name: str, attributes: dict[str, Any]) -> Any:
+        queue = self.get_queue(queue_name)
+        before = deduplication_scope(queue)
+        result = original(self, queue_name, attributes)
+        if queue.fifo_queue and "DeduplicationScope" in attributes and attributes["DeduplicationScope"] != before:
+            queue._localcloud_scope_change = (before, CLOCK.now() + ATTRIBUTE_PROPAGATION_SECONDS)
+        return result
+
+    return set_queue_attributes
+
+
 def _purge_queue(original: Any) -> Any:
     """SQS ``PurgeQueue``: also forgets the queue's deduplication history, as SQS does (a purged message's
     deduplication id can be sent again at once)."""
@@ -331,8 +391,8 @@ def patches() -> Iterator[Patch]:
     yield backend, "delete_message", _delete_message(backend.delete_message)
     yield backend, "delete_message_batch", _delete_message_batch
     yield backend, "purge_queue", _purge_queue(backend.purge_queue)
-    for name in ("change_message_visibility", "set_queue_attributes"):
-        yield backend, name, with_notify(getattr(backend, name))
+    yield backend, "change_message_visibility", with_notify(backend.change_message_visibility)
+    yield backend, "set_queue_attributes", with_notify(_set_queue_attributes(backend.set_queue_attributes))
     yield sqs_models.Queue, "add_message", _add_message
     yield sqs_models.Queue, "messages", property(receivable)
     yield sqs_models.Queue, "pending_message_groups", property(_pending_message_groups)

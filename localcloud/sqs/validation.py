@@ -9,12 +9,26 @@
   ``InvalidAttributeName`` ("only when FifoQueue is set to true")
   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html).
 - ``DeleteMessageBatch`` and ``ChangeMessageVisibilityBatch``: more than 10 entries is
-  ``TooManyEntriesInBatchRequest``, a repeated entry ``Id`` is ``BatchEntryIdsNotDistinct``, as for
-  ``SendMessageBatch`` (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessageBatch.html).
+  ``TooManyEntriesInBatchRequest``, a repeated entry ``Id`` is ``BatchEntryIdsNotDistinct``, an ``Id`` that is not
+  1-80 alphanumerics, hyphens and underscores is ``InvalidBatchEntryId``, as for ``SendMessageBatch``
+  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessageBatch.html).
+- A queue named ``*.fifo`` without ``FifoQueue=true`` is ``InvalidParameterValue``; ``FifoQueue`` given to a
+  standard queue, even ``false``, is ``InvalidAttributeName``; ``SetQueueAttributes`` of ``FifoQueue=false`` on a
+  FIFO queue is ``InvalidAttributeValue`` ("Modifying queue type is not supported"); creating an existing queue
+  with another value of an attribute names that attribute (``QueueAlreadyExists``).
+- An empty ``MessageBody`` is ``MissingParameter``; ``WaitTimeSeconds`` outside 0-20 is ``InvalidParameterValue``
+  with SQS's message.
+- Receipt handles: one that SQS never issued is ``ReceiptHandleIsInvalid`` naming the handle; changing the
+  visibility of a deleted message is ``InvalidParameterValue`` ("Message does not exist or is not available for
+  visibility timeout change").
+
+Where the API reference gives no message, the messages are the ones AWS answered in LocalStack's recordings
+(``tests/aws/services/sqs/test_sqs.snapshot.json``; the conformance suite names the entry of each).
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 from collections.abc import Iterator, Mapping
@@ -24,7 +38,12 @@ from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import (
     BatchEntryIdsNotDistinct,
     InvalidAttributeName,
+    InvalidAttributeValue,
+    InvalidBatchEntryId,
     InvalidParameterValue,
+    MissingParameter,
+    QueueAlreadyExists,
+    ReceiptHandleIsInvalid,
     TooManyEntriesInBatchRequest,
 )
 from moto.sqs.responses import SQSResponse
@@ -34,6 +53,8 @@ from localcloud.motopatches.core import Patch
 FIFO_ID = re.compile(r"^[0-9A-Za-z!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 """Alphanumeric and punctuation characters, 1 to 128 of them."""
 MAX_BATCH_ENTRIES = 10
+BATCH_ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+MAX_WAIT_TIME_SECONDS = 20
 UNKNOWN_ON_STANDARD = ("FifoQueue", "ContentBasedDeduplication")
 FIFO_ONLY = ("DeduplicationScope", "FifoThroughputLimit")
 
@@ -64,6 +85,8 @@ def check_batch_entries(entries: list[dict[str, Any]]) -> None:
         raise TooManyEntriesInBatchRequest(len(entries))
     seen: set[str] = set()
     for entry in entries:
+        if not BATCH_ENTRY_ID.match(str(entry.get("Id", ""))):
+            raise InvalidBatchEntryId
         if entry.get("Id") in seen:
             raise BatchEntryIdsNotDistinct(entry["Id"])
         seen.add(entry.get("Id", ""))
@@ -74,6 +97,8 @@ def _validate_message(original: Any) -> Any:
     def validate_message(self: Any, queue: Any, message_body: str, delay_seconds: int,  # noqa: PLR0917
                          deduplication_id: str | None = None, group_id: str | None = None,
                          *args: Any, **kwargs: Any) -> Any:
+        if not message_body:
+            raise MissingParameter("MessageBody")
         if queue.fifo_queue:
             check_fifo_id(deduplication_id, "MessageDeduplicationId")
             check_fifo_id(group_id, "MessageGroupId")
@@ -89,11 +114,32 @@ def _validate_message(original: Any) -> Any:
     return validate_message
 
 
+def invalid_receipt_handle(handle: str) -> ReceiptHandleIsInvalid:
+    """``ReceiptHandleIsInvalid`` with SQS's message, which names the handle."""
+    error = ReceiptHandleIsInvalid()
+    error.message = f'The input receipt handle "{handle}" is not a valid receipt handle.'
+    return error
+
+
 def _create_queue(original: Any) -> Any:
     @functools.wraps(original)
     def create_queue(self: Any, name: str, tags: dict[str, str] | None = None, **kwargs: Any) -> Any:
-        if not name.endswith(".fifo") and str(kwargs.get("FifoQueue", "false")).lower() != "true":
-            check_standard_queue_attributes({k: v for k, v in kwargs.items() if k != "FifoQueue"})
+        fifo = str(kwargs.get("FifoQueue", "false")).lower() == "true"
+        if not fifo:
+            check_standard_queue_attributes(kwargs)
+            if name.endswith(".fifo"):
+                raise InvalidParameterValue(
+                    "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+                )
+        existing = self.queues.get(name)
+        if existing is not None:
+            fresh = sqs_models.Queue(name, region=self.region_name, account_id=self.account_id,  # type: ignore[abstract]
+                                     **kwargs)
+            for key in kwargs:
+                if existing.attributes.get(key) != fresh.attributes.get(key):
+                    raise QueueAlreadyExists(
+                        f"A queue already exists with the same name and a different value for attribute {key}"
+                    )
         return original(self, name, tags, **kwargs)
 
     return create_queue
@@ -106,10 +152,88 @@ def _set_queue_attributes(original: Any) -> Any:
         if not queue.fifo_queue:
             check_standard_queue_attributes(attributes)
         elif "FifoQueue" in attributes and str(attributes["FifoQueue"]).lower() != "true":
-            raise InvalidAttributeName("FifoQueue")
+            error = InvalidAttributeValue("FifoQueue")
+            error.message = "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+            raise error
         return original(self, queue_name, attributes)
 
     return set_queue_attributes
+
+
+def _change_message_visibility(original: Any) -> Any:
+    @functools.wraps(original)
+    def change_message_visibility(self: Any, queue_name: str, receipt_handle: str, visibility_timeout: int) -> Any:
+        try:
+            return original(self, queue_name, receipt_handle, visibility_timeout)
+        except ReceiptHandleIsInvalid:
+            if receipt_handle in self.get_queue(queue_name).deleted_messages:
+                raise InvalidParameterValue(
+                    f"Value {receipt_handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist "
+                    "or is not available for visibility timeout change."
+                ) from None
+            raise invalid_receipt_handle(receipt_handle) from None
+
+    return change_message_visibility
+
+
+def _queue_delete_message(original: Any) -> Any:
+    @functools.wraps(original)
+    def delete_message(self: Any, receipt_handle: str) -> Any:
+        try:
+            return original(self, receipt_handle)
+        except ReceiptHandleIsInvalid:
+            raise invalid_receipt_handle(receipt_handle) from None
+
+    return delete_message
+
+
+def _receive_message(original: Any) -> Any:
+    @functools.wraps(original)
+    def receive_message(self: Any) -> Any:
+        wait = self._get_param("WaitTimeSeconds")
+        if wait is not None and not 0 <= int(wait) <= MAX_WAIT_TIME_SECONDS:
+            raise InvalidParameterValue(
+                f"Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided."
+            )
+        return original(self)
+
+    return receive_message
+
+
+def check_message_size(queue: Any, body: str, attributes: Mapping[str, Any]) -> None:
+    """Raise ``InvalidParameterValue`` when body and message attributes (each name, type and value) together exceed
+    the queue's ``MaximumMessageSize``
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html)."""
+    size = len(body.encode("utf-8"))
+    for name, attribute in attributes.items():
+        value = attribute.get("StringValue", attribute.get("BinaryValue", "")) if isinstance(attribute, dict) else ""
+        value_size = len(value) if isinstance(value, bytes) else len(str(value).encode("utf-8"))
+        size += len(name.encode("utf-8")) + len(str(attribute.get("DataType", "")).encode("utf-8")) + value_size
+    limit = int(queue.maximum_message_size)
+    if size > limit:
+        raise InvalidParameterValue(
+            f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes."
+        )
+
+
+def _send_message(original: Any) -> Any:
+    """FIFO ``DelaySeconds=0`` is accepted and means the queue's delay (recorded: LocalStack
+    ``test_fifo_queue_send_message_with_zero_delay_defaults_to_queue_delay[sqs]``); any other per-message delay
+    on a FIFO queue is refused (``InvalidParameterValue``)."""
+
+    @functools.wraps(original)
+    def send_message(self: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+        if self.get_queue(queue_name).fifo_queue and kwargs.get("delay_seconds") is not None \
+                and int(kwargs["delay_seconds"]) == 0:
+            kwargs["delay_seconds"] = None
+        check_message_size(self.get_queue(queue_name), message_body, kwargs.get("message_attributes") or {})
+        for attribute in (kwargs.get("message_attributes") or {}).values():
+            # SNS raw delivery hands binary attributes over base64-encoded; SQS keeps (and hashes) bytes.
+            if isinstance(attribute, dict) and isinstance(attribute.get("BinaryValue"), str):
+                attribute["BinaryValue"] = base64.b64decode(attribute["BinaryValue"])
+        return original(self, queue_name, message_body, *args, **kwargs)
+
+    return send_message
 
 
 def _batch_response(original: Any) -> Any:
@@ -127,5 +251,9 @@ def patches() -> Iterator[Patch]:
     yield backend, "_validate_message", _validate_message(backend._validate_message)
     yield backend, "create_queue", _create_queue(backend.create_queue)
     yield backend, "set_queue_attributes", _set_queue_attributes(backend.set_queue_attributes)
+    yield backend, "send_message", _send_message(backend.send_message)
+    yield backend, "change_message_visibility", _change_message_visibility(backend.change_message_visibility)
+    yield sqs_models.Queue, "delete_message", _queue_delete_message(sqs_models.Queue.delete_message)
+    yield SQSResponse, "receive_message", _receive_message(SQSResponse.receive_message)
     yield SQSResponse, "delete_message_batch", _batch_response(SQSResponse.delete_message_batch)
     yield SQSResponse, "change_message_visibility_batch", _batch_response(SQSResponse.change_message_visibility_batch)

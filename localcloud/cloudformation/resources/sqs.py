@@ -16,7 +16,10 @@ _NOT_ATTRIBUTES = ("QueueName", "Tags")
 
 
 def _attributes(props: dict[str, Any]) -> dict[str, str]:
-    return {key: text(value) for key, value in props.items() if key not in _NOT_ATTRIBUTES}
+    """The queue's attributes; ``FifoQueue: false`` is left out (SQS refuses the attribute on a standard queue,
+    CloudFormation creates a standard queue for it)."""
+    return {key: text(value) for key, value in props.items()
+            if key not in _NOT_ATTRIBUTES and not (key == "FifoQueue" and not is_true(value))}
 
 
 class Queue(ResourceType):
