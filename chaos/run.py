@@ -73,7 +73,8 @@ BASELINE_IDEMPOTENCY_TABLE = {
 FIFO_DEDUP_WINDOW_SECONDS = 300
 SEND_CHUNK = 250
 """Messages sent between two drains: about five per group in flight at 50 shards, while the queues stay shallow
-enough for moto (its cost grows with queue depth)."""
+enough for moto (its cost grows with queue depth). Every message in flight behind a failed record of its group comes
+back with its receive count raised, so at high fault rates a deep group can push a valid message to maxReceiveCount."""
 DELIVERY_QUEUES = ("OrdersCommand", "Billing", "Notifications", "Reply")
 """The queues whose deliveries are counted (output ``<name>QueueArn``)."""
 
@@ -95,6 +96,7 @@ class ChaosConfig:
     function_timeout: int = 3
     drain_timeout: float = 300.0  # per phase chunk: a stall detector, generous for a loaded machine
     sabotage: Sabotage = field(default_factory=Sabotage)
+    send_chunk: int = SEND_CHUNK
 
 
 @dataclass
@@ -275,8 +277,9 @@ class ChaosRun:
     ) -> None:
         duplicates = 0
         messages = [claim_checked(m, self._claims) if m.claim_checked else m for m in messages]
-        for start in range(0, len(messages), SEND_CHUNK):
-            chunk = messages[start : start + SEND_CHUNK]
+        step = self.config.send_chunk
+        for start in range(0, len(messages), step):
+            chunk = messages[start : start + step]
             for message in chunk:  # what MessagingClient.send does before sending a request
                 if message.envelope is None or message.envelope.replyto:
                     self._replies.expect(message.message_id, ttl_seconds=REPLY_TTL_SECONDS)
@@ -311,7 +314,7 @@ class ChaosRun:
                         failure_code=message.failure_code,
                     )
                 )
-            done = min(start + SEND_CHUNK, len(messages))
+            done = min(start + step, len(messages))
             self._drain(cloud, f"{label} {progress_bar(done, len(messages))} {done}/{len(messages)} sent")
         self.extra_faults["duplicate_in_window"] = self.extra_faults.get("duplicate_in_window", 0) + duplicates
         self.extra_faults["poison"] = sum(1 for s in history.sent if s.kind == "poison")

@@ -153,6 +153,7 @@ class Workload:
         """``order_id_of`` names the order a CreateOrder will create (the product derives it from the command);
         without it (a consumer with random order ids) no CancelOrder races its create."""
         rng = random.Random(seed)
+        racing_rng = random.Random(seed + 1)  # its own draws: both consumers get the same creates and poison
         customers = [f"chaos-{seed}-{n:04d}" for n in range(shards)]
         cancel_count = int(messages * CANCEL_SHARE)
         create_count = messages - cancel_count
@@ -171,9 +172,9 @@ class Workload:
             if rng.random() < CLAIM_SHARE:
                 create = replace(create, claim_checked=True)
             first.append(create)
-            if order_id_of is not None and rng.random() < RACING_SHARE and len(first) < messages:
+            if order_id_of is not None and racing_rng.random() < RACING_SHARE:
                 tag += 1
-                first.append(_cancel(tag, create, order_id_of(envelope), rng, reply_queue_url, seed))
+                first.append(_cancel(tag, create, order_id_of(envelope), racing_rng, reply_queue_url, seed))
             if rng.random() < poison_rate:
                 tag += 1
                 other = customers[(customers.index(shard) + 1) % len(customers)] if shards > 1 else f"{shard}-x"
@@ -204,8 +205,8 @@ class Workload:
         by_tag = {o.tag: o for o in self.creates}  # an order a poison message made (naive consumer) is not one
         raced = sorted({o.order_tag for o in self.first if o.kind == "cancel" and o.order_tag in order_ids})
         candidates = sorted(set(order_ids) & set(by_tag) - set(raced))
-        chosen = rng.sample(candidates, min(self.cancel_count, len(candidates)))
         again = [t for t in raced if rng.random() < DOUBLE_CANCEL_SHARE]
+        chosen = rng.sample(candidates, min(max(0, self.cancel_count - len(again)), len(candidates)))
         next_tag = max((o.tag for o in self.first), default=0)
         return [
             _cancel(next_tag + offset, by_tag[create_tag], order_ids[create_tag], rng, self.reply_queue_url, self.seed)

@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from chaos.faults import FaultRates
+from chaos.faults import FaultRates, Sabotage
 from chaos.run import ChaosConfig, ChaosRun, Report
 
 pytestmark = pytest.mark.chaos
 
 # Higher rates than the default run, so that a short run meets every kind of fault. The naive run needs no timeouts
-# (each costs a function timeout of wall time) to break: crashes and ambiguous writes are enough.
+# (each costs a function timeout of wall time) to break: crashes and ambiguous writes are enough. Three messages per
+# group in flight (send_chunk): at these rates, a group of eight in flight at once pushed a valid message to
+# maxReceiveCount (10) behind the failed batches of its group, and the checker counted it (valid_in_dlq).
 RATES = FaultRates(transient=0.04, ambiguous=0.02, crash=0.02, timeout=0.01)
-SHORT = {"messages": 60, "shards": 8, "seed": 5, "poison_rate": 0.2, "duplicate_rate": 0.3, "function_timeout": 2}
+SHORT = {"messages": 60, "shards": 8, "seed": 5, "poison_rate": 0.2, "duplicate_rate": 0.3, "function_timeout": 2,
+         "send_chunk": 24}
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +65,7 @@ def test_the_product_holds_every_invariant(ours: Report) -> None:
 NAIVE_BREAKS = ("failure_replies_missing", "valid_in_dlq", "lost", "poison_in_dlq", "duplicate_effects")
 
 
+@pytest.mark.slow  # the longer of the two short runs (its claim checks and poison go round maxReceiveCount times)
 def test_the_same_checks_catch_the_consumer_written_from_the_powertools_documentation(naive: Report) -> None:
     # Given the baseline consumer (idempotent_function per record, write, publish, reply) under the same faults
     summary = naive.summary()
@@ -70,3 +74,24 @@ def test_the_same_checks_catch_the_consumer_written_from_the_powertools_document
     violated = set(naive.verdict.violated())
     assert set(NAIVE_BREAKS) <= violated, (violated, summary)
     assert not naive.verdict.ok
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sabotage", "broken"),
+    [
+        (Sabotage(drop_conditions=True), "duplicate_effects"),
+        (Sabotage(publish_drop_rate=Sabotage.PUBLISH_DROP_RATE), "lost"),
+    ],
+    ids=["drop-conditions", "drop-publishes"],
+)
+def test_a_product_whose_writes_lose_their_conditions_or_whose_publishes_are_dropped_fails_the_run(
+    example_assembly: Path, sabotage: Sabotage, broken: str
+) -> None:
+    # Given the product with its DynamoDB conditions stripped, or with SNS publishes acknowledged and dropped
+    config = ChaosConfig(consumer="ours", rates=replace(RATES, timeout=0.0), sabotage=sabotage, **SHORT)  # type: ignore[arg-type]
+    # When the short run checks it
+    report = ChaosRun(config, example_assembly).run()
+    # Then the checker fails it, on the invariant that sabotage breaks
+    assert broken in report.verdict.violated(), report.summary()
+    assert report.summary()["sabotage"] == sabotage.describe()
