@@ -179,3 +179,9 @@ def test_without_a_long_run_the_readme_says_how_to_record_one(tmp_path: Path) ->
     # Given no chaos-long record / Then its block says none is recorded on this code, and how to record one
     assert render("chaos-long", tmp_path).startswith("No long run is recorded on this code")
 
+
+
+def test_no_committed_record_is_a_transcription() -> None:
+    # Then every figure file is a run's own output: none says it was copied from somewhere
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        assert "transcribed" not in path.read_text(encoding="utf-8").lower(), path
