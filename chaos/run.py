@@ -40,9 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaos.check import FinalState, Reply, StoredOrder, Verdict, check, order_tags
+from chaos.check import Verdict, check
 from chaos.faults import FUNCTION_THREAD_PREFIX, FaultInjector, FaultRates, Sabotage
 from chaos.history import History, Sent, duplicate_deliveries
+from chaos.readback import final_state, record_deliveries, stored_orders
 from chaos.workload import SOURCE, Outgoing, Workload, claim_checked, entry
 from cli.endpoints import QueueEndpoint
 from cli.queues import redrive
@@ -204,7 +205,7 @@ class ChaosRun:
                     }
                 )
                 for function in cloud.functions.values():
-                    _record_deliveries(function, history)
+                    record_deliveries(function, history)
                 injector = FaultInjector(
                     self.config.rates,
                     seed=self.config.seed,
@@ -263,14 +264,15 @@ class ChaosRun:
         self._redrive_duplicates(cloud, sqs, outputs, history)
         order_ids = {
             o.create_tag: o.order_id
-            for o in sorted(self._orders(cloud, outputs), key=lambda o: o.order_id)
+            for o in sorted(stored_orders(cloud.client("dynamodb"), outputs), key=lambda o: o.order_id)
             if o.create_tag is not None
         }
         cancels = workload.cancels(order_ids, self.rng)
         self._send(cloud, sqs, orders_queue, cancels, history, "phase 3: cancel orders")
         self.progress("reading the final state back")
         # A scenario module's phase runs before the final state is read; its verdict joins this one (merge).
-        return check(history.sent, history.effects, self._final_state(cloud, outputs, history))
+        state = final_state(cloud.client("dynamodb"), cloud.client("sqs"), outputs, history, self._replies)
+        return check(history.sent, history.effects, state)
 
     def _send(  # noqa: PLR0917 - one phase's inputs
         self, cloud: LocalCloud, sqs: Any, queue_url: str, messages: list[Outgoing], history: History, label: str
@@ -365,71 +367,6 @@ class ChaosRun:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{label}: timed-out runs still going after {self.config.drain_timeout:.0f} s")
 
-    # ----------------------------------------------------------------------------------------- final state
-    @staticmethod
-    def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-        while True:
-            page = dynamodb.scan(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def _orders(self, cloud: LocalCloud, outputs: dict[str, Any]) -> list[StoredOrder]:
-        orders = []
-        for item in self._scan(cloud.client("dynamodb"), outputs["OrdersTableName"]):
-            if not item["sk"]["S"].startswith("ORDER#"):
-                continue
-            create_tag, cancel_tag = order_tags(
-                item.get("lines", {}).get("S", ""), item.get("cancel_reason", {}).get("S", "")
-            )
-            orders.append(
-                StoredOrder(
-                    item["order_id"]["S"],
-                    item["pk"]["S"].removeprefix("CUSTOMER#"),
-                    create_tag,
-                    item["status"]["S"],
-                    cancel_tag,
-                )
-            )
-        return orders
-
-    def _final_state(self, cloud: LocalCloud, outputs: dict[str, Any], history: History) -> FinalState:
-        dynamodb, sqs = cloud.client("dynamodb"), cloud.client("sqs")
-        billing = [item["sk"]["S"] for item in self._scan(dynamodb, outputs["BillingTableName"])]
-        notifications = [item["sk"]["S"] for item in self._scan(dynamodb, outputs["NotificationsTableName"])]
-        # What a client reads: the reply store's query for each request it registered.
-        replies = {
-            s.correlation_id: [Reply.of(r.source, r.id, r.data) for r in self._replies.get(s.correlation_id)]
-            for s in history.sent
-            if s.correlation_id is not None
-        }
-        delivered: dict[str, list[Reply]] = {}
-        for delivery in history.deliveries:
-            if delivery.queue_arn == outputs["ReplyQueueArn"]:
-                parsed = Reply.parse(delivery.body)
-                if parsed is not None:
-                    delivered.setdefault(parsed[0], []).append(parsed[1])
-        dead_letters: list[str] = []
-        for output in (
-            "OrdersCommandDeadLetterQueueUrl",
-            "BillingDeadLetterQueueUrl",
-            "NotificationsDeadLetterQueueUrl",
-            "ReplyDeadLetterQueueUrl",
-        ):
-            dead_letters.extend(_all_bodies(sqs, outputs[output]))
-        return FinalState(
-            orders=self._orders(cloud, outputs),
-            invoices={sk.removeprefix("INVOICE#") for sk in billing if sk.startswith("INVOICE#")},
-            credit_notes={sk.removeprefix("CREDIT_NOTE#") for sk in billing if sk.startswith("CREDIT_NOTE#")},
-            notifications={sk.removeprefix("NOTIFICATION#") for sk in notifications},
-            replies=replies,
-            dead_letters=dead_letters,
-            delivered_replies=delivered,
-        )
-
-
 def derived_order_id(envelope: Envelope) -> str:
     """The id of the order a CreateOrder creates, as the Orders handler derives it from the command (the README's
     "order ids are derived from the command"): what lets a client cancel an order racing its creation."""
@@ -439,39 +376,6 @@ def derived_order_id(envelope: Envelope) -> str:
 
     context = MessageContext(envelope, source="/orders", logger=Logger(service="chaos-client"))
     return f"o-{context.derived_id('order')[:24]}"
-
-
-def _record_deliveries(function: LocalFunction, history: History) -> None:
-    """Record every SQS record the local cloud hands to ``function`` (its event source mapping's invocations)."""
-    invoke = function.invoke
-
-    def recording_invoke(event: Any, *, timeout: float | None = None) -> InvocationResult:
-        if isinstance(event, dict):
-            for record in event.get("Records", []):
-                if isinstance(record, dict) and "messageId" in record:
-                    history.record_delivery(
-                        str(record.get("eventSourceARN", "")), str(record["messageId"]), str(record.get("body", ""))
-                    )
-        return invoke(event, timeout=timeout)
-
-    function.invoke = recording_invoke  # type: ignore[method-assign]
-
-
-def _all_bodies(sqs: Any, queue_url: str) -> list[str]:
-    """Every message body of a queue, taken out of it (the run is over; on FIFO a group's later messages are handed out
-    only once its earlier ones are gone)."""
-    bodies: list[str] = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=600).get(
-            "Messages", []
-        )
-        if not messages:
-            return bodies
-        bodies.extend(message["Body"] for message in messages)
-        sqs.delete_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
-        )
 
 
 def progress_bar(done: int, total: int, width: int = 20) -> str:
