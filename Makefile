@@ -90,11 +90,13 @@ clean:
 	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache
 
 # The example system under injected faults; ARGS passes options, e.g. make chaos ARGS="--consumer naive";
-# ARGS=--record keeps the run in docs/results/chaos.json (chaos-naive.json for the naive consumer).
+# ARGS=--record keeps the run in docs/results/chaos.json (chaos-naive.json for the naive consumer);
+# ARGS="--sabotage drop-conditions" (or drop-publishes) breaks the product on purpose: the run must exit 1.
 chaos: $(STAMP)
 	$(PY) -m chaos $(ARGS)
 
-# The README's figure blocks rewritten from the recorded runs in docs/results/.
+# The README's figure blocks rewritten from the recorded runs in docs/results/; a record older than the last commit
+# that changed functions/, chaos/, localcloud/ or benchmarks/ is refused unless it says why (older_than_code).
 figures: $(STAMP)
 	$(PY) -m figures $(ARGS)
 

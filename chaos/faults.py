@@ -15,6 +15,11 @@ only on calls made from a function invocation (the local cloud runs each invocat
 - ``before-parameter-build`` / ``after-call``: every call that took effect is handed to the :class:`CallRecorder`
   (the history the checker reads), before any fault is raised.
 
+Sabotage (:class:`Sabotage`, ``make chaos ARGS="--sabotage drop-conditions"``) breaks the product on purpose, to
+show the checker catches it: ``drop-conditions`` strips the condition of every DynamoDB write a function makes (the
+commit's ``attribute_not_exists``, an update's expected values), ``drop-publishes`` acknowledges a share of the
+functions' SNS publishes without delivering them (``Publish`` / ``PublishBatch`` answer success, nothing is sent).
+
 Example::
 
     injector = FaultInjector(FaultRates(transient=0.02, crash=0.01), seed=7, recorder=history.record_call)
@@ -29,6 +34,7 @@ import hashlib
 import random
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,6 +99,29 @@ class FaultRates:
                 raise ValueError(f"fault rate {name} must be between 0 and 1, not {value}")
 
 
+@dataclass(frozen=True)
+class Sabotage:
+    """Product faults the checker must catch (see the module docstring); off by default."""
+
+    drop_conditions: bool = False
+    publish_drop_rate: float = 0.0
+
+    NAMES = ("drop-conditions", "drop-publishes")
+    PUBLISH_DROP_RATE = 0.1
+
+    @classmethod
+    def named(cls, names: list[str]) -> Sabotage:
+        """From ``--sabotage`` names."""
+        unknown = sorted(set(names) - set(cls.NAMES))
+        if unknown:
+            raise ValueError(f"unknown sabotage {', '.join(unknown)} (choose from {', '.join(cls.NAMES)})")
+        return cls("drop-conditions" in names, cls.PUBLISH_DROP_RATE if "drop-publishes" in names else 0.0)
+
+    def describe(self) -> list[str]:
+        return [name for name, on in zip(self.NAMES, (self.drop_conditions, self.publish_drop_rate > 0), strict=True)
+                if on]
+
+
 CallRecorder = Callable[[str, str, str, dict[str, Any]], None]
 """``(function, service, operation, params)`` of a call that took effect."""
 
@@ -113,8 +142,10 @@ class FaultInjector:
         function_timeout: float,
         recorder: CallRecorder | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        sabotage: Sabotage | None = None,
     ) -> None:
         self.rates = rates
+        self.sabotage = sabotage or Sabotage()
         self.function_timeout = function_timeout
         self.recorder = recorder
         self.counts: Counter[str] = Counter()
@@ -156,8 +187,9 @@ class FaultInjector:
         name = threading.current_thread().name
         return name[len(FUNCTION_THREAD_PREFIX) :] if name.startswith(FUNCTION_THREAD_PREFIX) else None
 
-    @staticmethod
-    def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    def _remember_params(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        if self.sabotage.drop_conditions and self._function() is not None:
+            _drop_conditions(model.name, params)
         context["chaos_params"] = dict(params)
 
     def _draw(self, kind: str, rate: float) -> bool:
@@ -169,17 +201,20 @@ class FaultInjector:
                 self.counts[kind] += 1
         return hit
 
-    def _before_call(self, client: Any, service: str, *, model: Any, context: dict[str, Any], **_: Any) -> None:
+    def _before_call(self, client: Any, service: str, *, model: Any, context: dict[str, Any], **_: Any) -> Any:
         function = self._function()
         if function is None:
-            return
+            return None
         operation = model.name
+        if operation in ("Publish", "PublishBatch") and self._draw("publish_dropped", self.sabotage.publish_drop_rate):
+            return _acknowledged(operation, context.get("chaos_params", {}))
         if operation in WRITE_OPERATIONS and self._draw("timeout", self.rates.timeout):
             # Past the deadline: the local cloud abandons this invocation; this run carries on afterwards.
             self._sleep(self.function_timeout + 0.5 + self._jitter())
         if self._draw("transient", self.rates.transient):
             code, status = self._pick(TRANSIENT_ERRORS.get(service, (("InternalError", 500),)))
             raise _client_error(client, operation, code, status, context.get("chaos_params", {}))
+        return None
 
     def _after_call(
         self, client: Any, service: str, *, http_response: Any, model: Any, context: dict[str, Any], **_: Any
@@ -205,6 +240,46 @@ class FaultInjector:
     def _jitter(self) -> float:
         with self._lock:
             return self._random.uniform(0.0, 1.5)
+
+
+def _drop_conditions(operation: str, params: dict[str, Any]) -> None:
+    """Sabotage: the DynamoDB write without its condition (names and values only the condition used go too)."""
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        _unconditioned(params)
+    elif operation == "TransactWriteItems":
+        items = [entry for entry in params.get("TransactItems", []) if "ConditionCheck" not in entry]
+        for entry in items:
+            for request in entry.values():
+                _unconditioned(request)
+        params["TransactItems"] = items
+
+
+def _unconditioned(request: dict[str, Any]) -> None:
+    request.pop("ConditionExpression", None)
+    request.pop("ReturnValuesOnConditionCheckFailure", None)
+    used = " ".join(str(request.get(name, "")) for name in ("UpdateExpression", "ProjectionExpression"))
+    for field in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+        kept = {key: value for key, value in request.get(field, {}).items() if key in used}
+        if kept:
+            request[field] = kept
+        else:
+            request.pop(field, None)
+
+
+def _acknowledged(operation: str, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Sabotage: what SNS answers for a publish that succeeded, for one that is never sent."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders  # noqa: PLC0415
+
+    def entry() -> dict[str, str]:
+        return {"MessageId": str(uuid.uuid4()), "SequenceNumber": "1"}
+
+    metadata = {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4())}
+    if operation == "PublishBatch":
+        successful = [{"Id": e.get("Id"), **entry()} for e in params.get("PublishBatchRequestEntries", [])]
+        parsed: dict[str, Any] = {"Successful": successful, "Failed": [], "ResponseMetadata": metadata}
+    else:
+        parsed = {**entry(), "ResponseMetadata": metadata}
+    return AWSResponse("https://sns.invalid/", 200, HTTPHeaders(), None), parsed
 
 
 def _client_error(client: Any, operation: str, code: str, status: int, params: dict[str, Any]) -> Exception:

@@ -27,14 +27,24 @@ TAG = re.compile(r"chaos#(\d+)")
 
 @dataclass(frozen=True)
 class Sent:
-    """One message the harness sent: its tag, shard, kind (``create``, ``cancel``, ``poison``) and identity."""
+    """One message the harness sent: its tag, shard, kind (``create``, ``cancel``, ``poison``) and identity.
+
+    ``correlation_id``: the id its replies carry, when it asked for one; ``order_tag``: for a cancel, the tag of the
+    create whose order it cancels; ``body``: the exact wire body (how a dead letter is identified); ``source``: its
+    CloudEvents ``source``; ``total``: for a create, the order total its reply must state; ``failure_code``: for a
+    poison request that must be answered, the code of its failure reply (None: no reply is due).
+    """
 
     tag: int
     shard: str
     kind: str
     message_id: str
     correlation_id: str | None = None
-    order_tag: int | None = None  # a cancel: the tag of the create whose order it cancels
+    order_tag: int | None = None
+    body: str | None = None
+    source: str | None = None
+    total: str | None = None
+    failure_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,15 @@ class Effect:
     function: str
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One SQS record handed to a function: the queue, the SQS message id, the body."""
+
+    queue_arn: str
+    message_id: str
+    body: str
+
+
 @dataclass
 class History:
     """Thread-safe record of sends and effects. ``tables`` maps a state table name to its service."""
@@ -58,12 +77,18 @@ class History:
     sent: list[Sent] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
     published: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: int = 0
 
     def record_sent(self, sent: Sent) -> None:
         with self._lock:
             self.sent.append(sent)
+
+    def record_delivery(self, queue_arn: str, message_id: str, body: str) -> None:
+        """A record a queue's event source mapping handed to its function (a retry of the same SQS message too)."""
+        with self._lock:
+            self.deliveries.append(Delivery(queue_arn, message_id, body))
 
     def record_call(self, function: str, service: str, operation: str, params: dict[str, Any]) -> None:
         """What :class:`chaos.faults.FaultInjector` reports for every call that took effect."""
@@ -156,3 +181,31 @@ def _effect_of(service: str, item: dict[str, Any]) -> tuple[str, str, str] | Non
     if service == "notifications" and sk.startswith("NOTIFICATION#"):
         return ("notification", sk.removeprefix("NOTIFICATION#"), shard)
     return None
+
+
+def duplicate_deliveries(deliveries: list[Delivery], queue_arn: str) -> int:
+    """Copies a queue's consumer received: for each message identity (``source``, ``id``; the body when it is not a
+    CloudEvent), the distinct SQS messages that carried it, beyond the first. A retry of one SQS message is not a copy.
+
+    Example:
+        >>> body = '{"source": "/c", "id": "m-1"}'
+        >>> copies = [Delivery("q", "s-1", body), Delivery("q", "s-1", body), Delivery("q", "s-2", body)]
+        >>> duplicate_deliveries(copies, "q")
+        1
+    """
+    carriers: dict[tuple[str, str], set[str]] = {}
+    for delivery in deliveries:
+        if delivery.queue_arn != queue_arn:
+            continue
+        carriers.setdefault(_identity_of(delivery.body), set()).add(delivery.message_id)
+    return sum(len(ids) - 1 for ids in carriers.values())
+
+
+def _identity_of(body: str) -> tuple[str, str]:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return ("", body)
+    if isinstance(document, dict) and isinstance(document.get("id"), str):
+        return (str(document.get("source")), document["id"])
+    return ("", body)

@@ -7,14 +7,22 @@ with ``consumer="naive"`` the Orders, Billing and Notifications functions run th
 
 Phases, each drained completely (including abandoned runs of timed-out invocations) before the next:
 
-1. CreateOrder commands over the shards, poison messages mixed into the same shards, some commands resent at once
-   (inside the 5-minute deduplication window);
+1. CreateOrder commands over the shards (some claim-checked), CancelOrder commands racing some of them (sent right
+   after their create, for the order id the product derives from it), poison messages mixed into the same shards,
+   some commands resent at once (inside the 5-minute deduplication window); sent :data:`SEND_CHUNK` at a time, so
+   several messages per group are in flight together;
 2. duplicates of applied messages: commands resent after the deduplication window (the local clock moves 301 s),
    and order events put into the subscribers' dead-letter queues and redriven with ``python -m cli dlq redrive``'s
    code;
-3. CancelOrder commands for some of the orders phase 1 created (their ids are read back from the orders table).
+3. CancelOrder commands for some of the orders phase 1 created (their ids are read back from the orders table),
+   and a second one for some orders a racing cancel took.
 
-Faults (:mod:`chaos.faults`) are on during every phase.
+Faults (:mod:`chaos.faults`) are on during every phase. Every record a queue hands to a function is recorded
+(:meth:`chaos.history.History.record_delivery`): duplicates are counted where they are delivered, and the checker
+compares every reply delivered to the reply queue, besides those a client reads from the reply store.
+
+A scenario module adds its phase and its invariants here: it runs inside :meth:`ChaosRun._exercise` and merges its
+:class:`~chaos.check.Verdict` into the one :func:`~chaos.check.check` returns.
 """
 
 from __future__ import annotations
@@ -32,15 +40,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaos.check import FinalState, StoredOrder, Verdict, check, order_tags
-from chaos.faults import FUNCTION_THREAD_PREFIX, FaultInjector, FaultRates
-from chaos.history import History, Sent
-from chaos.workload import Outgoing, Workload, entry
+from chaos.check import Verdict, check
+from chaos.faults import FUNCTION_THREAD_PREFIX, FaultInjector, FaultRates, Sabotage
+from chaos.history import History, Sent, duplicate_deliveries
+from chaos.readback import final_state, record_deliveries, stored_orders
+from chaos.workload import SOURCE, Outgoing, Workload, claim_checked, entry
 from cli.endpoints import QueueEndpoint
 from cli.queues import redrive
 from localcloud import LocalCloud
 from localcloud.awslambda.runtime import InvocationResult, LocalFunction
-from messaging.reply_store import REPLY_TTL_SECONDS, REQUEST_MARKER, DynamoDbReplyStore
+from messaging.claim_check import ClaimCheck
+from messaging.envelope import Envelope
+from messaging.reply_store import REPLY_TTL_SECONDS, DynamoDbReplyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NAIVE_HANDLERS = {
@@ -61,8 +72,12 @@ BASELINE_IDEMPOTENCY_TABLE = {
 }
 """The Powertools idempotency table the documentation pattern gives a function the product runs without one."""
 FIFO_DEDUP_WINDOW_SECONDS = 300
-SEND_CHUNK = 100
-"""Messages sent between two drains: moto's cost grows with queue depth, so the queues stay shallow."""
+SEND_CHUNK = 250
+"""Messages sent between two drains: about five per group in flight at 50 shards, while the queues stay shallow
+enough for moto (its cost grows with queue depth). Every message in flight behind a failed record of its group comes
+back with its receive count raised, so at high fault rates a deep group can push a valid message to maxReceiveCount."""
+DELIVERY_QUEUES = ("OrdersCommand", "Billing", "Notifications", "Reply")
+"""The queues whose deliveries are counted (output ``<name>QueueArn``)."""
 
 
 def _write_log(function: LocalFunction, result: InvocationResult) -> None:
@@ -81,6 +96,8 @@ class ChaosConfig:
     duplicate_rate: float = 0.05
     function_timeout: int = 3
     drain_timeout: float = 300.0  # per phase chunk: a stall detector, generous for a loaded machine
+    sabotage: Sabotage = field(default_factory=Sabotage)
+    send_chunk: int = SEND_CHUNK
 
 
 @dataclass
@@ -90,27 +107,32 @@ class Report:
     faults: dict[str, int]
     seconds: float
     invocations: int
+    duplicates_delivered: dict[str, int] = field(default_factory=dict)
+    workload: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
+        """The JSON line: each invariant's figure under its name, ``invariants`` (name -> the figure it must have),
+        the faults injected, the duplicates each consumer received, and the run's size and time."""
         v = self.verdict
-        return {
+        summary: dict[str, Any] = {
             "consumer": self.config.consumer,
             "messages": self.config.messages,
             "shards": self.config.shards,
             "seed": self.config.seed,
             "faults": dict(sorted(self.faults.items())),
-            "lost": v.lost,
-            "duplicate_effects": v.duplicate_effects,
-            "reorders": v.reorders,
-            "poison_injected": v.poison_injected,
-            "poison_in_dlq": v.poison_in_dlq,
-            "valid_in_dlq": v.valid_in_dlq,
-            "replies_missing": v.replies_missing,
-            "replies_duplicated": v.replies_duplicated,
+            "workload": dict(self.workload),
+            "duplicates_delivered": dict(self.duplicates_delivered),
+            **v.figures(),
+            "poison_injected": v.invariant("poison_in_dlq").expected,
+            "invariants": v.expectations(),
             "invocations": self.invocations,
             "seconds": round(self.seconds, 1),
             "ok": v.ok,
         }
+        sabotage = self.config.sabotage.describe()
+        if sabotage:
+            summary["sabotage"] = sabotage
+        return summary
 
 
 Progress = Callable[[str], None]
@@ -159,6 +181,8 @@ class ChaosRun:
         self.progress = progress or (lambda _: None)
         self.rng = random.Random(config.seed)
         self.extra_faults: dict[str, int] = {}
+        self._sent: dict[int, Outgoing] = {}
+        self._racing = 0
 
     def run(self) -> Report:
         started = time.monotonic()
@@ -180,11 +204,14 @@ class ChaosRun:
                         outputs["NotificationsTableName"]: "notifications",
                     }
                 )
+                for function in cloud.functions.values():
+                    record_deliveries(function, history)
                 injector = FaultInjector(
                     self.config.rates,
                     seed=self.config.seed,
                     function_timeout=self.config.function_timeout,
                     recorder=history.record_call,
+                    sabotage=self.config.sabotage,
                 )
                 with injector.installed():
                     cloud.start_pollers()
@@ -193,7 +220,24 @@ class ChaosRun:
                     injector.enabled = False
                     cloud.stop_pollers()
         faults = {**injector.counts, **self.extra_faults}
-        return Report(self.config, verdict, faults, time.monotonic() - started, invocations)
+        delivered = {
+            name: duplicate_deliveries(history.deliveries, outputs[f"{name}QueueArn"]) for name in DELIVERY_QUEUES
+        }
+        return Report(
+            self.config, verdict, faults, time.monotonic() - started, invocations, delivered, self._composition()
+        )
+
+    def _composition(self) -> dict[str, Any]:
+        """What was sent: commands by kind, claim-checked creates, cancels racing their create, poison by kind."""
+        sent = list(self._sent.values())
+        poison = sorted(m.poison_kind or "" for m in sent if m.kind == "poison")
+        return {
+            "creates": sum(1 for m in sent if m.kind == "create"),
+            "cancels": sum(1 for m in sent if m.kind == "cancel"),
+            "claim_checked": sum(1 for m in sent if m.claim_checked),
+            "racing_cancels": self._racing,
+            "poison": {kind: poison.count(kind) for kind in sorted(set(poison))},
+        }
 
     # ------------------------------------------------------------------------------------------------ phases
     def _exercise(self, cloud: LocalCloud, outputs: dict[str, Any], history: History) -> Verdict:
@@ -204,33 +248,44 @@ class ChaosRun:
             seed=self.config.seed,
             poison_rate=self.config.poison_rate,
             reply_queue_url=outputs["ReplyQueueUrl"],
+            claim_bucket=outputs["ClaimCheckBucketName"],
+            # The product derives an order's id from its command, so a client can name it before it exists; the
+            # naive consumer draws it at random, so nothing can race its creates.
+            order_id_of=derived_order_id if self.config.consumer == "ours" else None,
         )
         orders_queue = outputs["OrdersCommandQueueUrl"]
         # A requester registers its requests in the reply table (the reply router keeps replies to those only).
         self._replies = DynamoDbReplyStore(outputs["ReplyTableName"], client=cloud.client("dynamodb"))
+        self._claims = ClaimCheck(outputs["ClaimCheckBucketName"], client=cloud.client("s3"))
         first = workload.first_phase()
+        self._racing = sum(1 for m in first if m.kind == "cancel")
         self._send(cloud, sqs, orders_queue, first, history, "phase 1: create orders")
-        self._late_duplicates(cloud, sqs, orders_queue, workload.creates)
+        self._late_duplicates(cloud, sqs, orders_queue, [self._sent[o.tag] for o in workload.creates])
         self._redrive_duplicates(cloud, sqs, outputs, history)
         order_ids = {
             o.create_tag: o.order_id
-            for o in sorted(self._orders(cloud, outputs), key=lambda o: o.order_id)
+            for o in sorted(stored_orders(cloud.client("dynamodb"), outputs), key=lambda o: o.order_id)
             if o.create_tag is not None
         }
         cancels = workload.cancels(order_ids, self.rng)
         self._send(cloud, sqs, orders_queue, cancels, history, "phase 3: cancel orders")
         self.progress("reading the final state back")
-        return check(history.sent, history.effects, self._final_state(cloud, outputs, history))
+        # A scenario module's phase runs before the final state is read; its verdict joins this one (merge).
+        state = final_state(cloud.client("dynamodb"), cloud.client("sqs"), outputs, history, self._replies)
+        return check(history.sent, history.effects, state)
 
     def _send(  # noqa: PLR0917 - one phase's inputs
         self, cloud: LocalCloud, sqs: Any, queue_url: str, messages: list[Outgoing], history: History, label: str
     ) -> None:
         duplicates = 0
-        for start in range(0, len(messages), SEND_CHUNK):
-            chunk = messages[start : start + SEND_CHUNK]
+        messages = [claim_checked(m, self._claims) if m.claim_checked else m for m in messages]
+        step = self.config.send_chunk
+        for start in range(0, len(messages), step):
+            chunk = messages[start : start + step]
             for message in chunk:  # what MessagingClient.send does before sending a request
                 if message.envelope is None or message.envelope.replyto:
                     self._replies.expect(message.message_id, ttl_seconds=REPLY_TTL_SECONDS)
+                self._sent[message.tag] = message
             wire: list[Outgoing] = []
             for message in chunk:
                 wire.append(message)
@@ -246,17 +301,22 @@ class ChaosRun:
                     raise RuntimeError(f"the harness could not send: {response['Failed']}")
             for message in chunk:
                 envelope = message.envelope
+                asks = envelope.replyto is not None if envelope is not None else message.poison_kind != "not_json"
                 history.record_sent(
                     Sent(
                         message.tag,
                         message.shard,
                         message.kind,
                         message.message_id,
-                        correlation_id=envelope.id if envelope is not None and envelope.replyto else None,
+                        correlation_id=message.message_id if asks else None,
                         order_tag=message.order_tag,
+                        body=message.body,
+                        source=SOURCE,
+                        total=message.total,
+                        failure_code=message.failure_code,
                     )
                 )
-            done = min(start + SEND_CHUNK, len(messages))
+            done = min(start + step, len(messages))
             self._drain(cloud, f"{label} {progress_bar(done, len(messages))} {done}/{len(messages)} sent")
         self.extra_faults["duplicate_in_window"] = self.extra_faults.get("duplicate_in_window", 0) + duplicates
         self.extra_faults["poison"] = sum(1 for s in history.sent if s.kind == "poison")
@@ -307,79 +367,15 @@ class ChaosRun:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{label}: timed-out runs still going after {self.config.drain_timeout:.0f} s")
 
-    # ----------------------------------------------------------------------------------------- final state
-    @staticmethod
-    def _scan(dynamodb: Any, table: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-        while True:
-            page = dynamodb.scan(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def derived_order_id(envelope: Envelope) -> str:
+    """The id of the order a CreateOrder creates, as the Orders handler derives it from the command (the README's
+    "order ids are derived from the command"): what lets a client cancel an order racing its creation."""
+    from aws_lambda_powertools import Logger  # noqa: PLC0415
 
-    def _orders(self, cloud: LocalCloud, outputs: dict[str, Any]) -> list[StoredOrder]:
-        orders = []
-        for item in self._scan(cloud.client("dynamodb"), outputs["OrdersTableName"]):
-            if not item["sk"]["S"].startswith("ORDER#"):
-                continue
-            create_tag, cancel_tag = order_tags(
-                item.get("lines", {}).get("S", ""), item.get("cancel_reason", {}).get("S", "")
-            )
-            orders.append(
-                StoredOrder(
-                    item["order_id"]["S"],
-                    item["pk"]["S"].removeprefix("CUSTOMER#"),
-                    create_tag,
-                    item["status"]["S"],
-                    cancel_tag,
-                )
-            )
-        return orders
+    from messaging.context import MessageContext  # noqa: PLC0415
 
-    def _final_state(self, cloud: LocalCloud, outputs: dict[str, Any], history: History) -> FinalState:
-        dynamodb, sqs = cloud.client("dynamodb"), cloud.client("sqs")
-        billing = [item["sk"]["S"] for item in self._scan(dynamodb, outputs["BillingTableName"])]
-        notifications = [item["sk"]["S"] for item in self._scan(dynamodb, outputs["NotificationsTableName"])]
-        replies: dict[str, int] = {}
-        for item in self._scan(dynamodb, outputs["ReplyTableName"]):
-            if item["replyid"]["S"] == REQUEST_MARKER:
-                continue  # a request's registration, not a reply
-            correlation_id = item["correlationid"]["S"]
-            replies[correlation_id] = replies.get(correlation_id, 0) + 1
-        dead_letters: list[str] = []
-        for output in (
-            "OrdersCommandDeadLetterQueueUrl",
-            "BillingDeadLetterQueueUrl",
-            "NotificationsDeadLetterQueueUrl",
-            "ReplyDeadLetterQueueUrl",
-        ):
-            dead_letters.extend(_all_bodies(sqs, outputs[output]))
-        return FinalState(
-            orders=self._orders(cloud, outputs),
-            invoices={sk.removeprefix("INVOICE#") for sk in billing if sk.startswith("INVOICE#")},
-            credit_notes={sk.removeprefix("CREDIT_NOTE#") for sk in billing if sk.startswith("CREDIT_NOTE#")},
-            notifications={sk.removeprefix("NOTIFICATION#") for sk in notifications},
-            replies=replies,
-            dead_letters=dead_letters,
-        )
-
-
-def _all_bodies(sqs: Any, queue_url: str) -> list[str]:
-    """Every message body of a queue, taken out of it (the run is over; on FIFO a group's later messages are handed out
-    only once its earlier ones are gone)."""
-    bodies: list[str] = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=600).get(
-            "Messages", []
-        )
-        if not messages:
-            return bodies
-        bodies.extend(message["Body"] for message in messages)
-        sqs.delete_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
-        )
+    context = MessageContext(envelope, source="/orders", logger=Logger(service="chaos-client"))
+    return f"o-{context.derived_id('order')[:24]}"
 
 
 def progress_bar(done: int, total: int, width: int = 20) -> str:

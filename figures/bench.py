@@ -61,7 +61,9 @@ def render(records: Mapping[str, Record]) -> str:
     r = record.result
     lines = [
         f"Latest run (`{record.command}`, {duration(r['seconds'])}, {record.date}; {record.machine}; AWS calls are "
-        "exact counts from botocore, times are this machine's):",
+        "exact counts from botocore, times are this machine's"
+        + (f"; older than the code it measures: {record.older_than_code}" if record.older_than_code else "")
+        + "):",
         "",
         _row("style", "AWS calls per message, ours", "baseline", "ratio", "$ per million messages, ours", "baseline"),
         "|---|---|---|---|---|---|",

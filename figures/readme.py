@@ -34,12 +34,14 @@ class Block:
 
     records: tuple[str, ...]
     render: Callable[[Mapping[str, Record]], str]
+    optional: bool = False
+    """The block renders without its records (it then says none is recorded)."""
 
 
 BLOCKS: dict[str, Block] = {
     "bench": Block(bench.RECORDS, bench.render),
     "chaos": Block(chaos.RECORDS, chaos.render),
-    "chaos-long": Block(chaos.LONG_RECORDS, chaos.render_long),
+    "chaos-long": Block(chaos.LONG_RECORDS, chaos.render_long, optional=True),
     "conformance": Block(conformance.RECORDS, conformance.render),
 }
 
@@ -59,10 +61,16 @@ def replace_block(text: str, name: str, body: str) -> str:
     return replaced
 
 
+def records_of(name: str, directory: Path = RESULTS_DIR) -> dict[str, Record]:
+    """The records block ``name`` is made from (an optional block's missing records left out)."""
+    block = BLOCKS[name]
+    present = [r for r in block.records if not block.optional or (directory / f"{r}.json").is_file()]
+    return {record: read_record(record, directory) for record in present}
+
+
 def render(name: str, directory: Path = RESULTS_DIR) -> str:
     """What block ``name`` says, from its records."""
-    block = BLOCKS[name]
-    return block.render({record: read_record(record, directory) for record in block.records})
+    return BLOCKS[name].render(records_of(name, directory))
 
 
 def rewrite(text: str, directory: Path = RESULTS_DIR) -> str:

@@ -42,13 +42,15 @@ class RecordError(Exception):
 @dataclass(frozen=True, slots=True)
 class Record:
     """``command`` (as typed), ``recorded`` (UTC, ISO 8601), ``machine`` (a note), ``result`` (the run's JSON line);
-    ``note`` says anything else a reader needs (e.g. that figures were transcribed from an earlier README)."""
+    ``note`` says anything else a reader needs; ``older_than_code`` says why the figures still hold although the
+    code they measure changed after the run (:mod:`figures.staleness`; the README shows it beside them)."""
 
     command: str
     recorded: str
     machine: str
     result: dict[str, Any]
     note: str | None = None
+    older_than_code: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -58,6 +60,8 @@ class Record:
         }
         if self.note is not None:
             document["note"] = self.note
+        if self.older_than_code is not None:
+            document["older_than_code"] = self.older_than_code
         document["result"] = self.result
         return document
 
@@ -76,6 +80,7 @@ class Record:
             machine=str(document["machine"]),
             result=document["result"],
             note=None if document.get("note") is None else str(document["note"]),
+            older_than_code=None if document.get("older_than_code") is None else str(document["older_than_code"]),
         )
 
     @property

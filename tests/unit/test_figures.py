@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 from chaos.__main__ import parse_args, record_name
 from figures.__main__ import main as figures_main
 from figures.readme import BLOCKS, README, FiguresError, blocks, render, replace_block, rewrite
-from figures.record import RESULTS_DIR, RecordError, read_record, write_record
+from figures.record import RESULTS_DIR, Record, RecordError, read_record, write_record
+from figures.staleness import HistoryUnavailableError, last_code_change, problem
 
 pytestmark = pytest.mark.unit
 
@@ -100,3 +102,86 @@ def test_every_committed_record_is_a_record() -> None:
     for path in sorted(RESULTS_DIR.glob("*.json")):
         record = read_record(path.stem)
         assert record.command.startswith("make ") and record.machine and record.result, path
+
+
+def _git(repo: Path, *args: str, when: str | None = None) -> None:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin"}
+    if when is not None:
+        env |= {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+def test_make_figures_refuses_a_record_older_than_the_code_it_measures_unless_it_says_why(tmp_path: Path) -> None:
+    # Given a history where functions/ changed at 10:00 and the README at 11:00 (not measured code)
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "functions").mkdir()
+    (tmp_path / "functions" / "consumer.py").write_text("x = 1\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "Consumer: x", when="2026-12-01T10:00:00+00:00")
+    (tmp_path / "README.md").write_text("figures\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "README", when="2026-12-01T11:00:00+00:00")
+    change = last_code_change(tmp_path)
+    assert change is not None and change.subject == "Consumer: x"
+    # When records made before and after that change are judged
+    before = Record('make chaos ARGS="--consumer naive"', "2026-12-01T09:59:59Z", "2 cores", {})
+    after = Record("make chaos", "2026-12-01T10:00:01Z", "2 cores", {})
+    explained = Record("make chaos", "2026-12-01T09:00:00Z", "2 cores", {}, older_than_code="only a docstring")
+    # Then only the older one without a reason is refused, with the command that records it again
+    refusal = problem(before, "chaos-naive", change)
+    assert refusal is not None and change.commit in refusal
+    assert 'make chaos ARGS="--consumer naive --record chaos-naive"' in refusal
+    assert problem(after, "chaos", change) is None and problem(explained, "chaos", change) is None
+
+
+def test_without_git_history_the_age_of_a_record_cannot_be_judged(tmp_path: Path) -> None:
+    # When the project is not a git checkout / Then that is said, not guessed
+    with pytest.raises(HistoryUnavailableError, match="not a git checkout"):
+        last_code_change(tmp_path)
+
+
+def _records(tmp_path: Path) -> None:
+    for name in ("chaos", "chaos-naive"):
+        (tmp_path / f"{name}.json").write_text((RESULTS_DIR / f"{name}.json").read_text(), encoding="utf-8")
+
+
+def test_the_readme_says_when_a_figure_is_older_than_its_code(tmp_path: Path) -> None:
+    # Given the product's record saying why it still holds although the code changed after it
+    _records(tmp_path)
+    record = json.loads((tmp_path / "chaos.json").read_text())
+    record["older_than_code"] = "only the README generator changed"
+    (tmp_path / "chaos.json").write_text(json.dumps(record), encoding="utf-8")
+    # When the chaos block is rendered / Then it says so beside the figures
+    assert "older than the code it measures: only the README generator changed" in render("chaos", tmp_path)
+
+
+def test_every_invariant_of_a_run_gets_its_row_and_a_figure_a_run_did_not_measure_says_so(tmp_path: Path) -> None:
+    # Given the product's record with the invariants a scenario module added, and a naive record of an older checker
+    _records(tmp_path)
+    record = json.loads((tmp_path / "chaos.json").read_text())
+    record["result"]["invariants"] = {**record["result"].get("invariants", {}), "saga_stuck": 0, "replies_wrong": 0}
+    record["result"] |= {"saga_stuck": 2, "replies_wrong": 0}
+    (tmp_path / "chaos.json").write_text(json.dumps(record), encoding="utf-8")
+    naive = json.loads((tmp_path / "chaos-naive.json").read_text())
+    naive["result"].pop("invariants", None)
+    naive["result"].pop("replies_wrong", None)
+    (tmp_path / "chaos-naive.json").write_text(json.dumps(naive), encoding="utf-8")
+    # When the chaos block is rendered
+    table = render("chaos", tmp_path)
+    # Then each invariant has its row, and the older run's cell says it was not measured
+    assert "| saga stuck | 2 | n/a |" in table
+    assert "| replies other than expected | 0 | n/a |" in table
+    assert "n/a: not measured by that run." in table
+
+
+def test_without_a_long_run_the_readme_says_how_to_record_one(tmp_path: Path) -> None:
+    # Given no chaos-long record / Then its block says none is recorded on this code, and how to record one
+    assert render("chaos-long", tmp_path).startswith("No long run is recorded on this code")
+
+
+
+def test_no_committed_record_is_a_transcription() -> None:
+    # Then every figure file is a run's own output: none says it was copied from somewhere
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        assert "transcribed" not in path.read_text(encoding="utf-8").lower(), path
