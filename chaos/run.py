@@ -35,6 +35,7 @@ from typing import Any
 from chaos.check import FinalState, StoredOrder, Verdict, check, order_tags
 from chaos.faults import FUNCTION_THREAD_PREFIX, FaultInjector, FaultRates
 from chaos.history import History, Sent
+from chaos.producer import NAIVE_PRODUCER_HANDLERS, ProducerFigures, ProducerPhase
 from chaos.workload import Outgoing, Workload, entry
 from cli.endpoints import QueueEndpoint
 from cli.queues import redrive
@@ -80,6 +81,8 @@ class ChaosConfig:
     poison_rate: float = 0.03
     duplicate_rate: float = 0.05
     function_timeout: int = 3
+    producer: str = "outbox"  # the producers through the HTTP front door (chaos.producer); "naive": no outbox
+    producer_orders: int = 100
     drain_timeout: float = 300.0  # per phase chunk: a stall detector, generous for a loaded machine
 
 
@@ -90,6 +93,7 @@ class Report:
     faults: dict[str, int]
     seconds: float
     invocations: int
+    producer: ProducerFigures | None = None
 
     def summary(self) -> dict[str, Any]:
         v = self.verdict
@@ -109,21 +113,26 @@ class Report:
             "replies_duplicated": v.replies_duplicated,
             "invocations": self.invocations,
             "seconds": round(self.seconds, 1),
-            "ok": v.ok,
+            **(self.producer.summary() if self.producer else {}),
+            "ok": v.ok and (self.producer is None or self.producer.ok),
         }
 
 
 Progress = Callable[[str], None]
 
 
-def prepare_assembly(assembly: Path, target: Path, *, consumer: str, function_timeout: int) -> Path:
+def prepare_assembly(
+    assembly: Path, target: Path, *, consumer: str, function_timeout: int, producer: str = "outbox"
+) -> Path:
     """Copy ``assembly`` into ``target`` with the functions' timeouts cut and, for the naive run, the baseline
     handlers in place of the product's (their code directory: ``functions/`` plus the ``chaos`` package)."""
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(assembly, target)
     naive_code: Path | None = None
-    if consumer == "naive":
+    handlers = {**(NAIVE_HANDLERS if consumer == "naive" else {}),
+                **(NAIVE_PRODUCER_HANDLERS if producer == "naive" else {})}
+    if handlers:
         naive_code = target / "naive-code"
         naive_code.mkdir()
         for source in (ROOT / "functions").iterdir():
@@ -137,7 +146,7 @@ def prepare_assembly(assembly: Path, target: Path, *, consumer: str, function_ti
                 continue
             properties = resource["Properties"]
             properties["Timeout"] = function_timeout
-            naive = NAIVE_HANDLERS.get(properties.get("Handler", ""))
+            naive = handlers.get(properties.get("Handler", ""))
             if naive is not None and naive_code is not None:
                 properties["Handler"] = naive
                 resource.setdefault("Metadata", {})["aws:asset:path"] = str(naive_code)
@@ -168,6 +177,7 @@ class ChaosRun:
                 Path(scratch) / "assembly",
                 consumer=self.config.consumer,
                 function_timeout=self.config.function_timeout,
+                producer=self.config.producer,
             )
             with LocalCloud() as cloud:
                 outputs = cloud.deploy(prepared).outputs
@@ -189,11 +199,16 @@ class ChaosRun:
                 with injector.installed():
                     cloud.start_pollers()
                     verdict = self._exercise(cloud, outputs, history)
+                    producer = ProducerPhase(
+                        cloud, outputs, orders=self.config.producer_orders, customers=10, seed=self.config.seed,
+                        duplicate_rate=0.2, producer=self.config.producer,
+                        drain=lambda label: self._drain(cloud, label),
+                    ).run() if self.config.producer_orders else None
                     invocations = cloud.invocation_count
                     injector.enabled = False
                     cloud.stop_pollers()
         faults = {**injector.counts, **self.extra_faults}
-        return Report(self.config, verdict, faults, time.monotonic() - started, invocations)
+        return Report(self.config, verdict, faults, time.monotonic() - started, invocations, producer)
 
     # ------------------------------------------------------------------------------------------------ phases
     def _exercise(self, cloud: LocalCloud, outputs: dict[str, Any], history: History) -> Verdict:

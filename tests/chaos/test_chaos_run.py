@@ -15,7 +15,8 @@ pytestmark = pytest.mark.chaos
 # Higher rates than the default run, so that a short run meets every kind of fault. The naive run needs no timeouts
 # (each costs a function timeout of wall time) to break: crashes and ambiguous writes are enough.
 RATES = FaultRates(transient=0.04, ambiguous=0.02, crash=0.02, timeout=0.01)
-SHORT = {"messages": 60, "shards": 8, "seed": 5, "poison_rate": 0.08, "duplicate_rate": 0.3, "function_timeout": 2}
+SHORT = {"messages": 60, "shards": 8, "seed": 5, "poison_rate": 0.08, "duplicate_rate": 0.3, "function_timeout": 2,
+         "producer_orders": 40}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,15 @@ def ours(example_assembly: Path) -> Report:
 
 @pytest.fixture(scope="module")
 def naive(example_assembly: Path) -> Report:
-    return ChaosRun(ChaosConfig(consumer="naive", rates=replace(RATES, timeout=0.0), **SHORT), example_assembly).run()  # type: ignore[arg-type]
+    config = ChaosConfig(consumer="naive", rates=replace(RATES, timeout=0.0), **{**SHORT, "producer_orders": 0})  # type: ignore[arg-type]
+    return ChaosRun(config, example_assembly).run()
+
+
+@pytest.fixture(scope="module")
+def naive_producer(example_assembly: Path) -> Report:
+    config = ChaosConfig(consumer="ours", producer="naive", rates=replace(RATES, timeout=0.0),
+                         **{**SHORT, "messages": 10, "producer_orders": 60})  # type: ignore[arg-type]
+    return ChaosRun(config, example_assembly).run()
 
 
 def test_every_fault_kind_was_injected(ours: Report) -> None:
@@ -55,3 +64,24 @@ def test_the_same_checks_catch_the_consumer_written_from_the_powertools_document
     # Then the checker reports effects applied twice or lost
     assert summary["duplicate_effects"] > 0 or summary["lost"] > 0, summary
     assert not naive.verdict.ok
+
+
+def test_producers_through_the_outbox_lose_duplicate_and_reorder_nothing(ours: Report) -> None:
+    # Given orders posted through the HTTP front door under the same faults (API function, relay, consumers)
+    summary = ours.summary()
+    # Then every request answered 202 became one order, in each customer's order
+    assert summary["producer_orders"] == 40
+    assert summary["producer_duplicate_requests"] > 0
+    assert {k: summary[k] for k in ("producer_lost", "producer_duplicates", "producer_reorders",
+                                    "producer_unanswered")} == dict.fromkeys(
+        ("producer_lost", "producer_duplicates", "producer_reorders", "producer_unanswered"), 0), ours.producer
+    assert summary["ok"]
+
+
+@pytest.mark.slow
+def test_the_same_checks_catch_a_producer_that_saves_then_publishes(naive_producer: Report) -> None:
+    # Given the baseline producer (save the request, then send the command; no outbox) under faults
+    summary = naive_producer.summary()
+    # Then requests answered 202 lost their order (or got two), and the run fails
+    assert summary["producer_lost"] > 0 or summary["producer_duplicates"] > 0, summary
+    assert not summary["ok"]

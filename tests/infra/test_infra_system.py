@@ -534,7 +534,7 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
         "MessagingCore": queue("Reply") | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName"},
         "Orders": queue("OrdersCommand")
         | {"OrderEventsTopicArn", "OrdersTableName", "OrdersApiUrl", "OrdersOutboxTableName",
-           "OrdersOutboxRelayDeadLetterQueueUrl"},
+           "OrdersOutboxRelayDlqUrl"},
         "Billing": queue("Billing") | {"BillingTableName"},
         "Notifications": queue("Notifications") | {"NotificationsTableName"},
         "Quotes": queue("QuoteStandard") | queue("QuoteExpress") | queue("QuoteEconomy") | {"QuoteRequestsTopicArn"},
