@@ -90,6 +90,8 @@ class TransactionalOutbox(Construct):
                 retry_attempts=RELAY_RETRY_ATTEMPTS,
                 max_record_age=Duration.days(1),
                 on_failure=event_sources.SqsDlq(self.dead_letter_queue),
+                # Only new items are messages: TTL deletions (REMOVE) never invoke the relay.
+                filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("INSERT")})],
             )
         )
         # SqsDlq grants the relay sqs:SendMessage and CDK's KMS actions for an encrypted queue (the relay's own dead
@@ -110,7 +112,7 @@ class TransactionalOutbox(Construct):
         self.relay.add_environment("RELAY_DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
         CfnOutput(self, "Name", value=self.table.table_name).override_logical_id(output_name)
         CfnOutput(self, "DeadLetterUrl", value=self.dead_letter_queue.queue_url).override_logical_id(
-            output_name.removesuffix("TableName") + "RelayDeadLetterQueueUrl"
+            output_name.removesuffix("TableName") + "RelayDlqUrl"
         )
 
     @property

@@ -69,6 +69,8 @@ class MappingSpec:
     maximum_retry_attempts: int = -1
     maximum_record_age_seconds: int = -1
     on_failure_destination: str = ""
+    filter_patterns: tuple[str, ...] = ()
+    """``FilterCriteria`` patterns (JSON): a stream record matching none of them is skipped, as Lambda does."""
 
 
 @dataclass

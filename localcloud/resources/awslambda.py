@@ -131,6 +131,9 @@ class EventSourceMapping(ResourceType):
             starting_position=str(props.get("StartingPosition", "")),
             maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
             maximum_record_age_seconds=int(props.get("MaximumRecordAgeInSeconds", -1)),
+            filter_patterns=tuple(
+                str(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", []) if f.get("Pattern")
+            ),
             on_failure_destination=str(
                 props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "") or ""
             ),

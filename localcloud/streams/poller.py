@@ -41,6 +41,25 @@ def _jsonable(record: dict[str, Any], stream_arn: str, region: str) -> dict[str,
     return event
 
 
+def matches_filters(record: dict[str, Any], patterns: tuple[str, ...]) -> bool:
+    """True if ``record`` matches one of the ``FilterCriteria`` patterns (top-level keys with lists of exact
+    values, and nested objects of them: the subset of the filter syntax the local cloud applies).
+
+    Example::
+
+        matches_filters({"eventName": "INSERT"}, ('{"eventName": ["INSERT"]}',))   # True
+    """
+
+    def match(value: Any, pattern: Any) -> bool:
+        if isinstance(pattern, dict):
+            return isinstance(value, dict) and all(match(value.get(k), p) for k, p in pattern.items())
+        if isinstance(pattern, list):
+            return value in pattern
+        return bool(value == pattern)
+
+    return any(match(record, json.loads(pattern)) for pattern in patterns)
+
+
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
@@ -148,6 +167,12 @@ class StreamMappingEmulator:
             except Exception:
                 log.exception("stream mapping %s: reading %s failed", self.spec.logical_id, self.spec.event_source_arn)
                 records = []
+            if records and self.spec.filter_patterns:
+                kept = [r for r in records if matches_filters(r, self.spec.filter_patterns)]
+                if not kept:  # nothing of this read passes the filters: Lambda moves past it without invoking
+                    self._checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+                    continue
+                records = kept
             if not records:
                 attempts = 0
                 self._stop.wait(IDLE_POLL_SECONDS)

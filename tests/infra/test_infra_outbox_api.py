@@ -46,6 +46,8 @@ def test_the_relay_tails_the_stream_in_order_with_retries_and_an_on_failure_dest
     assert mapping["BisectBatchOnFunctionError"] is False
     assert mapping["MaximumRetryAttempts"] == 10_000
     assert mapping["MaximumRecordAgeInSeconds"] == 86_400
+    # And only new items invoke it (TTL deletions do not)
+    assert mapping["FilterCriteria"] == {"Filters": [{"Pattern": '{"eventName":["INSERT"]}'}]}
     # And a batch given up on goes to the relay DLQ: a standard queue with its own rotating key, TLS only
     destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
     dlq = orders["Resources"][destination]["Properties"]
