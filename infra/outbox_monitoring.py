@@ -91,3 +91,5 @@ class OutboxMonitor(Construct):
             cloudwatch.GraphWidget(title=f"{outbox.name} outbox: relay dead-letter queue depth",
                                    left=[dlq_depth(outbox.dead_letter_queue_name)], width=8, height=6),
         )
+        dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title=f"{outbox.name} outbox alarms", alarms=self.alarms,
+                                                           width=24))
