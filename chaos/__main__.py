@@ -20,6 +20,7 @@ if str(ROOT / "functions") not in sys.path:
     sys.path.insert(0, str(ROOT / "functions"))
 
 from chaos.faults import FaultRates, Sabotage  # noqa: E402
+from chaos.producer import PRODUCERS, render_producer  # noqa: E402
 from chaos.run import ChaosConfig, ChaosRun, Report, progress_line  # noqa: E402
 from cli.arguments import positive_int  # noqa: E402
 from figures.record import command_line, machine_note, name_argument, write_record  # noqa: E402
@@ -45,6 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--shards", type=positive_int, default=defaults.shards, help="partition keys (customers)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--consumer", choices=("ours", "naive"), default=defaults.consumer)
+    parser.add_argument("--producer", choices=PRODUCERS, default=defaults.producer,
+                        help="HTTP producers through the outbox, or naive: save then publish")
+    parser.add_argument("--producer-orders", type=int, default=defaults.producer_orders,
+                        help="orders posted through the HTTP front door (0: none)")
     parser.add_argument("--transient-rate", type=_rate, default=rates.transient, help="per AWS call")
     parser.add_argument("--ambiguous-rate", type=_rate, default=rates.ambiguous, help="per write that took effect")
     parser.add_argument("--crash-rate", type=_rate, default=rates.crash, help="per write that took effect")
@@ -92,8 +97,10 @@ def render(report: Report) -> str:
     for invariant in report.verdict:
         for example in invariant.examples:
             lines.append(f"    {invariant.name}: {example}")
+    if report.producer is not None:
+        lines.append(render_producer(report.producer))
     lines.append("")
-    lines.append("every invariant holds" if report.verdict.ok else "INVARIANTS VIOLATED")
+    lines.append("every invariant holds" if summary["ok"] else "INVARIANTS VIOLATED")
     return "\n".join(lines)
 
 
@@ -122,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         poison_rate=args.poison_rate,
         duplicate_rate=args.duplicate_rate,
         sabotage=Sabotage.named(args.sabotage),
+        producer=args.producer,
+        producer_orders=args.producer_orders,
     )
     from localcloud import LocalCloudError, synthesize  # noqa: PLC0415 - after argument errors, which are cheap
 
@@ -150,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         path = write_record(record_name(args), command, report.summary(), machine=machine)
         print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the README", file=sys.stderr)
     print(json.dumps(report.summary(), sort_keys=True))
-    return 0 if report.verdict.ok else 1
+    return 0 if report.summary()["ok"] else 1
 
 
 if __name__ == "__main__":

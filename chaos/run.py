@@ -43,6 +43,7 @@ from typing import Any
 from chaos.check import Verdict, check
 from chaos.faults import FUNCTION_THREAD_PREFIX, FaultInjector, FaultRates, Sabotage
 from chaos.history import History, Sent, duplicate_deliveries
+from chaos.producer import NAIVE_PRODUCER_HANDLERS, ProducerFigures, ProducerPhase
 from chaos.readback import final_state, record_deliveries, stored_orders
 from chaos.workload import SOURCE, Outgoing, Workload, claim_checked, entry
 from cli.endpoints import QueueEndpoint
@@ -95,6 +96,8 @@ class ChaosConfig:
     poison_rate: float = 0.03
     duplicate_rate: float = 0.05
     function_timeout: int = 3
+    producer: str = "outbox"  # the producers through the HTTP front door (chaos.producer); "naive": no outbox
+    producer_orders: int = 100
     drain_timeout: float = 300.0  # per phase chunk: a stall detector, generous for a loaded machine
     sabotage: Sabotage = field(default_factory=Sabotage)
     send_chunk: int = SEND_CHUNK
@@ -109,6 +112,7 @@ class Report:
     invocations: int
     duplicates_delivered: dict[str, int] = field(default_factory=dict)
     workload: dict[str, Any] = field(default_factory=dict)
+    producer: ProducerFigures | None = None
 
     def summary(self) -> dict[str, Any]:
         """The JSON line: each invariant's figure under its name, ``invariants`` (name -> the figure it must have),
@@ -127,6 +131,7 @@ class Report:
             "invariants": v.expectations(),
             "invocations": self.invocations,
             "seconds": round(self.seconds, 1),
+            **(self.producer.summary() if self.producer else {}),
             "ok": v.ok,
         }
         sabotage = self.config.sabotage.describe()
@@ -138,14 +143,18 @@ class Report:
 Progress = Callable[[str], None]
 
 
-def prepare_assembly(assembly: Path, target: Path, *, consumer: str, function_timeout: int) -> Path:
+def prepare_assembly(
+    assembly: Path, target: Path, *, consumer: str, function_timeout: int, producer: str = "outbox"
+) -> Path:
     """Copy ``assembly`` into ``target`` with the functions' timeouts cut and, for the naive run, the baseline
     handlers in place of the product's (their code directory: ``functions/`` plus the ``chaos`` package)."""
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(assembly, target)
     naive_code: Path | None = None
-    if consumer == "naive":
+    handlers = {**(NAIVE_HANDLERS if consumer == "naive" else {}),
+                **(NAIVE_PRODUCER_HANDLERS if producer == "naive" else {})}
+    if handlers:
         naive_code = target / "naive-code"
         naive_code.mkdir()
         for source in (ROOT / "functions").iterdir():
@@ -159,7 +168,7 @@ def prepare_assembly(assembly: Path, target: Path, *, consumer: str, function_ti
                 continue
             properties = resource["Properties"]
             properties["Timeout"] = function_timeout
-            naive = NAIVE_HANDLERS.get(properties.get("Handler", ""))
+            naive = handlers.get(properties.get("Handler", ""))
             if naive is not None and naive_code is not None:
                 properties["Handler"] = naive
                 resource.setdefault("Metadata", {})["aws:asset:path"] = str(naive_code)
@@ -192,6 +201,7 @@ class ChaosRun:
                 Path(scratch) / "assembly",
                 consumer=self.config.consumer,
                 function_timeout=self.config.function_timeout,
+                producer=self.config.producer,
             )
             with LocalCloud() as cloud:
                 outputs = cloud.deploy(prepared).outputs
@@ -216,6 +226,13 @@ class ChaosRun:
                 with injector.installed():
                     cloud.start_pollers()
                     verdict = self._exercise(cloud, outputs, history)
+                    producer = ProducerPhase(
+                        cloud, outputs, orders=self.config.producer_orders, customers=10, seed=self.config.seed,
+                        duplicate_rate=0.2, producer=self.config.producer,
+                        drain=lambda label: self._drain(cloud, label),
+                    ).run() if self.config.producer_orders else None
+                    if producer is not None:  # the producers' invariants join the run's verdict
+                        verdict.merge(producer.verdict())
                     invocations = cloud.invocation_count
                     injector.enabled = False
                     cloud.stop_pollers()
@@ -224,7 +241,8 @@ class ChaosRun:
             name: duplicate_deliveries(history.deliveries, outputs[f"{name}QueueArn"]) for name in DELIVERY_QUEUES
         }
         return Report(
-            self.config, verdict, faults, time.monotonic() - started, invocations, delivered, self._composition()
+            self.config, verdict, faults, time.monotonic() - started, invocations, delivered, self._composition(),
+            producer,
         )
 
     def _composition(self) -> dict[str, Any]:

@@ -131,6 +131,11 @@ def _hop(document: dict[str, Any], at_ms: int, group: str, caused_by: str | None
             return Hop(**common, what="reply stored", detail=f"for request {document.get('correlationid')}")
         what = "duplicate delivery, stored outcome replayed" if document.get("duplicate") else "processed"
         return Hop(**common, what=what, detail=", ".join(parts))
+    if text == "http request accepted":  # the HTTP front door: where a request's journey starts
+        what = "HTTP request repeated (same key), same answer" if document.get("duplicate") else "HTTP request accepted"
+        return Hop(**common, what=what, detail=f"{document.get('http_method')} {document.get('path')}")
+    if text == "outbox message relayed":
+        return Hop(**common, what="relayed from the outbox", detail=f"to {document.get('destination')}")
     if text.startswith("processing failed"):
         return Hop(**common, what="failed, SQS retries it", detail=str(document.get("exception_name", "")))
     if text == "message moved to the dead-letter queue":

@@ -53,6 +53,17 @@ class ReplyChannel(Construct):
         self.queue.grant_send(responder.role)
         responder.add_environment("REPLY_TO_ALLOWLIST", self.queue.queue_url)
 
+    def allow_requests_from(self, requester: ConsumerFunction) -> None:
+        """Let a requester function register requests and read replies: the grant, ``REPLY_TABLE_NAME`` and
+        ``REPLY_QUEUE_URL`` (its commands' ``replyto``).
+
+        Example:
+            >>> replies.allow_requests_from(orders_api_function)  # doctest: +SKIP
+        """
+        self.grant_requester(requester.role)
+        requester.add_environment("REPLY_TABLE_NAME", self.table.table_name)
+        requester.add_environment("REPLY_QUEUE_URL", self.queue.queue_url)
+
     def grant_requester(self, principal: iam.IGrantable) -> None:
         """Let a requester register its requests in the reply table and read their replies.
 

@@ -12,6 +12,7 @@ from aws_cdk import App
 from infra.compliance import add_nag_gate
 from infra.consumer_function import ConsumerFunction
 from infra.monitoring import MonitoredFunction, MonitoredQueue
+from infra.outbox_monitoring import MonitoredOutbox, OutboxMonitor
 from infra.service_queue import ServiceQueue
 from infra.services import SERVICES, ServiceStack, stack_base_name
 from infra.stacks import MessagingCoreStack, MonitoringStack, OrdersStack, QuotesStack, SubscriberStack
@@ -121,6 +122,8 @@ def build_system(app: App, *, nag: bool = True) -> System:
     functions = (
         core.replies.router,
         orders.function,
+        orders.api_function,
+        orders.outbox.relay,
         billing.function,
         notifications.function,
         *quotes.functions.values(),
@@ -134,6 +137,8 @@ def build_system(app: App, *, nag: bool = True) -> System:
         queues=[MonitoredQueue.of(queue) for queue in queues],
         functions=[MonitoredFunction.of(function) for function in functions],
     )
+    OutboxMonitor(monitoring, "OrdersOutbox", outbox=MonitoredOutbox.of("orders", orders.outbox),
+                  alarm_topic=core.alarms.topic, dashboard=monitoring.monitor.dashboard)
     if nag:
         add_nag_gate(app)
     return System(core, orders, billing, notifications, quotes, monitoring, services, queues, functions)

@@ -98,7 +98,7 @@ class LocalCloud:
         """Called after every invocation of every function (``listener(function, result)``)."""
         self.triggers = Triggers(lambda: self.client("sqs"), region=region, environment=self.client_environment(),
                                  default_concurrency=default_concurrency,
-                                 max_invocation_records=max_invocation_records)
+                                 max_invocation_records=max_invocation_records, client=self.client)
         self.cloudwatch = CloudWatch(self.client, account_id=self.account_id, region=self.region)
         """AWS/Lambda and AWS/SQS metrics, EMF metrics and alarm evaluation on the local clock."""
         self.logs = LogShipper(self.client, on_event=self.cloudwatch.on_log_event)

@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from localcloud.apigateway.router import EXECUTE_API_PREFIX, HttpApiProvider
 from localcloud.awslambda.provider import LambdaApi
 from localcloud.awslambda.runtime import InvocationResult, LocalFunction
 from localcloud.cloud import DEFAULT_REGION, LocalCloud, synthesize
@@ -122,11 +123,13 @@ class LocalCloudServer:
         self.cloud.invocation_listeners.append(self._invoked)
         self.totals = Totals()
         self._write_lock = threading.Lock()
+        http_apis = HttpApiProvider(self.cloud)
         self.endpoint = EndpointServer("localhost", port, {
             "lambda": LambdaApi(self.cloud),
             "cloudformation": CloudFormationApi(self.cloud, on_change=self._stack_changed),
             "cloudtrail": CloudTrailApi(),
-        }, access_log=verbose, routes={CONSOLE: ConsoleApi(self.cloud)})
+            "execute-api": http_apis,
+        }, access_log=verbose, routes={CONSOLE: ConsoleApi(self.cloud), EXECUTE_API_PREFIX: http_apis})
 
     @property
     def url(self) -> str:

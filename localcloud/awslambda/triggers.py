@@ -30,6 +30,7 @@ from localcloud.awslambda.esm import (
 )
 from localcloud.awslambda.runtime import LocalFunction
 from localcloud.cloudformation.deployment import MappingSpec
+from localcloud.streams import StreamMappingEmulator, is_stream_mapping
 
 log = logging.getLogger("localcloud.awslambda.triggers")
 
@@ -38,7 +39,7 @@ log = logging.getLogger("localcloud.awslambda.triggers")
 class _Running:
     spec: MappingSpec
     function: LocalFunction
-    emulator: EventSourceMappingEmulator
+    emulator: EventSourceMappingEmulator | StreamMappingEmulator
 
 
 class Triggers:
@@ -52,8 +53,11 @@ class Triggers:
         environment: Mapping[str, str | None],
         default_concurrency: int = DEFAULT_MAXIMUM_CONCURRENCY,
         max_invocation_records: int = DEFAULT_MAX_INVOCATION_RECORDS,
+        client: Callable[..., Any] | None = None,
     ) -> None:
+        """``client``: ``client(service, **options)``, for the DynamoDB stream mappings (None: no stream mappings)."""
         self._sqs_client = sqs_client
+        self._client = client
         self._region = region
         self._environment = dict(environment)
         self._default_concurrency = default_concurrency
@@ -97,6 +101,13 @@ class Triggers:
                     self._stop(mapping_uuid)
             for mapping_uuid, spec in wanted.items():
                 if mapping_uuid in self._running:
+                    continue
+                if is_stream_mapping(spec) and self._client is not None and spec.function_name in functions:
+                    stream = StreamMappingEmulator(self._client, functions, spec, queues, region=self._region,
+                                                   max_invocation_records=self.max_invocation_records)
+                    with environ.overlay(self._environment):
+                        stream.start()
+                    self._running[mapping_uuid] = _Running(spec, functions[spec.function_name], stream)
                     continue
                 if spec.function_name not in functions or spec.event_source_arn not in queues:
                     log.warning("mapping %s: function %s or queue %s is not deployed; not polling", spec.logical_id,

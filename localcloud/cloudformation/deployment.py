@@ -51,7 +51,8 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class MappingSpec:
-    """An SQS event source mapping (kept out of moto; run by :mod:`localcloud.awslambda.esm`)."""
+    """An event source mapping (kept out of moto): SQS, run by :mod:`localcloud.awslambda.esm`; a DynamoDB stream, run
+    by :mod:`localcloud.streams`."""
 
     uuid: str
     stack: str
@@ -63,6 +64,13 @@ class MappingSpec:
     report_batch_item_failures: bool
     maximum_concurrency: int | None
     enabled: bool
+    starting_position: str = ""
+    """Stream mappings (DynamoDB Streams, run by :mod:`localcloud.streams`): ``TRIM_HORIZON`` or ``LATEST``."""
+    maximum_retry_attempts: int = -1
+    maximum_record_age_seconds: int = -1
+    on_failure_destination: str = ""
+    filter_patterns: tuple[str, ...] = ()
+    """``FilterCriteria`` patterns (JSON): a stream record matching none of them is skipped, as Lambda does."""
 
 
 @dataclass

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 # maxReceiveCount (10) behind the failed batches of its group, and the checker counted it (valid_in_dlq).
 RATES = FaultRates(transient=0.04, ambiguous=0.02, crash=0.02, timeout=0.01)
 SHORT = {"messages": 60, "shards": 8, "seed": 5, "poison_rate": 0.2, "duplicate_rate": 0.3, "function_timeout": 2,
-         "send_chunk": 24}
+         "send_chunk": 24, "producer_orders": 40}
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,15 @@ def ours(example_assembly: Path) -> Report:
 
 @pytest.fixture(scope="module")
 def naive(example_assembly: Path) -> Report:
-    return ChaosRun(ChaosConfig(consumer="naive", rates=replace(RATES, timeout=0.0), **SHORT), example_assembly).run()  # type: ignore[arg-type]
+    config = ChaosConfig(consumer="naive", rates=replace(RATES, timeout=0.0), **{**SHORT, "producer_orders": 0})  # type: ignore[arg-type]
+    return ChaosRun(config, example_assembly).run()
+
+
+@pytest.fixture(scope="module")
+def naive_producer(example_assembly: Path) -> Report:
+    config = ChaosConfig(consumer="ours", producer="naive", rates=replace(RATES, timeout=0.0),
+                         **{**SHORT, "messages": 10, "producer_orders": 60})  # type: ignore[arg-type]
+    return ChaosRun(config, example_assembly).run()
 
 
 def test_every_fault_kind_and_every_kind_of_message_was_sent(ours: Report) -> None:
@@ -95,3 +103,22 @@ def test_a_product_whose_writes_lose_their_conditions_or_whose_publishes_are_dro
     # Then the checker fails it, on the invariant that sabotage breaks
     assert broken in report.verdict.violated(), report.summary()
     assert report.summary()["sabotage"] == sabotage.describe()
+def test_producers_through_the_outbox_lose_duplicate_and_reorder_nothing(ours: Report) -> None:
+    # Given orders posted through the HTTP front door under the same faults (API function, relay, consumers)
+    summary = ours.summary()
+    # Then every request answered 202 became one order, in each customer's order
+    assert summary["producer_orders"] == 40
+    assert summary["producer_duplicate_requests"] > 0
+    assert {k: summary[k] for k in ("producer_lost", "producer_duplicates", "producer_reorders",
+                                    "producer_unanswered")} == dict.fromkeys(
+        ("producer_lost", "producer_duplicates", "producer_reorders", "producer_unanswered"), 0), ours.producer
+    assert summary["ok"]
+
+
+@pytest.mark.slow
+def test_the_same_checks_catch_a_producer_that_saves_then_publishes(naive_producer: Report) -> None:
+    # Given the baseline producer (save the request, then send the command; no outbox) under faults
+    summary = naive_producer.summary()
+    # Then requests answered 202 lost their order (or got two), and the run fails
+    assert summary["producer_lost"] > 0 or summary["producer_duplicates"] > 0, summary
+    assert not summary["ok"]

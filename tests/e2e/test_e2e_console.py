@@ -77,10 +77,10 @@ def test_the_topology_lists_every_queue_with_the_depth_sqs_reports(
     # row of the queue it serves
     rows = {row[0]: row for row in table_rows(page) if len(row) == 7}
     urls = system.sqs.list_queues()["QueueUrls"]
-    assert len(urls) == 14
+    assert len(urls) == 15  # 7 service queues, their 7 DLQs, the outbox relay's DLQ (no queue redrives to it)
     for url in urls:
         name, depth = queue_name(url), attributes(system, url)
-        if "-dlq" in name:
+        if "-dlq" in name and name != "orders-outbox-relay-dlq":
             total = sum(depth.values())
             [cell] = [row[6] for row in rows.values() if row[6].startswith(f"{name}:")]
             assert cell.startswith(f"{name}: {total} message"), cell

@@ -116,8 +116,10 @@ def test_every_stack_is_synthesized_without_cdk_metadata(assembly: Assembly) -> 
 
 
 def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assembly: Assembly) -> None:
-    queues = list(assembly.resources("AWS::SQS::Queue"))
-    assert len(list(assembly.resources("AWS::SQS::Queue", examples_only=True))) == 14  # 7 service queues, 7 DLQs
+    # (The outbox relay's DLQ is a standard queue, as on-failure destinations must be: test_infra_outbox_api.py.)
+    queues = [q for q in assembly.resources("AWS::SQS::Queue") if not _is_outbox_relay_dlq(q[2])]
+    examples = [q for q in assembly.resources("AWS::SQS::Queue", examples_only=True) if not _is_outbox_relay_dlq(q[2])]
+    assert len(examples) == 14  # 7 service queues, 7 DLQs
     assert len(queues) == 2 * len(assembly.system.queues)  # every service queue and its DLQ, nothing else
     for stack, logical_id, queue in queues:
         props = queue["Properties"]
@@ -137,8 +139,22 @@ def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assem
         assert assembly.resource(stack, dlq_id)["Properties"]["FifoQueue"] is True
 
 
+def _is_outbox_relay_dlq(queue: Resource) -> bool:
+    return str(queue["Properties"].get("QueueName", "")).endswith("-outbox-relay-dlq")
+
+
+def _is_stream_mapping(mapping: Resource) -> bool:
+    """An event source mapping on a DynamoDB stream (the outbox relay's), not on a queue."""
+    return "StreamArn" in json.dumps(mapping["Properties"]["EventSourceArn"])
+
+
+def _queue_mappings(assembly: Assembly, *, examples_only: bool = False) -> list[tuple[str, str, Resource]]:
+    mappings = assembly.resources("AWS::Lambda::EventSourceMapping", examples_only=examples_only)
+    return [m for m in mappings if not _is_stream_mapping(m[2])]
+
+
 def test_service_queue_visibility_timeout_is_six_times_the_consumer_timeout(assembly: Assembly) -> None:
-    for stack, _, mapping in assembly.resources("AWS::Lambda::EventSourceMapping"):
+    for stack, _, mapping in _queue_mappings(assembly):
         _, queue_id = assembly.target(stack, mapping["Properties"]["EventSourceArn"])
         _, function_id = assembly.target(stack, mapping["Properties"]["FunctionName"])
         timeout = assembly.resource(stack, function_id)["Properties"]["Timeout"]
@@ -189,8 +205,8 @@ def test_queues_and_topics_use_customer_managed_keys_and_tables_kms(assembly: As
             assert key["Type"] == "AWS::KMS::Key"
             assert key["Properties"]["EnableKeyRotation"] is True
     tables = list(assembly.resources("AWS::DynamoDB::Table"))
-    # reply, 3 state, 3 dedup (orders, billing, notifications; quote responders keep none)
-    assert len(list(assembly.resources("AWS::DynamoDB::Table", examples_only=True))) == 7
+    # reply, 3 state, 3 dedup (orders, billing, notifications; quote responders keep none), the orders outbox
+    assert len(list(assembly.resources("AWS::DynamoDB::Table", examples_only=True))) == 8
     for _, _, table in tables:
         # And tables are encrypted with KMS (AWS-managed key)
         assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
@@ -218,9 +234,9 @@ def test_every_table_has_ttl_pitr_and_on_demand_billing(assembly: Assembly) -> N
 
 
 def test_every_event_source_mapping_reports_batch_item_failures(assembly: Assembly) -> None:
-    mappings = list(assembly.resources("AWS::Lambda::EventSourceMapping"))
-    assert len(list(assembly.resources("AWS::Lambda::EventSourceMapping", examples_only=True))) == 7
-    assert len(mappings) == len(assembly.system.functions)  # each consumer function has its queue
+    mappings = _queue_mappings(assembly)
+    assert len(_queue_mappings(assembly, examples_only=True)) == 7
+    assert len(mappings) == len(assembly.system.queues)  # each service queue has its consumer
     for _, _, mapping in mappings:
         props = mapping["Properties"]
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -284,8 +300,8 @@ def test_an_alarm_watches_every_dead_letter_queue(assembly: Assembly) -> None:
             assert props["Threshold"] == 1
             assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
             alarmed |= {d["Value"] for d in props["Dimensions"]}
-    # Then any message in any DLQ alarms
-    assert alarmed == dlqs
+    # Then any message in any DLQ alarms (the outbox relay's DLQ too)
+    assert alarmed == dlqs | {"orders-outbox-relay-dlq"}
 
 
 def test_age_and_error_alarms_cover_every_queue_and_function(assembly: Assembly) -> None:
@@ -357,6 +373,13 @@ ALLOWED = {
         "MessagingCore/Replies/Queue/",
         *CLAIMS,
     ),
+    "orders-api": (
+        "Orders/ApiHandler/",
+        "Orders/State/",
+        "Orders/Outbox/Table/",
+        "MessagingCore/Replies/Table/",
+    ),
+    "orders-outbox-relay": ("Orders/Outbox/", "Orders/Commands/"),
     "billing": ("Billing/Handler/", "Billing/Queue/", "Billing/State/", "Billing/Idempotency/", *CLAIMS),
     "notifications": (
         "Notifications/Handler/",
@@ -411,8 +434,10 @@ def test_each_function_has_its_own_role_naming_only_its_own_resources(assembly: 
                 )
                 for resource in resources:
                     if resource == "*":
-                        # And "*" only where AWS requires it (X-Ray has no resource-level permissions)
-                        assert statement["Action"] == XRAY, (name, statement)
+                        # And "*" only where AWS requires it (X-Ray, and the stream listing of a stream's event
+                        # source mapping, have no resource-level permissions)
+                        actions = set(statement["Action"]) - ({"dynamodb:ListStreams"} if "relay" in name else set())
+                        assert sorted(actions) == XRAY, (name, statement)
                         continue
                     target_stack, target_id = assembly.target(stack, resource)
                     path = assembly.path(target_stack, target_id)
@@ -448,6 +473,8 @@ def test_functions_are_arm64_python_traced_with_their_own_log_group(assembly: As
 EXAMPLE_HANDLERS = {
     "reply-router": "reply_router.handler.lambda_handler",
     "orders": "orders.handler.lambda_handler",
+    "orders-api": "orders_api.handler.lambda_handler",
+    "orders-outbox-relay": "outbox_relay.handler.lambda_handler",
     "billing": "billing.handler.lambda_handler",
     "notifications": "notifications.handler.lambda_handler",
     "quotes-standard": "quotes.handler.lambda_handler",
@@ -461,7 +488,8 @@ def test_environment_variables_come_with_the_linked_resources(assembly: Assembly
         f["Properties"]["FunctionName"]: f["Properties"]["Environment"]["Variables"]
         for _, _, f in assembly.resources("AWS::Lambda::Function")
     }
-    base = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "DEAD_LETTER_QUEUE_URL"}
+    plain = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+    base = plain | {"DEAD_LETTER_QUEUE_URL"}
     service = base | {"STATE_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"}
     responder = base | {"REPLY_TO_ALLOWLIST", "QUOTE_RESPONDER_NAME", "CLAIM_CHECK_BUCKET"}
     for name in assembly.added_functions:
@@ -470,6 +498,9 @@ def test_environment_variables_come_with_the_linked_resources(assembly: Assembly
     assert {name: set(variables) for name, variables in env.items()} == {
         "reply-router": base | {"REPLY_TABLE_NAME"},
         "orders": service | {"EVENT_TOPIC_ARN", "REPLY_TO_ALLOWLIST", "CLAIM_CHECK_BUCKET"},
+        "orders-api": plain | {"STATE_TABLE_NAME", "OUTBOX_TABLE_NAME", "REPLY_TABLE_NAME", "REPLY_QUEUE_URL",
+                               "ORDERS_COMMAND_QUEUE_URL"},
+        "orders-outbox-relay": plain | {"RELAY_DEAD_LETTER_QUEUE_URL"},
         "billing": service | {"CLAIM_CHECK_BUCKET"},
         "notifications": service,
         "quotes-standard": responder,
@@ -501,7 +532,9 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
             assert queue(service_queue.name) <= added, service.stack_name
     assert outputs == {
         "MessagingCore": queue("Reply") | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName"},
-        "Orders": queue("OrdersCommand") | {"OrderEventsTopicArn", "OrdersTableName"},
+        "Orders": queue("OrdersCommand")
+        | {"OrderEventsTopicArn", "OrdersTableName", "OrdersApiUrl", "OrdersOutboxTableName",
+           "OrdersOutboxRelayDlqUrl"},
         "Billing": queue("Billing") | {"BillingTableName"},
         "Notifications": queue("Notifications") | {"NotificationsTableName"},
         "Quotes": queue("QuoteStandard") | queue("QuoteExpress") | queue("QuoteEconomy") | {"QuoteRequestsTopicArn"},
@@ -555,7 +588,7 @@ def test_consumers_run_at_the_documented_maximum_concurrency(assembly: Assembly)
     # Then every event source mapping caps its function at 5 concurrent batches (README: "maximum concurrency 5")
     concurrency = {
         m["Properties"]["ScalingConfig"]["MaximumConcurrency"]
-        for _, _, m in assembly.resources("AWS::Lambda::EventSourceMapping")
+        for _, _, m in _queue_mappings(assembly)
     }
     assert concurrency == {5}
 

@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+from localcloud.apigateway import resources as apigateway
 from localcloud.cloudformation.resources import awslambda, cloudwatch, dynamodb, ecr, iam, kms, logs, s3, sns, sqs, ssm
 from localcloud.cloudformation.resources.base import CodeSource, FunctionCode, ResourceContext, ResourceType
 
@@ -33,6 +34,10 @@ EMULATED: dict[str, ResourceType] = {
     "AWS::S3::Bucket": s3.Bucket(),
     "AWS::S3::BucketPolicy": s3.BucketPolicy(),
     "AWS::ECR::Repository": ecr.Repository(),
+    "AWS::ApiGatewayV2::Api": apigateway.Api(),
+    "AWS::ApiGatewayV2::Stage": apigateway.Stage(),
+    "AWS::ApiGatewayV2::Integration": apigateway.Integration(),
+    "AWS::ApiGatewayV2::Route": apigateway.Route(),
 }
 """Resource type -> how it is created, updated and deleted through the service APIs (moto)."""
 

@@ -110,9 +110,11 @@ class EventSourceMapping(ResourceType):
     def create(self, ctx: ResourceContext) -> None:
         props = ctx.props
         source = str(props.get("EventSourceArn", ""))
-        if not source.startswith("arn:aws:sqs:"):
+        stream = source.startswith("arn:aws:dynamodb:") and "/stream/" in source
+        if not source.startswith("arn:aws:sqs:") and not stream:
             raise UnsupportedResourceError(
-                f"{ctx.stack.name}/{ctx.logical_id}: only SQS event source mappings are emulated (got {source})"
+                f"{ctx.stack.name}/{ctx.logical_id}: only SQS and DynamoDB stream event source mappings are emulated "
+                f"(got {source})"
             )
         previous = ctx.deployment.mapping(ctx.previous.physical_id) if ctx.previous and not ctx.replacing else None
         spec = MappingSpec(
@@ -121,11 +123,20 @@ class EventSourceMapping(ResourceType):
             logical_id=ctx.logical_id,
             function_name=str(props["FunctionName"]).rsplit(":", 1)[-1],
             event_source_arn=source,
-            batch_size=int(props.get("BatchSize", 10)),
+            batch_size=int(props.get("BatchSize", 100 if stream else 10)),
             maximum_batching_window_seconds=int(props.get("MaximumBatchingWindowInSeconds", 0)),
             report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
             maximum_concurrency=_maximum_concurrency(props),
             enabled=is_true(props.get("Enabled", True)),
+            starting_position=str(props.get("StartingPosition", "")),
+            maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+            maximum_record_age_seconds=int(props.get("MaximumRecordAgeInSeconds", -1)),
+            filter_patterns=tuple(
+                str(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", []) if f.get("Pattern")
+            ),
+            on_failure_destination=str(
+                props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", "") or ""
+            ),
         )
         ctx.deployment.put_mapping(spec)
         ctx.set(spec.uuid, Id=spec.uuid, EventSourceMappingArn=mapping_arn(ctx.region, ctx.account_id, spec.uuid))
