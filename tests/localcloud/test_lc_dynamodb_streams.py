@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,22 @@ def client(service: str, **kwargs: Any) -> Any:
     return boto3.client(service, region_name="us-east-1", **kwargs)
 
 
+TABLE = "outbox"
+"""The table of the running test (a fresh name per test: other modules of the session may keep moto's state)."""
+
+
 def make_table() -> str:
+    global TABLE  # noqa: PLW0603 - one table per test, named afresh
+    TABLE = f"outbox-{uuid.uuid4().hex[:8]}"
     dynamodb = client("dynamodb")
     dynamodb.create_table(
-        TableName="outbox", BillingMode="PAY_PER_REQUEST",
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                               {"AttributeName": "sk", "AttributeType": "S"}],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )
-    return str(dynamodb.describe_table(TableName="outbox")["Table"]["LatestStreamArn"])
+    return str(dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"])
 
 
 def start(tmp_path: Path, stream_arn: str, *, retries: int = -1, batch_size: int = 4) -> tuple[
@@ -64,8 +71,9 @@ def start(tmp_path: Path, stream_arn: str, *, retries: int = -1, batch_size: int
                         handler="fixture_handlers.stream_worker.lambda_handler", runtime="python3.13",
                         timeout_seconds=5, memory_mb=128, environment={"RECORD_PATH": str(record_path)},
                         code_dir=HANDLERS, log_group_name="/aws/lambda/worker")
-    dlq_url = client("sqs").create_queue(QueueName="on-failure")["QueueUrl"]
-    dlq_arn = "arn:aws:sqs:us-east-1:123456789012:on-failure"
+    dlq_name = f"on-failure-{uuid.uuid4().hex[:8]}"
+    dlq_url = client("sqs").create_queue(QueueName=dlq_name)["QueueUrl"]
+    dlq_arn = f"arn:aws:sqs:us-east-1:123456789012:{dlq_name}"
     mapping = MappingSpec(uuid="m-1", stack="T", logical_id="Mapping", function_name="worker",
                           event_source_arn=stream_arn, batch_size=batch_size, maximum_batching_window_seconds=0,
                           report_batch_item_failures=True, maximum_concurrency=None, enabled=True,
@@ -78,7 +86,7 @@ def start(tmp_path: Path, stream_arn: str, *, retries: int = -1, batch_size: int
 
 
 def put(pk: str, n: int, action: str = "ok") -> None:
-    client("dynamodb").put_item(TableName="outbox", Item={"pk": {"S": pk}, "sk": {"S": f"{n:03d}"},
+    client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": pk}, "sk": {"S": f"{n:03d}"},
                                                           "action": {"S": action}})
 
 
@@ -100,7 +108,7 @@ def test_a_reported_record_is_retried_with_the_rest_of_its_batch_and_order_holds
         put("a" if n % 2 else "b", n, "fail_once" if n == 5 else "ok")
     # When the mapping has caught up
     wait_idle(emulator)
-    client("dynamodb").delete_item(TableName="outbox", Key={"pk": {"S": "a"}, "sk": {"S": "001"}})  # REMOVE: filtered
+    client("dynamodb").delete_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"S": "001"}})  # REMOVE: filtered
     time.sleep(0.3)
     wait_idle(emulator)
     emulator.stop()
@@ -145,8 +153,8 @@ def test_a_cancelled_transaction_never_reaches_the_function(aws: None, tmp_path:
     wait_idle(emulator)
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
         dynamodb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": "outbox", "Item": {"pk": {"S": "a"}, "sk": {"S": "phantom"}}}},
-            {"Put": {"TableName": "outbox", "Item": {"pk": {"S": "a"}, "sk": {"S": "000"}},
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "a"}, "sk": {"S": "phantom"}}}},
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "a"}, "sk": {"S": "000"}},
                      "ConditionExpression": "attribute_not_exists(pk)"}},
         ])
     put("a", 1)
