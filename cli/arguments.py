@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from cli.endpoints import DEFAULT_STACKS, endpoint_url_from
-from infra.stage import StageError, check_stage
+from infra.stage import StageError, check_stage, registry_path
 from messaging.claim_check import MAX_DATA_BYTES
 from messaging.fifo import is_valid_fifo_id
 
@@ -92,12 +92,15 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     def default(value: Any) -> Any:
         return argparse.SUPPRESS if suppress else value
 
-    where = parser.add_argument_group("where the system is (default: --stacks, read from CloudFormation)")
+    where = parser.add_argument_group(
+        "where the system is (default: the stacks registered in SSM, read from CloudFormation)"
+    )
     where.add_argument(
         "--stacks",
         default=default(None),
         metavar="A,B,...",
-        help=f"stack names to read outputs from (default {','.join(DEFAULT_STACKS)})",
+        help="stack names to read outputs from (default: every stack of the stage registered under "
+        f"{registry_path(None)} in SSM, else {','.join(DEFAULT_STACKS)})",
     )
     where.add_argument(
         "--stage",

@@ -14,6 +14,7 @@ from infra.consumer_function import ConsumerFunction
 from infra.monitoring import MonitoredFunction, MonitoredQueue
 from infra.service_queue import ServiceQueue
 from infra.services import SERVICES, ServiceStack, stack_base_name
+from infra.stack_registry import StackRegistration
 from infra.stacks import MessagingCoreStack, MonitoringStack, OrdersStack, QuotesStack, SubscriberStack
 from infra.stage import stack_name, stage_of
 
@@ -134,6 +135,8 @@ def build_system(app: App, *, nag: bool = True) -> System:
         queues=[MonitoredQueue.of(queue) for queue in queues],
         functions=[MonitoredFunction.of(function) for function in functions],
     )
+    for stack in (core, orders, billing, notifications, quotes, *services.values(), monitoring):
+        StackRegistration(stack)  # type: ignore[arg-type]  # every stack of the system, found by clients
     if nag:
         add_nag_gate(app)
     return System(core, orders, billing, notifications, quotes, monitoring, services, queues, functions)

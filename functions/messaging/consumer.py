@@ -73,7 +73,7 @@ from messaging.errors import (
     UnknownMessageType,
 )
 from messaging.fifo import check_shard_key, dedup_id_of, validate_partition_key
-from messaging.outbox import Outbox
+from messaging.outbox import MESSAGES_DEAD_LETTERED, REPLIES_SENT, Outbox
 from messaging.settings import ConsumerSettings
 from messaging.unit_of_work import Committer, DedupRecord, DynamoDbCommitter
 
@@ -100,6 +100,9 @@ MESSAGES_PROCESSED = "MessagesProcessed"
 MESSAGES_RETRIED = "MessagesRetried"
 DUPLICATE_DELIVERIES = "DuplicateDeliveries"
 # MessagesDeadLettered and RepliesSent are counted by the outbox (messaging.outbox).
+METRICS = (MESSAGES_PROCESSED, MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED, DUPLICATE_DELIVERIES, REPLIES_SENT)
+"""The custom metrics every consumer emits per batch (namespace ``POWERTOOLS_METRICS_NAMESPACE``, dimension
+``service``); the Monitoring stack's dashboard reads each of them for each function."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,12 +335,15 @@ class MessageConsumer:
         return {"batchItemFailures": list(failures_)}
 
     def _flush_metrics(self, counts: Counter[str]) -> None:
+        """One EMF line per batch with every counter of :data:`METRICS`, zeros included (a dashboard then shows 0,
+        not a gap), under the dimension ``service`` = the function's Powertools service name (what the dashboard
+        and alarms read: ``quotes-economy``, not the handler module's ``quotes``)."""
         if not any(counts.values()):
             return
-        metrics = EphemeralMetrics(namespace=self.settings.metrics_namespace, service=self.service)
-        for name, value in sorted(counts.items()):
-            if value:
-                metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        service = self.settings.service_name or self.service
+        metrics = EphemeralMetrics(namespace=self.settings.metrics_namespace, service=service)
+        for name in METRICS:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts.get(name, 0))
         metrics.flush_metrics()
 
     # -- one record ---------------------------------------------------------------------------------------------
