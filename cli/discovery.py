@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infra.stage import registry_path
@@ -28,3 +29,13 @@ def registered_stacks(ssm: Any, stage: str | None) -> tuple[str, ...]:
 def discover_stacks(ssm: Any, stage: str | None, fallback: tuple[str, ...]) -> tuple[str, ...]:
     """The registered stacks of ``stage``, else ``fallback`` (a system deployed before the registry)."""
     return registered_stacks(ssm, stage) or fallback
+
+
+def deployed_templates(cloudformation: Any, stacks: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The templates of the deployed ``stacks`` (CloudFormation ``GetTemplate``), by stack name: what ``topology``
+    draws outside a checkout, where there is no ``cdk.out``."""
+    templates: dict[str, dict[str, Any]] = {}
+    for name in stacks:
+        body = cloudformation.get_template(StackName=name)["TemplateBody"]
+        templates[name] = json.loads(body) if isinstance(body, str) else dict(body)
+    return templates

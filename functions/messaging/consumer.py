@@ -93,7 +93,9 @@ MessageHandler = Callable[[Any, "MessageContext"], Any]
 
 _HandlerT = TypeVar("_HandlerT", bound=MessageHandler)
 
-_LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid")
+_LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid", "sqs_message_id", "redrive_count")
+"""Keys of every log line of a record: its CloudEvent identity, its SQS message id (``trace`` finds a message by
+either) and, for a message a redrive brought back, how many times it was redriven."""
 
 # Metric names (namespace FifoMessaging, dimension service).
 MESSAGES_PROCESSED = "MessagesProcessed"
@@ -351,6 +353,10 @@ class MessageConsumer:
     def _process_record(self, record: SQSRecord, invocation: _Invocation) -> None:
         logger = self.logger
         logger.thread_safe_remove_keys(_LOG_KEYS)
+        redriven = ((record.raw_event.get("messageAttributes") or {}).get(failures.REDRIVE_COUNT_ATTRIBUTE) or {})
+        logger.thread_safe_append_keys(sqs_message_id=record.message_id)
+        if str(redriven.get("stringValue") or "").isdigit():
+            logger.thread_safe_append_keys(redrive_count=int(redriven["stringValue"]))
         with self._subsegment(record):
             envelope: Envelope | None = None
             try:
