@@ -157,7 +157,7 @@ def check_correction(original_body: str, corrected: dict[str, Any]) -> str:
     """
     try:
         original = json.loads(original_body)
-    except ValueError:
+    except (ValueError, RecursionError):
         original = None
     if not isinstance(original, dict) or not isinstance(original.get("id"), str):
         raise BadCorrection("the dead letter is not a CloudEvent: there is no id and source to keep; delete it")

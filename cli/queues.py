@@ -434,7 +434,7 @@ def _cloud_event_identity(body: str) -> tuple[str | None, str | None]:
     """``type`` and ``id`` of a CloudEvent body, if it is one (DLQ bodies may be anything)."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile body nested deeper than the parser goes
         return None, None
     if not isinstance(document, dict):
         return None, None

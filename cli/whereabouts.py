@@ -83,7 +83,7 @@ def identity(body: str) -> tuple[str | None, str | None]:
     """``type`` and ``id`` of a CloudEvent body (None for anything else)."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile body nested deeper than the parser goes
         return None, None
     if not isinstance(document, dict):
         return None, None
