@@ -76,11 +76,13 @@ def test_every_emitted_metric_is_read_and_every_widget_metric_has_data(system: S
     # And every function's custom metrics are on the dashboard under its own service name
     services = {dict(key[2]).get("service") for key in emitted if key[0] == "FifoMessaging"}
     assert {"quotes-economy", "quotes-express", "quotes-standard", "orders", "billing"} <= services
-    # And every line of every widget has a datapoint in the last minutes (percentiles are not computed locally)
+    # And every line of every widget has a datapoint in the last minutes, but the percentiles, which cannot be
+    # computed from the statistic sets the local cloud publishes (queried all the same: they answer, empty)
     end = datetime.fromtimestamp(clock.now(), UTC)
-    measurable = [line for line in lines if not line.stat.startswith(PERCENTILE_PREFIXES)]
-    assert len(measurable) > 50
-    assert sorted(f"{line.title}: {line.name} {line.stat}" for line in without_data(cloudwatch, measurable, end)) == []
+    assert len(lines) > 50
+    empty = without_data(cloudwatch, lines, end)
+    assert sorted(f"{line.title}: {line.name} {line.stat}" for line in empty
+                  if not line.stat.startswith(PERCENTILE_PREFIXES)) == []
 
 
 def without_data(cloudwatch: Any, lines: list[WidgetMetric], end: datetime) -> list[WidgetMetric]:
