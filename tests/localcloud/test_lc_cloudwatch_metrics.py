@@ -144,3 +144,27 @@ def test_a_percentile_over_statistic_sets_has_no_datapoints_and_the_other_querie
     values = {result["Id"]: result["Values"] for result in results["MetricDataResults"]}
     # Then the percentile has no datapoint and the average has its value
     assert values == {"p": [], "a": [15.0]}
+
+
+def test_lambda_duration_p99_is_computed_from_the_minutes_raw_values(cloud: LocalCloud, cloudwatch: Any,
+                                                                    tag: str) -> None:
+    """A quiet minute is published as its values (PutMetricData ``Values``/``Counts``), so a percentile of it is
+    computed, nearest rank, as CloudWatch computes Lambda's ``p99`` Duration."""
+    # Given twenty values of a series in one minute, gathered as the local cloud gathers Lambda's metrics
+    now = cloud.clock.now()
+    for value in range(1, 21):
+        cloud.cloudwatch.metrics.add(f"Test/{tag}", "Duration", {"FunctionName": tag}, float(value),
+                                     unit="Milliseconds", timestamp=now)
+    cloud.cloudwatch.flush()
+    end = datetime.fromtimestamp(now, UTC) + timedelta(minutes=1)
+
+    def stat(name: str) -> list[float]:
+        query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": f"Test/{tag}", "MetricName": "Duration",
+                                                      "Dimensions": [{"Name": "FunctionName", "Value": tag}]},
+                                           "Period": 60, "Stat": name}}
+        result = cloudwatch.get_metric_data(MetricDataQueries=[query], StartTime=end - timedelta(minutes=5),
+                                            EndTime=end)["MetricDataResults"][0]
+        return list(result["Values"])
+
+    # When its percentiles and average are read / Then p99 and p50 are the nearest-rank values, the average as ever
+    assert (stat("p99"), stat("p50"), stat("Average"), stat("SampleCount")) == ([20.0], [10.0], [10.5], [20.0])
