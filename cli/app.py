@@ -5,9 +5,10 @@ Example:
     $ fifo-messaging --endpoint-url http://localhost:4566 request orders-command orders.CreateOrder \\
           --data '{"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}'
 
-Exit codes: 0 success; 1 a failure reply, a timeout, or a failed operation (AWS, configuration, missing output);
-2 bad arguments (checked before anything is sent: the partition key, the JSON, the size), in one line on stderr;
-3 ``reply``: no reply yet.
+Exit codes: 0 success; 1 a failure reply, a timeout, or a failed operation (AWS, configuration, missing output, an
+id nobody registered for ``reply``, a dead letter not found); 2 bad arguments (checked before anything is sent: the
+partition key, the JSON, the size; an unknown queue or topic, one named where the other is expected; a refused
+confirmation), in one line on stderr; 3 ``reply``: no reply yet. Every error line reads ``error: ...``.
 """
 
 from __future__ import annotations
@@ -312,58 +313,9 @@ def cmd_status(run: Run) -> int:
     return EXIT_OK
 
 
-_queue_or_its_dlq = dlq_actions.queue_or_its_dlq
-
-
 def cmd_dlq(run: Run) -> int:
-    queue = _queue_or_its_dlq(run.conn.endpoints, run.args.queue)
-    sqs = run.conn.client("sqs")
-    if run.args.dlq_command in dlq_actions.ACTIONS:
-        return dlq_actions.ACTIONS[run.args.dlq_command](run.args, run.out, sqs, queue)
-    if run.args.dlq_command == "list":
-        listing = q.list_dead_letters(sqs, queue, limit=run.args.limit)
-        if run.args.group_by == "code":
-            return dlq_actions.group_by_code(run.out, listing)
-        if run.out.as_json:
-            run.out.json(listing)
-            return EXIT_OK
-        rows = [
-            [
-                m.group_id,
-                m.sent_at.strftime("%Y-%m-%d %H:%M:%S") if m.sent_at else None,
-                m.type,
-                m.failure_code,
-                _shorten(m.failure_reason, 60),
-                m.times_redriven,
-                m.message_id,
-                m.id,
-            ]
-            for m in listing.messages
-        ]
-        headers = ["group", "sent (UTC)", "type", "failure code", "reason", "redriven", "message id", "cloudevent id"]
-        run.out.write(table(headers, rows))
-        more = f" of about {listing.approximate_depth}" if listing.truncated else ""
-        run.out.note(f"{len(listing.messages)}{more} message(s) in {listing.dead_letter_url} (left in place)")
-        return EXIT_OK
-    verb = "would move" if run.args.dry_run else "moved"
-
-    def progress(moved: int, skipped: int, failed: int, budget: int) -> None:
-        run.out.note(f"redrive {queue.name}: {moved}/{budget} {verb}, {skipped} skipped, {failed} failed")
-
-    result = q.redrive(
-        sqs, queue, destination_url=run.args.to, limit=run.args.limit, dry_run=run.args.dry_run, progress=progress
-    )
-    if run.out.as_json:
-        run.out.json(result)
-    else:
-        run.out.write(
-            f"{'dry run: ' if result.dry_run else ''}{verb} {result.moved}, skipped {result.skipped}, failed "
-            f"{len(result.failed)} of the {result.budget} message(s) in {queue.name}'s DLQ at the start "
-            f"({len(result.groups)} group(s))"
-        )
-        for failure in result.failed:
-            run.out.err.write(f"not moved: {failure['message_id']}: {failure['error']}\n")
-    return EXIT_ERROR if result.failed else EXIT_OK
+    queue = dlq_actions.queue_or_its_dlq(run.conn.endpoints, run.args.queue)
+    return dlq_actions.ACTIONS[run.args.dlq_command](run.args, run.out, run.conn.client("sqs"), queue)
 
 
 def cmd_trace(run: Run) -> int:
@@ -421,12 +373,6 @@ def cmd_topology(run: Run) -> int:
 def vars_of(value: Any) -> dict[str, Any]:
     result: dict[str, Any] = asdict(value)
     return result
-
-
-def _shorten(text: str | None, width: int) -> str | None:
-    if text is None or len(text) <= width:
-        return text
-    return text[: width - 1] + "…"
 
 
 COMMANDS: dict[str, Callable[[Run], int]] = {

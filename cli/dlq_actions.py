@@ -1,5 +1,6 @@
-"""The per-message ``dlq`` actions of the command line: ``list --group-by code``, ``retry``, ``delete`` (asks first,
-``--yes`` skips the question; with no terminal to ask on and no ``--yes`` it refuses) and ``edit-retry``.
+"""The ``dlq`` command of the command line: ``list`` (``--group-by code``), ``redrive``, and one by one ``retry``,
+``delete`` (asks first, ``--yes`` skips the question; with no terminal to ask on and no ``--yes`` it refuses) and
+``edit-retry``.
 
 Example:
     $ fifo-messaging dlq list orders-command --group-by code
@@ -49,6 +50,59 @@ def confirm(question: str, *, yes: bool, stdin: TextIO | None = None, err: TextI
         raise UsageError(f"{question}: not confirmed, nothing done")
 
 
+def list_(args: Any, out: Output, sqs: Any, queue: QueueEndpoint) -> int:
+    listing = q.list_dead_letters(sqs, queue, limit=args.limit)
+    if args.group_by == "code":
+        return group_by_code(out, listing)
+    if out.as_json:
+        out.json(listing)
+        return EXIT_OK
+    rows = [
+        [
+            m.group_id,
+            m.sent_at.strftime("%Y-%m-%d %H:%M:%S") if m.sent_at else None,
+            m.type,
+            m.failure_code,
+            _shorten(m.failure_reason, 60),
+            m.times_redriven,
+            m.message_id,
+            m.id,
+        ]
+        for m in listing.messages
+    ]
+    headers = ["group", "sent (UTC)", "type", "failure code", "reason", "redriven", "message id", "cloudevent id"]
+    out.write(table(headers, rows))
+    more = f" of about {listing.approximate_depth}" if listing.truncated else ""
+    out.note(f"{len(listing.messages)}{more} message(s) in {listing.dead_letter_url} (left in place)")
+    return EXIT_OK
+
+
+def redrive(args: Any, out: Output, sqs: Any, queue: QueueEndpoint) -> int:
+    verb = "would move" if args.dry_run else "moved"
+
+    def progress(moved: int, skipped: int, failed: int, budget: int) -> None:
+        out.note(f"redrive {queue.name}: {moved}/{budget} {verb}, {skipped} skipped, {failed} failed")
+
+    result = q.redrive(sqs, queue, destination_url=args.to, limit=args.limit, dry_run=args.dry_run, progress=progress)
+    if out.as_json:
+        out.json(result)
+    else:
+        out.write(
+            f"{'dry run: ' if result.dry_run else ''}{verb} {result.moved}, skipped {result.skipped}, failed "
+            f"{len(result.failed)} of the {result.budget} message(s) in {queue.name}'s DLQ at the start "
+            f"({len(result.groups)} group(s))"
+        )
+        for failure in result.failed:
+            out.err.write(f"not moved: {failure['message_id']}: {failure['error']}\n")
+    return EXIT_ERROR if result.failed else EXIT_OK
+
+
+def _shorten(text: str | None, width: int) -> str | None:
+    if text is None or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"
+
+
 def group_by_code(out: Output, listing: q.DlqListing) -> int:
     counts = dl.count_by_code(listing.messages)
     if out.as_json:
@@ -93,6 +147,8 @@ def edit_retry(args: Any, out: Output, sqs: Any, queue: QueueEndpoint) -> int:
 
 
 ACTIONS: dict[str, Callable[[Any, Output, Any, QueueEndpoint], int]] = {
+    "list": list_,
+    "redrive": redrive,
     "retry": retry,
     "delete": delete,
     "edit-retry": edit_retry,
