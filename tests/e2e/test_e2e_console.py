@@ -207,6 +207,12 @@ def test_retry_and_delete_of_one_dead_letter_ask_first_and_answer_303(
     system.drain()
     left = {r[3]: r for r in table_rows(get(console, f"/queues/{dlq}")) if len(r) == 8}
     assert sent[0].id not in left and sent[1].id in left and left[sent[1].id][0] != second
+    # And the DLQ page counts its messages per failure code, each code with its own Retry all / Delete all
+    page = get(console, f"/queues/{dlq}")
+    [code_row] = [r for r in table_rows(page) if len(r) == 3 and r[0] == "invalid_payload"]
+    assert int(code_row[1]) >= 1 and code_row[2] == "Retry all Delete all"
+    asked = visible_text(get(console, f"/queues/{dlq}/confirm?action=delete&code=invalid_payload"))
+    assert f"failure code invalid_payload: {code_row[1]} message(s)" in asked
     # And the journey page says where the retried one is now: back in the DLQ, redriven once
     journey = visible_text(get(console, f"/messages/{sent[1].id}"))
     assert f"Now: in the dead-letter queue {dlq}" in journey and "redriven 1 time(s)" in journey
