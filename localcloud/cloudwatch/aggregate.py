@@ -35,9 +35,11 @@ class SeriesKey:
 
 
 MAX_RAW_VALUES = 150
-"""Values one ``PutMetricData`` datum may carry (``Values``/``Counts``): a minute with at most this many values is
-published as the values themselves, so percentiles (a dashboard's ``p99``) can be computed from it, as CloudWatch
-computes them for Lambda's ``Duration``; a busier minute is published as a statistic set (no percentiles)."""
+"""Values one ``PutMetricData`` datum may carry (``Values``/``Counts``): a minute of a timing series (a unit of
+:data:`RAW_UNITS`, such as Lambda's ``Duration``) with at most this many values is published as the values
+themselves, so percentiles (a dashboard's ``p99``) can be computed from it as CloudWatch computes them; a busier
+minute, and every other series, as a statistic set (no percentiles), which keeps the stored data small."""
+RAW_UNITS = frozenset({"Microseconds", "Milliseconds", "Seconds"})
 
 
 @dataclass
@@ -116,7 +118,7 @@ def put_statistics(cloudwatch: Any, series: Iterable[tuple[SeriesKey, Statistics
             "Timestamp": datetime.fromtimestamp(key.minute, UTC),
             "Unit": key.unit,
         }
-        if stats.values and all(count == int(count) for count in stats.values.values()):
+        if key.unit in RAW_UNITS and stats.values and all(count == int(count) for count in stats.values.values()):
             datum["Values"] = list(stats.values)
             datum["Counts"] = list(stats.values.values())
         else:
