@@ -10,6 +10,7 @@ REQUIREMENTS := requirements-dev.txt requirements.txt functions/requirements.txt
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_EC2_METADATA_DISABLED := true
@@ -28,6 +29,7 @@ $(STAMP): $(REQUIREMENTS) pyproject.toml functions/pyproject.toml
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable functions  # the runtime (messaging)
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable .  # the fifo-messaging command
+	@$(PY) -m cli.aws_endpoint $(VENV)/bin/aws  # the pinned AWS CLI v1, honouring AWS_ENDPOINT_URL for every service
 	@touch $@
 
 $(CDK): package.json package-lock.json

@@ -5,9 +5,11 @@ Example:
     $ fifo-messaging --endpoint-url http://localhost:4566 request orders-command orders.CreateOrder \\
           --data '{"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}'
 
-Exit codes: 0 success; 1 a failure reply, a timeout, or a failed operation (AWS, configuration, missing output);
-2 bad arguments (checked before anything is sent: the partition key, the JSON, the size, and against the catalogue:
-the type, its kind, the data's schema), in one line on stderr; 3 ``reply``: no reply yet.
+Exit codes: 0 success; 1 a failure reply, a timeout, or a failed operation (AWS, configuration, missing output, an
+id nobody registered for ``reply``, a dead letter not found); 2 bad arguments (checked before anything is sent: the
+partition key, the JSON, the size, and against the catalogue: the type, its kind, the data's schema; an unknown queue or
+topic, one named where the other is expected; a refused
+confirmation), in one line on stderr; 3 ``reply``: no reply yet. Every error line reads ``error: ...``.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cli import dlq_actions
 from cli import queues as q
 from cli.arguments import (
     EXIT_BAD_ARGUMENTS,
@@ -31,15 +35,18 @@ from cli.arguments import (
     where_options,
 )
 from cli.connect import aws_client, find_endpoints
+from cli.discovery import deployed_templates, discover_stacks
 from cli.endpoints import (
     Endpoints,
     EndpointsError,
-    QueueEndpoint,
     UnknownName,
+    stack_names,
 )
+from cli.errors import UsageError
 from cli.render import Output, table
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
 from cli.trace import trace
+from cli.whereabouts import lambda_trigger_state, locate, summarize
 from messaging.envelope import Kind
 from messaging.errors import InvalidRequest, MessagingError, ReplyTimeout
 
@@ -47,6 +54,7 @@ EXIT_OK, EXIT_ERROR, EXIT_NO_REPLY = 0, 1, 3
 """0 success; 1 a failure reply, a timeout or a failed operation; 2 a usage error (:mod:`cli.arguments`); 3
 ``reply``: no reply yet."""
 CLAIM_CHECK_OUTPUT = "ClaimCheckBucketName"
+DEFAULT_ASSEMBLY = Path("cdk.out")
 
 
 class ReplyLike(Protocol):
@@ -260,6 +268,11 @@ def cmd_reply(run: Run) -> int:
     else:
         reply = run.conn.messaging.get_reply(run.args.correlation_id)
     if reply is None:
+        if not run.conn.messaging.reply_store.is_expected(run.args.correlation_id):
+            run.out.err.write(f"error: no request {run.args.correlation_id} was registered (or its registration "
+                              "expired): no reply will be stored for it (send registers requests; a raw sender calls "
+                              "expect_reply)\n")
+            return EXIT_ERROR
         if run.out.as_json:
             run.out.json({"correlation_id": run.args.correlation_id, "outcome": None})
         else:
@@ -387,78 +400,40 @@ def cmd_status(run: Run) -> int:
     return EXIT_OK
 
 
-def _queue_or_its_dlq(endpoints: Endpoints, name: str) -> QueueEndpoint:
-    """The queue called ``name``, or the queue whose dead-letter queue is called ``name`` (``.fifo`` optional)."""
-    try:
-        return endpoints.queue(name)
-    except UnknownName:
-        wanted = name.removesuffix(".fifo")
-        for queue in endpoints.queues:
-            if queue.dead_letter_url and q.queue_name_of(queue.dead_letter_url).removesuffix(".fifo") == wanted:
-                return queue
-        raise
-
-
 def cmd_dlq(run: Run) -> int:
-    queue = _queue_or_its_dlq(run.conn.endpoints, run.args.queue)
-    sqs = run.conn.client("sqs")
-    if run.args.dlq_command == "list":
-        listing = q.list_dead_letters(sqs, queue, limit=run.args.limit)
-        if run.out.as_json:
-            run.out.json(listing)
-            return EXIT_OK
-        rows = [
-            [
-                m.group_id,
-                m.sent_at.strftime("%Y-%m-%d %H:%M:%S") if m.sent_at else None,
-                m.type,
-                m.failure_code,
-                _shorten(m.failure_reason, 60),
-                m.message_id,
-            ]
-            for m in listing.messages
-        ]
-        run.out.write(table(["group", "sent (UTC)", "type", "failure code", "reason", "message id"], rows))
-        more = f" of about {listing.approximate_depth}" if listing.truncated else ""
-        run.out.note(f"{len(listing.messages)}{more} message(s) in {listing.dead_letter_url} (left in place)")
-        return EXIT_OK
-    verb = "would move" if run.args.dry_run else "moved"
-
-    def progress(moved: int, skipped: int, failed: int, budget: int) -> None:
-        run.out.note(f"redrive {queue.name}: {moved}/{budget} {verb}, {skipped} skipped, {failed} failed")
-
-    result = q.redrive(
-        sqs, queue, destination_url=run.args.to, limit=run.args.limit, dry_run=run.args.dry_run, progress=progress
-    )
-    if run.out.as_json:
-        run.out.json(result)
-    else:
-        run.out.write(
-            f"{'dry run: ' if result.dry_run else ''}{verb} {result.moved}, skipped {result.skipped}, failed "
-            f"{len(result.failed)} of the {result.budget} message(s) in {queue.name}'s DLQ at the start "
-            f"({len(result.groups)} group(s))"
-        )
-        for failure in result.failed:
-            run.out.err.write(f"not moved: {failure['message_id']}: {failure['error']}\n")
-    return EXIT_ERROR if result.failed else EXIT_OK
+    queue = dlq_actions.queue_or_its_dlq(run.conn.endpoints, run.args.queue)
+    return dlq_actions.ACTIONS[run.args.dlq_command](run.args, run.out, run.conn.client("sqs"), queue)
 
 
 def cmd_trace(run: Run) -> int:
     start_ms = int((time.time() - 60 * run.args.since) * 1000)
     journey = trace(run.conn.client("logs"), run.args.message_id, start_ms=start_ms)
+    sqs = run.conn.client("sqs")
+    trigger_state = lambda_trigger_state(sqs, run.conn.client("lambda"))
+    location = locate(sqs, run.conn.endpoints.queues, run.args.message_id, trigger_state=trigger_state)
+    now = summarize(journey, location)
     if run.out.as_json:
-        run.out.json({"id": journey.root, "messages": journey.messages, "hops": [vars_of(h) for h in journey.hops]})
+        run.out.json({"id": journey.root, "now": now, "location": location.as_dict() if location else None,
+                      "messages": journey.messages, "hops": [vars_of(h) for h in journey.hops]})
     else:
-        run.out.write(journey.render())
-    if not journey.hops:
-        run.out.err.write(f"error: no log line of the last {run.args.since:g} minutes mentions {journey.root}\n")
+        if journey.hops:
+            run.out.write(journey.render())
+        run.out.write(f"now: {now}")
+    if not journey.hops and location is None:
+        run.out.err.write(f"error: no queue holds {journey.root} and no log line of the last {run.args.since:g} "
+                          "minutes mentions it\n")
         return EXIT_ERROR
     return EXIT_OK
 
 
 def cmd_topology(run: Run) -> int:
     args = run.args
-    topology = Topology.from_assembly(args.assembly)
+    if args.assembly is not None or DEFAULT_ASSEMBLY.is_dir():
+        topology = Topology.from_assembly(args.assembly or DEFAULT_ASSEMBLY)
+    else:  # outside a checkout: what is deployed
+        stacks = tuple(s for s in (args.stacks or "").split(",") if s) or discover_stacks(
+            run.conn.client("ssm"), args.stage, stack_names(args.stage))
+        topology = Topology.from_templates(deployed_templates(run.conn.client("cloudformation"), stacks))
     if args.json:
         text = (
             json.dumps(
@@ -485,12 +460,6 @@ def cmd_topology(run: Run) -> int:
 def vars_of(value: Any) -> dict[str, Any]:
     result: dict[str, Any] = asdict(value)
     return result
-
-
-def _shorten(text: str | None, width: int) -> str | None:
-    if text is None or len(text) <= width:
-        return text
-    return text[: width - 1] + "…"
 
 
 COMMANDS: dict[str, Callable[[Run], int]] = {
@@ -527,8 +496,8 @@ def main(  # noqa: PLR0911 - one exit per kind of failure
     except ReplyTimeout as exc:
         err.write(f"error: timed out: no reply to {exc.correlation_id} within {exc.timeout:g}s\n")
         return EXIT_ERROR
-    except InvalidRequest as exc:  # arguments the client refused before sending anything
-        err.write(f"{PROG}: error: {_one_line(str(exc))}\n")
+    except (InvalidRequest, UsageError, UnknownName) as exc:  # arguments refused before anything was done
+        err.write(f"error: {_one_line(str(exc))}\n")
         return EXIT_BAD_ARGUMENTS
     except ClientError as exc:
         error = exc.response.get("Error", {})

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from cli.endpoints import DEFAULT_STACKS, endpoint_url_from
-from cli.stages import StageError, check_stage
+from cli.stages import StageError, check_stage, registry_path
 from messaging.claim_check import MAX_DATA_BYTES
 from messaging.fifo import is_valid_fifo_id
 from messaging.tracecontext import is_valid
@@ -105,12 +105,15 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     def default(value: Any) -> Any:
         return argparse.SUPPRESS if suppress else value
 
-    where = parser.add_argument_group("where the system is (default: --stacks, read from CloudFormation)")
+    where = parser.add_argument_group(
+        "where the system is (default: the stacks registered in SSM, read from CloudFormation)"
+    )
     where.add_argument(
         "--stacks",
         default=default(None),
         metavar="A,B,...",
-        help=f"stack names to read outputs from (default {','.join(DEFAULT_STACKS)})",
+        help="stack names to read outputs from (default: every stack of the stage registered under "
+        f"{registry_path(None)} in SSM, else {','.join(DEFAULT_STACKS)})",
     )
     where.add_argument(
         "--stage",
@@ -176,7 +179,53 @@ class OneLineErrors(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (and exit status 2), not a usage block."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_ARGUMENTS, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_BAD_ARGUMENTS, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _dlq_actions(dlq: argparse.ArgumentParser) -> None:
+    """The actions of ``dlq``: list, redrive, retry, delete, edit-retry."""
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    sub = dlq_commands.add_parser("list", help="messages in a queue's DLQ with their failure reason, left in place")
+    _common(sub, suppress=True)
+    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
+    sub.add_argument("--limit", type=positive_int, default=100, help="at most this many messages (default 100)")
+    sub.add_argument("--group-by", choices=["code"], default=None, help="count the messages per failure code")
+    ids_help = "SQS message ids or CloudEvent ids, as dlq list shows them"
+    sub = dlq_commands.add_parser("retry", help="move the named messages back to their queue (same source and id)")
+    _common(sub, suppress=True)
+    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
+    sub.add_argument("ids", nargs="+", metavar="ID", help=ids_help)
+    sub = dlq_commands.add_parser("delete", help="delete the named messages from the DLQ (asks first)")
+    _common(sub, suppress=True)
+    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
+    sub.add_argument("ids", nargs="+", metavar="ID", help=ids_help)
+    sub.add_argument("-y", "--yes", action="store_true", help="do not ask (needed without a terminal)")
+    sub = dlq_commands.add_parser(
+        "edit-retry", help="send a corrected body (same source and id) in place of a dead letter, then delete it"
+    )
+    _common(sub, suppress=True)
+    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
+    sub.add_argument("id", metavar="ID", help="the dead letter's SQS message id or CloudEvent id")
+    sub.add_argument("-b", "--body", type=json_object, required=True, metavar="JSON",
+                     help="the corrected CloudEvent: JSON, @file.json or - for stdin")
+    sub = dlq_commands.add_parser(
+        "redrive",
+        help="move a queue's DLQ messages back to it, FIFO order kept per group: at most those present at the start, "
+        "each once (one that fails again stays in the DLQ)",
+    )
+    _common(sub, suppress=True)
+    sub.add_argument("queue", help="the source queue's name (orders-command) or its DLQ's (orders-commands-dlq)")
+    sub.add_argument("--to", metavar="QUEUE_URL", help="redrive to this queue instead of the source queue")
+    sub.add_argument(
+        "--max",
+        "--limit",
+        dest="limit",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="move at most N messages (default: all those in the DLQ at the start)",
+    )
+    sub.add_argument("--dry-run", action="store_true", help="count what would move, move nothing")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,30 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("status", "per queue: visible, in flight, DLQ depth, oldest message age (CloudWatch)")
     sub.add_argument("queues", nargs="*", metavar="QUEUE", help="queue names (default: all)")
     sub.add_argument("--no-age", action="store_true", help="skip CloudWatch (age shown as n/a)")
-    dlq = command("dlq", "dead-letter queues: list or redrive")
-    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
-    sub = dlq_commands.add_parser("list", help="messages in a queue's DLQ with their failure reason, left in place")
-    _common(sub, suppress=True)
-    sub.add_argument("queue", help="the source queue's name, e.g. orders-command")
-    sub.add_argument("--limit", type=positive_int, default=100, help="at most this many messages (default 100)")
-    sub = dlq_commands.add_parser(
-        "redrive",
-        help="move a queue's DLQ messages back to it, FIFO order kept per group: at most those present at the start, "
-        "each once (one that fails again stays in the DLQ)",
-    )
-    _common(sub, suppress=True)
-    sub.add_argument("queue", help="the source queue's name (orders-command) or its DLQ's (orders-commands-dlq)")
-    sub.add_argument("--to", metavar="QUEUE_URL", help="redrive to this queue instead of the source queue")
-    sub.add_argument(
-        "--max",
-        "--limit",
-        dest="limit",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="move at most N messages (default: all those in the DLQ at the start)",
-    )
-    sub.add_argument("--dry-run", action="store_true", help="count what would move, move nothing")
+    dlq = command("dlq", "dead-letter queues: list, redrive, or retry, delete, edit-retry one by one")
+    _dlq_actions(dlq)
     sub = command("trace", "what happened to a message: every hop across services, from the functions' logs")
     sub.add_argument("message_id", help="a message id, or the correlation id of a request")
     sub.add_argument(
@@ -254,8 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MINUTES",
         help="search the logs of the last MINUTES (default 1440: a day)",
     )
-    sub = command("topology", "topics, subscriptions (filters), queues, DLQs and functions from cdk.out as a picture")
-    sub.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
+    sub = command("topology", "topics, subscriptions (filters), queues, DLQs and functions as a picture, from cdk.out "
+                              "or, where there is none, from the deployed stacks")
+    sub.add_argument("--assembly", default=None, type=Path,
+                     help="cloud assembly directory (default: cdk.out if there is one, else the deployed stacks' "
+                     "templates, read with CloudFormation GetTemplate)")
     sub.add_argument(
         "--format",
         choices=["mermaid", "markdown", "dot", "svg"],

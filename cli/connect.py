@@ -3,8 +3,9 @@
 :func:`find_endpoints` reads the stack outputs from, in this order: ``outputs`` (a JSON file, also
 ``MESSAGING_OUTPUTS``); a local cloud server at ``endpoint_url`` (also ``MESSAGING_ENDPOINT_URL`` or
 ``AWS_ENDPOINT_URL``, the variable every AWS SDK and the AWS CLI read): the outputs file that server writes, else
-``DescribeStacks`` there; else ``DescribeStacks`` of the stacks of ``stage`` (also ``MESSAGING_STAGE``) in the
-configured account. :func:`aws_client` makes a boto3 client for that endpoint, with a region and dummy credentials
+``DescribeStacks`` there; else ``DescribeStacks`` in the configured account. The stacks are those of ``stage``
+(also ``MESSAGING_STAGE``) found in the system's registry (:mod:`cli.discovery`), unless ``stacks`` names them.
+:func:`aws_client` makes a boto3 client for that endpoint, with a region and dummy credentials
 when a local endpoint has none configured.
 
 Example:
@@ -24,6 +25,7 @@ from typing import Any
 
 import boto3
 
+from cli.discovery import discover_stacks
 from cli.endpoints import Endpoints, endpoint_url_from, from_local_cloud, stack_names
 
 LOCAL_REGION = "us-east-1"
@@ -62,13 +64,16 @@ def find_endpoints(
     stage = stage or env.get("MESSAGING_STAGE") or None
     wanted = tuple(stacks or ())
 
-    def cloudformation() -> Any:
+    def make(service: str) -> Any:
         if client is not None:
-            return client("cloudformation")
-        return aws_client("cloudformation", endpoint_url=endpoint_url)
+            return client(service)
+        return aws_client(service, endpoint_url=endpoint_url)
 
     if outputs:
         return Endpoints.from_file(Path(outputs))
-    if endpoint_url and not wanted:
-        return from_local_cloud(endpoint_url, cloudformation(), stack_names(stage))
-    return Endpoints.from_stacks(cloudformation(), wanted or stack_names(stage))
+    if wanted:
+        return Endpoints.from_stacks(make("cloudformation"), wanted)
+    stacks = discover_stacks(make("ssm"), stage, stack_names(stage))
+    if endpoint_url:
+        return from_local_cloud(endpoint_url, make("cloudformation"), stacks)
+    return Endpoints.from_stacks(make("cloudformation"), stacks)

@@ -128,6 +128,9 @@ class Endpoints:
             if _normalise(queue.name) == wanted:
                 return queue
         known = ", ".join(q.name for q in self.queues) or "none"
+        if any(_normalise(topic) == wanted for topic in self.topics):
+            raise UnknownName(f"{name!r} is a topic, not a queue: publish to it with `publish` or `scatter-gather` "
+                              f"(queues: {known})")
         raise UnknownName(f"unknown queue {name!r} (known: {known})")
 
     def queue_url(self, name_or_url: str) -> str:
@@ -148,6 +151,9 @@ class Endpoints:
             if _normalise(name) == wanted:
                 return arn
         known = ", ".join(self.topics) or "none"
+        if any(_normalise(queue.name) == wanted for queue in self.queues):
+            raise UnknownName(f"{name_or_arn!r} is a queue, not a topic: send to it with `notify`, `send` or "
+                              f"`request` (topics: {known})")
         raise UnknownName(f"unknown topic {name_or_arn!r} (known: {known})")
 
 

@@ -48,6 +48,8 @@ from cli.endpoints import QueueEndpoint, UnknownName
 FAILURE_ATTRIBUTES = ("failure-code", "failure-reason", "failure-field", "source-queue", "source-message-id")
 REDRIVE_RUN_ATTRIBUTE = "redrive-run"
 """Marks every message a redrive moves with the run's id (``messaging.failures`` carries it back to the DLQ)."""
+REDRIVE_COUNT_ATTRIBUTE = "redrive-count"
+"""How many times a message was moved back from its DLQ (``messaging.failures`` carries it back to the DLQ too)."""
 _AGE_WINDOW = timedelta(minutes=15)
 _BATCH = 10
 _MAX_ATTRIBUTES = 10
@@ -84,6 +86,7 @@ class DeadLetter:
     body: str
     type: str | None = None
     id: str | None = None
+    times_redriven: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,9 +314,12 @@ def _send_back(sqs: Any, url: str, messages: Sequence[dict[str, Any]], run: str)
     entries = []
     for index, message in enumerate(messages):
         entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["Body"]}
-        attributes = {REDRIVE_RUN_ATTRIBUTE: {"DataType": "String", "StringValue": run}}
+        attributes = {
+            REDRIVE_RUN_ATTRIBUTE: {"DataType": "String", "StringValue": run},
+            REDRIVE_COUNT_ATTRIBUTE: {"DataType": "Number", "StringValue": str(redrive_count(message) + 1)},
+        }
         for name, value in sorted((message.get("MessageAttributes") or {}).items()):
-            if name not in (*FAILURE_ATTRIBUTES, REDRIVE_RUN_ATTRIBUTE) and len(attributes) < _MAX_ATTRIBUTES:
+            if name not in (*FAILURE_ATTRIBUTES, *attributes) and len(attributes) < _MAX_ATTRIBUTES:
                 attributes[name] = _clean_attribute(value)
         entry["MessageAttributes"] = attributes
         if fifo:
@@ -330,6 +336,12 @@ def _send_back(sqs: Any, url: str, messages: Sequence[dict[str, Any]], run: str)
         for e in response.get("Failed", [])
     }
     return sent, errors
+
+
+def redrive_count(message: dict[str, Any]) -> int:
+    """How many times ``message`` (as ``ReceiveMessage`` returns it) was redriven before (0: never)."""
+    value = _attribute(message, REDRIVE_COUNT_ATTRIBUTE) or ""
+    return int(value) if value.isdigit() else 0
 
 
 def _clean_attribute(value: dict[str, Any]) -> dict[str, Any]:
@@ -414,6 +426,7 @@ def _dead_letter(message: dict[str, Any]) -> DeadLetter:
         body=body,
         type=message_type,
         id=message_id,
+        times_redriven=redrive_count(message),
     )
 
 
@@ -421,7 +434,7 @@ def _cloud_event_identity(body: str) -> tuple[str | None, str | None]:
     """``type`` and ``id`` of a CloudEvent body, if it is one (DLQ bodies may be anything)."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile body nested deeper than the parser goes
         return None, None
     if not isinstance(document, dict):
         return None, None

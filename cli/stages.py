@@ -42,3 +42,22 @@ def stack_name(stage: str | None, base: str) -> str:
         ('dev-Orders', 'Orders')
     """
     return f"{stage}-{base}" if stage else base
+
+
+REGISTRY_ROOT = "/fifo-messaging"
+"""Root of the SSM parameters through which every deployed stack of the system registers itself (per stage)."""
+DEFAULT_STAGE_KEY = "default"
+"""The registry's name for the default (unprefixed) stage."""
+
+
+def registry_path(stage: str | None) -> str:
+    """The SSM path under which the stacks of ``stage`` register themselves (one parameter per stack, its name).
+
+    Clients find the system's stacks there (``GetParametersByPath``), on AWS and against the local cloud alike,
+    so a stack added with ``make service`` is found with no list to keep.
+
+    Example:
+        >>> registry_path(None), registry_path("dev")
+        ('/fifo-messaging/default/stacks', '/fifo-messaging/dev/stacks')
+    """
+    return f"{REGISTRY_ROOT}/{stage or DEFAULT_STAGE_KEY}/stacks"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,7 +111,18 @@ def _document(message: str) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def _hop(document: dict[str, Any], at_ms: int, group: str, caused_by: str | None) -> Hop | None:  # noqa: PLR0911
+def _hop(document: dict[str, Any], at_ms: int, group: str, caused_by: str | None) -> Hop | None:
+    """The hop a log line records; a message a redrive brought back says so (``redriven N time(s)``)."""
+    hop = _plain_hop(document, at_ms, group, caused_by)
+    count = document.get("redrive_count")
+    if hop is None or not isinstance(count, int) or count <= 0:
+        return hop
+    return replace(hop, what=f"{hop.what} (redriven {count} time(s))")
+
+
+def _plain_hop(  # noqa: PLR0911
+    document: dict[str, Any], at_ms: int, group: str, caused_by: str | None
+) -> Hop | None:
     text = str(document.get("message", ""))
     common: dict[str, Any] = {
         "at_ms": at_ms,
@@ -170,8 +181,13 @@ def trace(
         for group in groups:
             for event in _events(logs, group, current, start_ms):
                 document = _document(str(event.get("message", "")))
-                if document is None or current not in (document.get("cloudevent_id"), document.get("correlationid")):
+                if document is None:
                     continue
+                names = (document.get("cloudevent_id"), document.get("correlationid"), document.get("sqs_message_id"))
+                if current not in names:
+                    continue
+                if current == document.get("sqs_message_id") and document.get("cloudevent_id"):
+                    queue.append((str(document["cloudevent_id"]), caused_by))  # an SQS id: follow its CloudEvent
                 hop = _hop(document, int(event.get("timestamp", 0)), group, caused_by)
                 if hop is None:
                     continue

@@ -20,10 +20,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cli.stages import MAX_STAGE_LENGTH, STAGE_PATTERN, StageError, check_stage, stack_name
+from cli.stages import (
+    DEFAULT_STAGE_KEY,
+    MAX_STAGE_LENGTH,
+    REGISTRY_ROOT,
+    STAGE_PATTERN,
+    StageError,
+    check_stage,
+    registry_path,
+    stack_name,
+)
 
-__all__ = ["MAX_STAGE_LENGTH", "STAGE_CONTEXT_KEY", "STAGE_PATTERN", "StageError", "check_stage", "stack_name",
-           "stage_of", "staged"]
+__all__ = ["DEFAULT_STAGE_KEY", "MAX_STAGE_LENGTH", "REGISTRY_ROOT", "STAGE_CONTEXT_KEY", "STAGE_PATTERN", "StageError",
+           "check_stage", "registry_path", "stack_name", "stage_of", "staged"]
 
 if TYPE_CHECKING:  # no jsii at import: the local cloud checks stage names with this module too
     from constructs import IConstruct
@@ -43,4 +52,3 @@ def staged(scope: IConstruct, name: str) -> str:
     """``name`` as the physical name of a resource in ``scope``'s stage (``<stage>-<name>``; unchanged by default)."""
     stage = stage_of(scope)
     return f"{stage}-{name}" if stage else name
-

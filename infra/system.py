@@ -15,6 +15,7 @@ from infra.monitoring import MonitoredFunction, MonitoredQueue
 from infra.outbox_monitoring import MonitoredOutbox, OutboxMonitor
 from infra.service_queue import ServiceQueue
 from infra.services import SERVICES, ServiceStack, stack_base_name
+from infra.stack_registry import StackRegistration
 from infra.stacks import MessagingCoreStack, MonitoringStack, OrdersStack, QuotesStack, SubscriberStack
 from infra.stage import stack_name, stage_of
 
@@ -139,6 +140,8 @@ def build_system(app: App, *, nag: bool = True) -> System:
     )
     OutboxMonitor(monitoring, "OrdersOutbox", outbox=MonitoredOutbox.of("orders", orders.outbox),
                   alarm_topic=core.alarms.topic, dashboard=monitoring.monitor.dashboard)
+    for stack in (core, orders, billing, notifications, quotes, *services.values(), monitoring):
+        StackRegistration(stack)  # type: ignore[arg-type]  # every stack of the system, found by clients
     if nag:
         add_nag_gate(app)
     return System(core, orders, billing, notifications, quotes, monitoring, services, queues, functions)

@@ -44,6 +44,8 @@ def cdk_environment(endpoint_url: str, region: str = DEFAULT_REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        # The CDK CLI's AWS SDK warns on every run below Node 22 (a process warning on stderr, twice per deploy).
+        "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true",
     })
     env.pop("AWS_SESSION_TOKEN", None)
     return env

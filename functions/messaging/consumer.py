@@ -74,7 +74,7 @@ from messaging.errors import (
     UnknownMessageType,
 )
 from messaging.fifo import check_shard_key, dedup_id_of, validate_partition_key
-from messaging.outbox import Outbox
+from messaging.outbox import MESSAGES_DEAD_LETTERED, REPLIES_SENT, Outbox
 from messaging.settings import ConsumerSettings
 from messaging.tracecontext import continue_trace, trace_id_of
 from messaging.unit_of_work import Committer, DedupRecord, DynamoDbCommitter
@@ -95,13 +95,19 @@ MessageHandler = Callable[[Any, "MessageContext"], Any]
 
 _HandlerT = TypeVar("_HandlerT", bound=MessageHandler)
 
-_LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid", "trace_id")
+_LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid", "trace_id", "sqs_message_id",
+             "redrive_count")
+"""Keys of every log line of a record: its CloudEvent identity, its W3C trace id, its SQS message id (``trace`` finds
+a message by either id) and, for a message a redrive brought back, how many times it was redriven."""
 
 # Metric names (namespace FifoMessaging, dimension service).
 MESSAGES_PROCESSED = "MessagesProcessed"
 MESSAGES_RETRIED = "MessagesRetried"
 DUPLICATE_DELIVERIES = "DuplicateDeliveries"
 # MessagesDeadLettered and RepliesSent are counted by the outbox (messaging.outbox).
+METRICS = (MESSAGES_PROCESSED, MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED, DUPLICATE_DELIVERIES, REPLIES_SENT)
+"""The custom metrics every consumer emits per batch (namespace ``POWERTOOLS_METRICS_NAMESPACE``, dimension
+``service``); the Monitoring stack's dashboard reads each of them for each function."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,12 +352,15 @@ class MessageConsumer:
         return {"batchItemFailures": list(failures_)}
 
     def _flush_metrics(self, counts: Counter[str]) -> None:
+        """One EMF line per batch with every counter of :data:`METRICS`, zeros included (a dashboard then shows 0,
+        not a gap), under the dimension ``service`` = the function's Powertools service name (what the dashboard
+        and alarms read: ``quotes-economy``, not the handler module's ``quotes``)."""
         if not any(counts.values()):
             return
-        metrics = EphemeralMetrics(namespace=self.settings.metrics_namespace, service=self.service)
-        for name, value in sorted(counts.items()):
-            if value:
-                metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        service = self.settings.service_name or self.service
+        metrics = EphemeralMetrics(namespace=self.settings.metrics_namespace, service=service)
+        for name in METRICS:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts.get(name, 0))
         metrics.flush_metrics()
 
     # -- one record ---------------------------------------------------------------------------------------------
@@ -359,6 +368,10 @@ class MessageConsumer:
     def _process_record(self, record: SQSRecord, invocation: _Invocation) -> None:
         logger = self.logger
         logger.thread_safe_remove_keys(_LOG_KEYS)
+        redriven = ((record.raw_event.get("messageAttributes") or {}).get(failures.REDRIVE_COUNT_ATTRIBUTE) or {})
+        logger.thread_safe_append_keys(sqs_message_id=record.message_id)
+        if str(redriven.get("stringValue") or "").isdigit():
+            logger.thread_safe_append_keys(redrive_count=int(redriven["stringValue"]))
         tracer = self.tracer
         with self._subsegment(tracer, record):
             envelope: Envelope | None = None

@@ -55,6 +55,9 @@ MAX_MESSAGE_ATTRIBUTES = 10
 FALLBACK_GROUP_ID = "dead-letter"
 REDRIVE_RUN_ATTRIBUTE = "redrive-run"
 """Set by ``cli dlq redrive`` on every message it moves; carried back to the DLQ so the redrive recognises it."""
+REDRIVE_COUNT_ATTRIBUTE = "redrive-count"
+"""How many times ``cli dlq redrive`` / ``dlq retry`` moved the message back (carried back to the DLQ with it, logged
+by the consumer as ``redrive_count``), so a second dead letter says it came back."""
 FAILURE_ATTRIBUTES = ("failure-code", "failure-reason", "failure-field", "source-queue", "source-message-id")
 
 # Error codes of throttling (botocore's standard retry list, plus the SNS, KMS and SQS spellings SNS/SQS return).
@@ -172,7 +175,7 @@ def carried_attributes(record: SQSRecord) -> dict[str, dict[str, Any]]:
     case and base64-encodes binary values), without earlier failure attributes, ``redrive-run`` first."""
     raw: Mapping[str, Any] = record.raw_event.get("messageAttributes") or {}
     carried: dict[str, dict[str, Any]] = {}
-    for name in sorted(raw, key=lambda n: (n != REDRIVE_RUN_ATTRIBUTE, n)):
+    for name in sorted(raw, key=lambda n: (n not in (REDRIVE_RUN_ATTRIBUTE, REDRIVE_COUNT_ATTRIBUTE), n)):
         value = raw[name] or {}
         if name in FAILURE_ATTRIBUTES or not isinstance(value, Mapping):
             continue

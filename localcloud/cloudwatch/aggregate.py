@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,20 +34,34 @@ class SeriesKey:
     minute: int
 
 
+MAX_RAW_VALUES = 150
+"""Values one ``PutMetricData`` datum may carry (``Values``/``Counts``): a minute of a timing series (a unit of
+:data:`RAW_UNITS`, such as Lambda's ``Duration``) with at most this many values is published as the values
+themselves, so percentiles (a dashboard's ``p99``) can be computed from it as CloudWatch computes them; a busier
+minute, and every other series, as a statistic set (no percentiles), which keeps the stored data small."""
+RAW_UNITS = frozenset({"Microseconds", "Milliseconds", "Seconds"})
+
+
 @dataclass
 class Statistics:
-    """Sum, minimum, maximum and count of the values of one series in one minute."""
+    """Sum, minimum, maximum and count of the values of one series in one minute, and the values themselves while
+    there are at most :data:`MAX_RAW_VALUES` of them (``values``: value -> count; None past that)."""
 
     sum: float = 0.0
     minimum: float = math.inf
     maximum: float = -math.inf
     count: float = 0.0
+    values: dict[float, float] | None = field(default_factory=dict)
 
     def add(self, value: float, count: float = 1.0) -> None:
         self.sum += value * count
         self.minimum = min(self.minimum, value)
         self.maximum = max(self.maximum, value)
         self.count += count
+        if self.values is not None:
+            self.values[value] = self.values.get(value, 0.0) + count
+            if self.count > MAX_RAW_VALUES:
+                self.values = None
 
 
 def minute_of(timestamp: float) -> int:
@@ -98,20 +112,23 @@ def put_statistics(cloudwatch: Any, series: Iterable[tuple[SeriesKey, Statistics
     """``PutMetricData`` calls for ``series`` (grouped by namespace, 1000 per call)."""
     by_namespace: dict[str, list[dict[str, Any]]] = {}
     for key, stats in series:
-        by_namespace.setdefault(key.namespace, []).append(
-            {
-                "MetricName": key.name,
-                "Dimensions": [{"Name": name, "Value": value} for name, value in key.dimensions],
-                "Timestamp": datetime.fromtimestamp(key.minute, UTC),
-                "StatisticValues": {
-                    "SampleCount": stats.count,
-                    "Sum": stats.sum,
-                    "Minimum": stats.minimum,
-                    "Maximum": stats.maximum,
-                },
-                "Unit": key.unit,
+        datum: dict[str, Any] = {
+            "MetricName": key.name,
+            "Dimensions": [{"Name": name, "Value": value} for name, value in key.dimensions],
+            "Timestamp": datetime.fromtimestamp(key.minute, UTC),
+            "Unit": key.unit,
+        }
+        if key.unit in RAW_UNITS and stats.values and all(count == int(count) for count in stats.values.values()):
+            datum["Values"] = list(stats.values)
+            datum["Counts"] = list(stats.values.values())
+        else:
+            datum["StatisticValues"] = {
+                "SampleCount": stats.count,
+                "Sum": stats.sum,
+                "Minimum": stats.minimum,
+                "Maximum": stats.maximum,
             }
-        )
+        by_namespace.setdefault(key.namespace, []).append(datum)
     written = 0
     for namespace, data in by_namespace.items():
         for start in range(0, len(data), MAX_DATA_PER_CALL):

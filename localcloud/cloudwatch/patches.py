@@ -3,7 +3,10 @@
 - :func:`_get_metric_statistics` / :func:`_get_metric_data` - datapoints of the series whose dimensions are exactly
   the requested ones, in periods aligned to the period (a 60 s period starts on the minute), computed in one pass;
   moto 5.2.5 started periods at the first datum or at StartTime and scanned every datum for every period of every
-  query (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html).
+  query (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html); a
+  percentile (``p99``) is computed from raw values (nearest rank) and has no datapoint where a statistic set was
+  published (moto answered HTTP 500)
+  (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Percentiles).
 - :func:`_put_metric_data` - stored data are bounded (:data:`MAX_METRIC_DATA`, the oldest go first), so a
   long-running local cloud does not grow without bound (CloudWatch expires data by resolution).
 - :func:`_put_metric_alarm` - a new alarm starts in ``INSUFFICIENT_DATA`` ("Unchecked: Initial alarm creation");
@@ -24,6 +27,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -85,6 +89,22 @@ def _periods(backend: Any, namespace: str, name: str, dimensions: list[dict[str,
     return buckets
 
 
+_PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d+)?|100)$")
+
+
+def _value(stat: str, bucket: float, data: list[Any]) -> Any:
+    """``stat`` of the data of one period: a percentile (``p99``) from raw values by nearest rank, None when any
+    datum is a statistic set (CloudWatch has no percentile for those); else moto's statistic."""
+    match = _PERCENTILE.match(stat)
+    if match is None:
+        return _statistics([stat], bucket, data).get_statistics_for_type(stat)
+    if not data or not all(isinstance(datum, cw_models.MetricDatum) for datum in data):
+        return None
+    ordered = sorted(float(datum.value) for datum in data)
+    rank = max(1, math.ceil(float(match.group(1)) / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
 def _statistics(stats: list[str], bucket: float, data: list[Any]) -> Any:
     result = cw_models.Statistics(stats, datetime.fromtimestamp(bucket, UTC))
     result.metric_data = data
@@ -119,14 +139,16 @@ def _get_metric_data(original: Any) -> Any:
             buckets = _periods(self, metric["Namespace"], metric["MetricName"], metric.get("Dimensions"),
                                unit=stat.get("Unit"), start=start_time, end=end_time, period=int(stat["Period"]))
             ordered = sorted(buckets.items(), reverse=scan_by == "TimestampDescending")
-            values = [_statistics([stat["Stat"]], bucket, data).get_statistics_for_type(stat["Stat"])
-                      for bucket, data in ordered]
+            # A percentile cannot be computed from statistic sets (what the local cloud publishes): no datapoint,
+            # as CloudWatch answers for such data; moto's None value failed the whole response (HTTP 500).
+            computed = [(bucket, _value(stat["Stat"], bucket, data)) for bucket, data in ordered]
+            points = [(bucket, value) for bucket, value in computed if value is not None]
             if query.get("ReturnData", True):
                 results.append({
                     "id": query["Id"],
                     "label": query.get("Label") or f"{metric['MetricName']} {stat['Stat']}",
-                    "values": values,
-                    "timestamps": [datetime.fromtimestamp(bucket, UTC) for bucket, _ in ordered],
+                    "values": [value for _, value in points],
+                    "timestamps": [datetime.fromtimestamp(bucket, UTC) for bucket, _ in points],
                     "status_code": "Complete",
                 })
         return results

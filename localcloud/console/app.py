@@ -4,7 +4,8 @@
 |---|---|
 | ``GET /_console/`` | the topology (:mod:`.topology`) |
 | ``GET /_console/queues/<name>`` | a queue's messages (:mod:`.queues`) |
-| ``POST /_console/queues/<name>/redrive`` | the redrive of a dead-letter queue, and its outcome |
+| ``GET /_console/queues/<name>/confirm?action=...`` | what an action on a dead-letter queue will do, to confirm |
+| ``POST /_console/queues/<name>/<redrive, retry or delete>`` | the confirmed action; 303 to the queue page |
 | ``GET /_console/messages/<id>`` | the journey of a message or correlation id (:mod:`.journey`) |
 | ``GET /_console/messages?id=<id>`` | the search form's redirect to that page |
 | ``GET /_console/dashboard[?name=<dashboard>]`` | the CloudWatch dashboard (:mod:`.dashboard`) |
@@ -29,10 +30,12 @@ from werkzeug.wrappers import Request, Response
 from localcloud.clock import CLOCK
 from localcloud.console.catalogue import catalogue_page, load_document
 from localcloud.console.dashboard import dashboard_page
+from localcloud.console.dead_letters import ACTIONS, act, confirm_page
 from localcloud.console.html import CONSOLE, error_page
-from localcloud.console.journey import check_id, journey_page
-from localcloud.console.queues import BadRequest, RedriveFailed, queue_page, redrive_page
+from localcloud.console.journey import check_id, journey_page, locate
+from localcloud.console.queues import BadRequest, RedriveFailed, queue_page
 from localcloud.console.topology import Topology, topology_page
+from localcloud.console.triggers import trigger_states
 
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
@@ -86,15 +89,17 @@ class ConsoleApi:
         return self._get(request, segments)
 
     def _post(self, request: Request, segments: list[str]) -> Response:
-        if len(segments) != 3 or segments[0] != "queues" or segments[2] != "redrive":
-            raise BadRequest(f"nothing to post to at {request.path} (only a dead-letter queue's redrive takes a POST)")
+        if len(segments) != 3 or segments[0] != "queues" or segments[2] not in ACTIONS:
+            raise BadRequest(f"nothing to post to at {request.path} (only a dead-letter queue's "
+                             f"{', '.join(ACTIONS)} take a POST)")
         self._check_origin(request)
-        page = redrive_page(self.cloud, self._topology(), segments[1], request.form.to_dict())
-        return _html(self._found(page, f"no deployed queue is called {segments[1]!r}"))
+        location = act(self.cloud, self._topology(), segments[1], segments[2], request.form.to_dict())
+        return Response(status=303, headers={"Location": self._found(location, f"no deployed queue is called "
+                                                                                f"{segments[1]!r}")})
 
     def _get(self, request: Request, segments: list[str]) -> Response:
         if not segments:
-            return _html(topology_page(self.cloud, self._topology()))
+            return _html(topology_page(self.cloud, self._topology(), self._triggers()))
         if segments == ["dashboard"]:
             name = request.args.get("name") or None
             page = dashboard_page(self.cloud.client("cloudwatch"), self._dashboards(), name, now=CLOCK.now())
@@ -104,9 +109,8 @@ class ConsoleApi:
             if document is None:
                 raise NotFound("there is no contracts/asyncapi.yaml in this checkout (make contracts writes it)")
             return _html(catalogue_page(document))
-        if len(segments) == 2 and segments[0] == "queues":
-            page = queue_page(self.cloud, self._topology(), segments[1])
-            return _html(self._found(page, f"no deployed queue is called {segments[1]!r}"))
+        if segments[0] == "queues" and (len(segments) == 2 or segments[2:] == ["confirm"]):
+            return _html(self._queue_page(request, segments[1], confirm=len(segments) == 3))
         if segments == ["messages"]:
             wanted = (request.args.get("id") or "").strip()
             if not wanted:
@@ -116,17 +120,31 @@ class ConsoleApi:
             return _html(self._journey("/".join(segments[1:])))
         raise NotFound(f"the console has no page at {request.path}")
 
+    def _queue_page(self, request: Request, name: str, *, confirm: bool) -> str:
+        """A queue's page, or the confirmation page of an action on its dead letters."""
+        if confirm:
+            page = confirm_page(self.cloud, self._topology(), name, request.args.to_dict())
+        else:
+            page = queue_page(self.cloud, self._topology(), name, notice=request.args.get("notice") or None,
+                              triggers=self._triggers())
+        return self._found(page, f"no deployed queue is called {name!r}")
+
     def _journey(self, message_id: str) -> str:
         problem = check_id(message_id)
         if problem is not None:
             raise BadRequest(f"{message_id[:80]!r} is not a message id: {problem}")
         self.cloud.logs.flush(LOG_FLUSH_SECONDS)
-        return self._found(journey_page(self.cloud.client("logs"), message_id),
-                           f"no log line of any function mentions {message_id!r}")
+        location = locate(self.cloud, self._topology(), message_id, self._triggers())
+        return self._found(journey_page(self.cloud.client("logs"), message_id, location),
+                           f"no queue holds {message_id!r} and no log line of any function mentions it")
 
     def _topology(self) -> Topology:
         with self.cloud.stack_lock:  # a stack operation changes the deployment while it runs
             return Topology.of(self.cloud.deployment)
+
+    def _triggers(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        with self.cloud.stack_lock:
+            return trigger_states(self.cloud)
 
     def _dashboards(self) -> list[str]:
         with self.cloud.stack_lock:
@@ -142,7 +160,7 @@ class ConsoleApi:
             raise BadRequest(f"a form posted from {origin[:80]} is refused: post from the console's own pages")
 
     @staticmethod
-    def _found(page: str | None, missing: str) -> str:
+    def _found(page: str | None, missing: str) -> str:  # a page, or where to redirect
         if page is None:
             raise NotFound(missing)
         return page

@@ -25,7 +25,9 @@ from localcloud.console.html import CONSOLE, html, join, page, table
 
 WINDOW_SECONDS = 3600
 STANDARD_STATISTICS = ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
-"""What per-minute statistic sets can answer; percentiles need the raw values, which the local cloud does not keep."""
+"""What every datum answers; a percentile (``p99``) needs raw values, which the local cloud publishes for a minute of
+at most 150 values of a series (:data:`localcloud.cloudwatch.aggregate.MAX_RAW_VALUES`), and statistic sets beyond."""
+_PERCENTILE_NOTE = "no raw values in the window: busier minutes are published as statistic sets (no percentiles)"
 _QUERIES_PER_CALL = 500
 _ALARMS_PER_CALL = 100
 
@@ -72,10 +74,8 @@ def metric_lines(properties: dict[str, Any]) -> list[MetricLine]:
 
 def _series(cloudwatch: Any, lines: list[MetricLine], *, start: float, end: float) -> dict[MetricLine, Series]:
     """Every line's datapoints, in as few ``GetMetricData`` calls as the API allows."""
-    queried = [line for line in dict.fromkeys(lines) if line.stat in STANDARD_STATISTICS]
-    found: dict[MetricLine, Series] = {
-        line: Series(line.label, note=f"{line.stat} is not computed locally (per-minute statistic sets)")
-        for line in lines if line.stat not in STANDARD_STATISTICS}
+    queried = list(dict.fromkeys(lines))
+    found: dict[MetricLine, Series] = {}
     for offset in range(0, len(queried), _QUERIES_PER_CALL):
         chunk = queried[offset:offset + _QUERIES_PER_CALL]
         queries = [{"Id": f"m{i}", "ReturnData": True, "MetricStat": {
@@ -88,7 +88,8 @@ def _series(cloudwatch: Any, lines: list[MetricLine], *, start: float, end: floa
             line = chunk[int(result["Id"][1:])]
             points = sorted((stamp.timestamp(), float(value)) for stamp, value
                             in zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
-            found[line] = Series(line.label, points)
+            note = _PERCENTILE_NOTE if not points and line.stat not in STANDARD_STATISTICS else ""
+            found[line] = Series(line.label, points, note=note)
     return found
 
 

@@ -9,12 +9,18 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
 
 from cli.trace import Hop, Journey, trace
+from cli.whereabouts import DEAD_LETTERED, WAITING, Location, summarize
+from localcloud.clock import CLOCK
 from localcloud.console.html import html, join, message_link, page, table
+from localcloud.console.state import Cloud, queue_messages
+from localcloud.console.topology import Topology
 
 MAX_ID_CHARS = 1024
 _OUTCOME_CSS = {"dead-lettered": "bad", "failed, SQS retries it": "bad", "rejected": "bad",
@@ -35,12 +41,47 @@ def check_id(message_id: str) -> str | None:
     return None
 
 
-def journey_page(logs: Any, message_id: str) -> str | None:
-    """The HTML of the journey of ``message_id`` (None: no log line mentions it)."""
+def journey_page(logs: Any, message_id: str, location: Location | None = None) -> str | None:
+    """The HTML of the journey of ``message_id`` and where it is now (``location``: the queue holding it, see
+    :func:`locate`); None when no queue holds it and no log line mentions it."""
     journey = trace(logs, message_id)
-    if not journey.hops:
+    if not journey.hops and location is None:
         return None
-    return page(f"Journey of {message_id}", _journey(journey))
+    now = html('<p class="card" role="status"><b>Now:</b> {}</p>', summarize(journey, location))
+    if not journey.hops:
+        nothing = html('<p class="muted">No function has logged it yet.</p>')
+        return page(f"Journey of {message_id}", join([now, nothing]))
+    return page(f"Journey of {message_id}", join([now, _journey(journey)]))
+
+
+def locate(cloud: Cloud, topology: Topology, wanted: str,
+           triggers: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> Location | None:
+    """Where ``wanted`` (a CloudEvent id or an SQS message id) is, read from the queues' state without receiving:
+    a dead-letter queue first, then the other queues (waiting, in flight or delayed, with what is ahead of it in its
+    group)."""
+    now = CLOCK.now()
+    dead_letter_queues = {q.dead_letter_queue for q in topology.queues if q.dead_letter_queue}
+    ordered = sorted(topology.queues, key=lambda q: q.name not in dead_letter_queues)
+    for queue in ordered:
+        messages = queue_messages(cloud, queue.name) or []
+        index = next((i for i, m in enumerate(messages) if wanted in (m.message_id, m.cloudevent_id)), None)
+        if index is None:
+            continue
+        found = messages[index]
+        dead = queue.name in dead_letter_queues
+        ahead = tuple(m.cloudevent_id or m.message_id for m in messages[:index]
+                      if found.group_id is not None and m.group_id == found.group_id)
+        states = dict((triggers or {}).get(queue.arn, ()))
+        count = found.attributes.get("redrive-count", "")
+        return Location(
+            state=DEAD_LETTERED if dead else WAITING if found.state == "visible" else found.state,
+            queue=queue.name, group=found.group_id,
+            since=datetime.fromtimestamp(now - found.age_seconds, UTC), ahead=() if dead else ahead,
+            sqs_message_id=found.message_id, cloudevent_id=found.cloudevent_id, type=found.type,
+            receive_count=found.receive_count, failure_code=found.failure_code, failure_reason=found.failure_reason,
+            times_redriven=int(count) if count.isdigit() else 0,
+            trigger=", ".join(states.values()) or None)
+    return None
 
 
 def _journey(journey: Journey) -> Markup:
@@ -58,6 +99,6 @@ def _journey(journey: Journey) -> Markup:
 
 def _row(journey: Journey, hop: Hop) -> tuple[object, ...]:
     message: object = hop.message_id if hop.message_id == journey.root else message_link(hop.message_id)
-    outcome = html('<span class="{}">{}</span>', _OUTCOME_CSS.get(hop.what, "ok"), hop.what)
+    outcome = html('<span class="{}">{}</span>', _OUTCOME_CSS.get(hop.what.split(" (redriven")[0], "ok"), hop.what)
     cause = message_link(hop.caused_by) if hop.caused_by else "-"
     return (hop.time, hop.function, message, hop.type or "-", outcome, hop.detail or "-", cause)

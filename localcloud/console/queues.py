@@ -1,29 +1,28 @@
-"""The queue page (``/_console/queues/<name>``) and the dead-letter redrive (``POST .../<name>/redrive``).
+"""The queue page (``/_console/queues/<name>``).
 
 The messages are read from moto's models (:mod:`.state`), never received, so looking changes nothing: no receive
 count goes up and no FIFO group is held. On a dead-letter queue each message shows the failure the consumer attached
 (``failure-code``, ``failure-reason``, ``failure-field``) or, when SQS moved it after ``maxReceiveCount``, that it has
-none; the Redrive button runs the product's bounded redrive (:func:`cli.queues.redrive`) and shows what it did.
+none, with its Retry and Delete links; the messages are counted per failure code (Retry all / Delete all of a code);
+the Redrive button offers the product's bounded redrive. Every action asks first (:mod:`.dead_letters`).
 
 Example::
 
     queue_page(cloud, topology, "orders-commands-dlq.fifo")    # None: no such queue
-    redrive_page(cloud, topology, "orders-commands-dlq.fifo", {"limit": "10"})
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from urllib.parse import quote
+from collections.abc import Mapping, Sequence
+from urllib.parse import quote, urlencode
 
-from botocore.exceptions import BotoCoreError, ClientError
 from markupsafe import Markup
 
-from cli.endpoints import QueueEndpoint
-from cli.queues import redrive
-from localcloud.console.html import CONSOLE, age, html, join, message_link, page, queue_link, table
+from cli.dead_letters import NO_CODE
+from localcloud.console.html import CONSOLE, age, html, join, link, message_link, page, queue_link, table
 from localcloud.console.state import Cloud, QueuedMessage, queue_depth, queue_messages, queue_size
 from localcloud.console.topology import QueueInfo, Topology
+from localcloud.console.triggers import consumers_cell
 
 MAX_REDRIVE_LIMIT = 10_000
 
@@ -36,8 +35,10 @@ class RedriveFailed(Exception):  # noqa: N818
     """SQS refused a call of the redrive (answered with 502 and SQS's message)."""
 
 
-def queue_page(cloud: Cloud, topology: Topology, name: str) -> str | None:
-    """The HTML of a queue's page (None: no deployed stack has a queue called ``name``)."""
+def queue_page(cloud: Cloud, topology: Topology, name: str, *, notice: str | None = None,
+               triggers: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> str | None:
+    """The HTML of a queue's page (None: no deployed stack has a queue called ``name``); ``notice`` is the outcome of
+    the action that redirected here, ``triggers`` the state of each trigger (:mod:`.triggers`)."""
     queue = topology.queue(name)
     messages = queue_messages(cloud, name) if queue is not None else None
     depth = queue_depth(cloud, name)
@@ -47,30 +48,38 @@ def queue_page(cloud: Cloud, topology: Topology, name: str) -> str | None:
     facts = [html("Stack {}. {} visible, {} in flight, {} delayed; oldest message {}.", queue.stack, depth.visible,
                   depth.in_flight, depth.delayed, age(depth.oldest_age_seconds))]
     if queue.consumers:
-        facts.append(html("Consumed by {}.", ", ".join(queue.consumers)))
+        consumers = consumers_cell((triggers or {}).get(queue.arn, ())) if triggers else ", ".join(queue.consumers)
+        facts.append(html("Consumed by {}.", consumers))
     if queue.dead_letter_queue:
         facts.append(html("Dead-letter queue: {} (after {} receives).", queue_link(queue.dead_letter_queue),
                           queue.max_receive_count))
     parts = [html("<p>{}</p>", join(facts, " "))]
+    if notice:
+        parts.insert(0, html('<p class="card" role="status">{}</p>', notice[:400]))
     if source is not None:
         parts.append(html("<p>Dead-letter queue of {}.</p>", queue_link(source.name)))
         parts.append(_redrive_form(name, source, depth.visible))
+        counts = count_by_code([m.failure_code for m in messages])
+        if counts:
+            parts.append(html("<h2>By failure code</h2>"))
+            parts.append(code_table(name, counts))
     total = queue_size(cloud, name)
     parts.append(html("<h2>Messages ({})</h2>", total))
     if not messages:
         parts.append(html('<p class="muted">The queue is empty.</p>'))
     else:
-        parts.append(_dead_letter_table(messages) if source is not None else _message_table(messages))
+        parts.append(_dead_letter_table(name, messages) if source is not None else _message_table(messages))
         if total > len(messages):
             parts.append(html('<p class="muted">The oldest {} of {} messages are shown.</p>', len(messages), total))
     return page(f"Queue {name}", join(parts))
 
 
 def _redrive_form(name: str, source: QueueInfo, visible: int) -> Markup:
-    action = f"{CONSOLE}/queues/{quote(name, safe='')}/redrive"
-    return html('<form method="post" action="{}" class="card"><button type="submit">Redrive</button> moves the {} '
-                "message(s) present (at most) back to {}, each message group in order, with new deduplication "
-                "ids and without their failure attributes; a message that fails again comes back here once.</form>",
+    action = f"{CONSOLE}/queues/{quote(name, safe='')}/confirm"
+    return html('<form method="get" action="{}" class="card"><input type="hidden" name="action" value="redrive">'
+                '<button type="submit">Redrive</button> moves the {} message(s) present (at most) back to {}, each '
+                "message group in order, with new deduplication ids and without their failure attributes; a "
+                "message that fails again comes back here once. It asks first.</form>",
                 action, visible, queue_link(source.name))
 
 
@@ -92,7 +101,15 @@ def _message_table(messages: list[QueuedMessage]) -> Markup:
                  rows, numeric=(6,))
 
 
-def _dead_letter_table(messages: list[QueuedMessage]) -> Markup:
+def count_by_code(codes: Sequence[str | None]) -> dict[str, int]:
+    """Messages per failure code, most frequent first (SQS's own moves under ``(no code: maxReceiveCount)``)."""
+    counts: dict[str, int] = {}
+    for code in codes:
+        counts[code or NO_CODE] = counts.get(code or NO_CODE, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _dead_letter_table(name: str, messages: list[QueuedMessage]) -> Markup:
     rows = []
     for m in messages:
         if m.failure_code is not None:
@@ -106,8 +123,9 @@ def _dead_letter_table(messages: list[QueuedMessage]) -> Markup:
             failure = html("{} <span class=\"muted\">(came back from redrive {})</span>", failure,
                            m.attributes["redrive-run"][:8])
         rows.append((m.message_id, m.group_id or "-", m.type or "-", _identity(m), failure, age(m.age_seconds),
-                     _body(m)))
-    return table(("message id", "group", "type", "CloudEvent id (journey)", "failure", "age", "body"), rows)
+                     _body(m), action_links(name, m.message_id)))
+    return table(("message id", "group", "type", "CloudEvent id (journey)", "failure", "age", "body", "actions"),
+                 rows)
 
 
 def parse_limit(form: Mapping[str, str]) -> int | None:
@@ -132,32 +150,15 @@ def parse_limit(form: Mapping[str, str]) -> int | None:
     return int(text)
 
 
-def redrive_page(cloud: Cloud, topology: Topology, name: str, form: Mapping[str, str]) -> str | None:
-    """Run the redrive of the dead-letter queue ``name`` and return the outcome page (None: no such queue).
+def action_links(name: str, message_id: str) -> Markup:
+    """The Retry and Delete links of one dead letter (to their confirmation pages)."""
+    return join((link(f"/queues/{quote(name, safe='')}/confirm?{urlencode({'action': a, 'id': message_id})}",
+                      a.capitalize()) for a in ("retry", "delete")), " ")
 
-    Raises :class:`BadRequest` when ``name`` is not a dead-letter queue or the form is wrong, and
-    :class:`RedriveFailed` when SQS refused a call.
-    """
-    dlq = topology.queue(name)
-    if dlq is None:
-        return None
-    source = topology.source_of(name)
-    if source is None:
-        raise BadRequest(f"{name} is not the dead-letter queue of a deployed queue: there is nothing to redrive")
-    limit = parse_limit(form)
-    try:
-        result = redrive(cloud.client("sqs"), QueueEndpoint(source.name, source.url, dlq.url), limit=limit)
-    except (ClientError, BotoCoreError) as exc:
-        raise RedriveFailed(f"the redrive of {name} failed: {exc}") from exc
-    summary = html("<p>Moved <b>{}</b> message(s) from {} back to {} (bound: {}); skipped {} that came back during "
-                   "the run; {} failed.</p>", result.moved, queue_link(name), queue_link(source.name), result.budget,
-                   result.skipped, len(result.failed))
-    parts = [summary]
-    if result.groups:
-        parts.append(table(("message group", "moved"), sorted(result.groups.items()), numeric=(1,)))
-    if result.failed:
-        parts.append(table(("message id", "error"), [(f["message_id"], f["error"]) for f in result.failed]))
-    parts.append(html('<p class="muted">Redrive run {}. Messages that fail again return to the dead-letter queue '
-                      "marked with it.</p>", result.run_id))
-    return page(f"Redrive of {name}", join(parts))
 
+def code_table(name: str, counts: Mapping[str, int]) -> Markup:
+    """Messages per failure code, each code with Retry all / Delete all links."""
+    rows = [(code, count, join((link(f"/queues/{quote(name, safe='')}/confirm?{urlencode({'action': a, 'code': code})}",
+                                     f"{a.capitalize()} all") for a in ("retry", "delete")), " "))
+            for code, count in counts.items()]
+    return table(("failure code", "messages", "actions"), rows, numeric=(1,))

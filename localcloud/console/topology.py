@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from markupsafe import Markup
 from localcloud.cloudformation.deployment import Deployment
 from localcloud.console.html import age, html, join, page, queue_link, table
 from localcloud.console.state import Cloud, queue_depth
+from localcloud.console.triggers import consumers_cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +127,10 @@ class Topology:
         return next((queue for queue in self.queues if queue.dead_letter_queue == dead_letter_queue), None)
 
 
-def topology_page(cloud: Cloud, topology: Topology) -> str:
-    """The HTML of ``/_console/``."""
+def topology_page(cloud: Cloud, topology: Topology, triggers: Mapping[str, Sequence[tuple[str, str]]] | None = None
+                  ) -> str:
+    """The HTML of ``/_console/``; ``triggers`` (queue ARN -> (function, state) pairs, see :mod:`.triggers`) shows
+    each consumer's trigger state."""
     if not topology.stacks:
         return page("Topology", html("<p>No stack is deployed.</p>"))
     dead_letter_queues = {q.dead_letter_queue for q in topology.queues if q.dead_letter_queue}
@@ -140,7 +144,7 @@ def topology_page(cloud: Cloud, topology: Topology) -> str:
         # A dead-letter queue is shown, with its count, in the row of the queue it serves.
         listed = [q for q in stack.queues if q.name not in dead_letter_queues]
         if listed:
-            parts.append(_queues(cloud, listed))
+            parts.append(_queues(cloud, listed, triggers))
     return page("Topology", join(parts))
 
 
@@ -158,7 +162,8 @@ def _topic(topic: TopicInfo) -> Markup:
                 table(("subscriber", "protocol", "filter policy"), rows))
 
 
-def _queues(cloud: Cloud, queues: list[QueueInfo]) -> Markup:
+def _queues(cloud: Cloud, queues: list[QueueInfo], triggers: Mapping[str, Sequence[tuple[str, str]]] | None
+            ) -> Markup:
     rows = []
     for queue in queues:
         depth = queue_depth(cloud, queue.name)
@@ -175,7 +180,7 @@ def _queues(cloud: Cloud, queues: list[QueueInfo]) -> Markup:
                         f"(after {queue.max_receive_count} receives)" if queue.max_receive_count else "")
         rows.append((
             queue_link(queue.name),
-            ", ".join(queue.consumers) or "-",
+            consumers_cell(triggers.get(queue.arn, ())) if triggers is not None else ", ".join(queue.consumers) or "-",
             "missing" if depth is None else depth.visible,
             "" if depth is None else depth.in_flight,
             "" if depth is None else depth.delayed,

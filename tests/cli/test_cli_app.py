@@ -19,7 +19,7 @@ from cli.endpoints import Endpoints
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope, Kind, ReplyOutcome, command, reply_to
 from messaging.errors import ReplyTimeout
-from messaging.reply_store import DynamoDbReplyStore
+from messaging.reply_store import DynamoDbReplyStore, InMemoryReplyStore
 
 ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
 ORDER = '{"customer_id": "c-1", "lines": [{"sku": "b", "quantity": 1, "unit_price": "1.00"}]}'
@@ -50,6 +50,8 @@ class FakeMessaging:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.error: BaseException | None = None
         self.reply: FakeReply | None = reply_from("/orders", ReplyOutcome.success({"order_id": "o-1"}))
+        self.reply_store = InMemoryReplyStore()
+        self.reply_store.expect("req-1", ttl_seconds=60)
 
     def _call(self, name: str, *args: Any, traceparent: str | None = None, **kwargs: Any) -> None:
         self.calls.append((name, args, {**kwargs, **({"traceparent": traceparent} if traceparent else {})}))
@@ -229,6 +231,18 @@ def test_reply_not_there_yet_exits_3(fake: FakeMessaging) -> None:
 
 
 @pytest.mark.unit
+def test_reply_to_an_id_nobody_registered_says_so_and_exits_1(fake: FakeMessaging) -> None:
+    # Given an id no request was registered under (a typo, or an id that was never sent with a replyto)
+    fake.reply = None
+    # When its reply is asked for
+    result = run(["reply", "never-sent"], fake)
+    # Then it is an error, not "no reply yet" forever
+    assert result.code == 1
+    assert result.err.startswith("error: no request never-sent was registered")
+    assert result.err.count("\n") == 1
+
+
+@pytest.mark.unit
 def test_scatter_gather_lists_every_responder(fake: FakeMessaging) -> None:
     # Given responders that answer / When scatter-gather runs with a minimum
     result = run(["scatter-gather", "quote-requests", "quotes.RequestQuote", "-k", "c-1", "-w", "1", "-n", "2",
@@ -266,12 +280,25 @@ def test_aws_errors_are_one_line_and_exit_1(fake: FakeMessaging) -> None:
 
 
 @pytest.mark.unit
-def test_unknown_queue_name_is_one_line(fake: FakeMessaging) -> None:
-    # Given a queue name that is not in the outputs / When used / Then one line lists the known names
+def test_unknown_queue_name_is_a_usage_error_in_one_line(fake: FakeMessaging) -> None:
+    # Given a queue name that is not in the outputs / When used / Then one line lists the known names, exit 2
     result = run(["notify", "nope", "orders.CancelOrder", "-k", "c-1", "-d", CANCEL], fake)
-    assert result.code == 1
+    assert result.code == 2
     assert result.err.startswith("error: unknown queue 'nope' (known: ")
     assert result.err.count("\n") == 1
+
+
+@pytest.mark.unit
+def test_a_topic_where_a_queue_is_expected_gets_a_hint_and_the_reverse_too(fake: FakeMessaging) -> None:
+    # When a topic is named where a queue is expected / Then exit 2 and one line says what to do instead
+    result = run(["send", "order-events", "orders.CreateOrder", "-k", "c"], fake)
+    assert result.code == 2
+    assert result.err.startswith("error: 'order-events' is a topic, not a queue: publish to it with `publish`")
+    assert result.err.count("\n") == 1
+    # When a queue is named where a topic is expected / Then the same, the other way round
+    result = run(["publish", "orders-command", "orders.OrderCreated", "-k", "c"], fake)
+    assert result.code == 2
+    assert result.err.startswith("error: 'orders-command' is a queue, not a topic: send to it with `notify`")
 
 
 @pytest.mark.unit
@@ -551,10 +578,20 @@ class FakeLogs:
                            for at, doc in self.LINES[logGroupName] if term in json.dumps(doc)]}
 
 
+class EmptyQueues:
+    """SQS whose queues hold nothing (the peek of ``trace`` receives nothing), and Lambda with no triggers."""
+
+    def receive_message(self, **_: Any) -> dict[str, Any]:
+        return {"Messages": []}
+
+    def change_message_visibility_batch(self, **_: Any) -> None:
+        raise AssertionError("nothing was received")
+
+
 class LogsConnection(FakeConnection):
     def client(self, service: str) -> Any:
-        assert service == "logs"
-        return FakeLogs()
+        assert service in ("logs", "sqs", "lambda")
+        return FakeLogs() if service == "logs" else EmptyQueues()
 
 
 def run_trace(argv: list[str]) -> Result:
@@ -579,7 +616,8 @@ def test_trace_prints_each_hop_and_follows_the_emitted_event() -> None:
 def test_trace_of_an_unknown_id_exits_1_with_one_line() -> None:
     result = run_trace(["trace", "nope", "--since", "5"])
     assert result.code == 1
-    assert result.err.strip().splitlines() == ["error: no log line of the last 5 minutes mentions nope"]
+    assert result.err.strip().splitlines() == [
+        "error: no queue holds nope and no log line of the last 5 minutes mentions it"]
 
 
 @pytest.mark.unit

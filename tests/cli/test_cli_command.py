@@ -39,4 +39,4 @@ def test_a_bad_argument_is_one_line_on_stderr_and_exit_2(command: str, tmp_path:
     assert done.returncode == 2
     assert done.stdout == ""
     (line,) = done.stderr.splitlines()
-    assert line.startswith("fifo-messaging request: error: argument -k/--partition-key: 'not valid'")
+    assert line.startswith("error: argument -k/--partition-key: 'not valid'")

@@ -17,15 +17,30 @@ pytestmark = pytest.mark.unit
 
 
 class RecordingCloudFormation:
-    """A CloudFormation client that knows the given outputs under every stack name and records the names asked."""
+    """A CloudFormation client that knows the given outputs under every stack name and records the names asked;
+    also the SSM client of the system's registry (``registry``: parameter name -> value)."""
 
-    def __init__(self, outputs: dict[str, str]) -> None:
+    def __init__(self, outputs: dict[str, str], registry: dict[str, str] | None = None) -> None:
         self.outputs = outputs
         self.asked: list[str] = []
+        self.registry = registry or {}
+        self.paths: list[str] = []
 
     def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 - boto3 keyword
         self.asked.append(StackName)
         return cfn_stack(self.outputs)
+
+    def get_paginator(self, operation: str) -> Any:
+        assert operation == "get_parameters_by_path"
+        fake = self
+
+        class Pages:
+            def paginate(self, Path: str, Recursive: bool) -> list[dict[str, Any]]:  # noqa: N803
+                fake.paths.append(Path)
+                found = [{"Name": k, "Value": v} for k, v in fake.registry.items() if k.rsplit("/", 1)[0] == Path]
+                return [{"Parameters": found}]
+
+        return Pages()
 
 
 def test_aws_endpoint_url_finds_the_outputs_file_of_the_checkouts_server_from_any_directory(
@@ -76,3 +91,28 @@ def test_a_client_for_a_local_endpoint_gets_a_region_and_dummy_credentials(monke
     assert client.meta.endpoint_url == "http://localhost:4572"
     assert client.meta.region_name == "us-east-1"
     assert client._request_signer._credentials.access_key == "testing"
+
+
+def test_the_stacks_come_from_the_registry_so_an_added_service_is_found_without_naming_it() -> None:
+    # Given a deployment whose stacks registered themselves, an added service among them, and a stage beside it
+    stacks = ("Billing", "Inventory", "MessagingCore", "Monitoring", "Notifications", "Orders", "Quotes")
+    registry = {f"/fifo-messaging/default/stacks/{name}": name for name in stacks}
+    registry["/fifo-messaging/dev/stacks/dev-Orders"] = "dev-Orders"
+    cloudformation = RecordingCloudFormation(outputs_for(), registry)
+    # When the CLI looks the system up with no --stacks
+    find_endpoints(environ={}, client=lambda _: cloudformation)
+    # Then it reads every registered stack of the default stage, the added one included, and no other stage's
+    assert cloudformation.paths == ["/fifo-messaging/default/stacks"]
+    assert sorted(cloudformation.asked) == sorted(registry[k] for k in registry if "/default/" in k)
+    # When --stacks names stacks / Then they are read as given and the registry is not asked
+    cloudformation.asked.clear()
+    find_endpoints(environ={}, stacks=["Orders"], client=lambda _: cloudformation)
+    assert cloudformation.asked == ["Orders"] and cloudformation.paths == ["/fifo-messaging/default/stacks"]
+
+
+def test_without_a_registry_the_example_stacks_are_read() -> None:
+    # Given a system deployed before the registry existed (no parameters)
+    cloudformation = RecordingCloudFormation(outputs_for())
+    # When the CLI looks it up / Then it reads the example stacks
+    find_endpoints(environ={}, client=lambda _: cloudformation)
+    assert cloudformation.asked == ["MessagingCore", "Orders", "Billing", "Notifications", "Quotes"]

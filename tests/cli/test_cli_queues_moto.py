@@ -140,7 +140,8 @@ def test_redrive_moves_everything_back_keeping_order_within_each_group(sqs: Any)
         ids = [json.loads(m["Body"])["id"] for m in moved if m["Attributes"]["MessageGroupId"] == group]
         assert ids == [f"{group}-{n}" for n in range(12)]
     # And the failure attributes were dropped while other attributes were kept, plus the run's mark
-    assert set(moved[0]["MessageAttributes"]) == {"trace", q.REDRIVE_RUN_ATTRIBUTE}
+    assert set(moved[0]["MessageAttributes"]) == {"trace", q.REDRIVE_RUN_ATTRIBUTE, q.REDRIVE_COUNT_ATTRIBUTE}
+    assert {m["MessageAttributes"][q.REDRIVE_COUNT_ATTRIBUTE]["StringValue"] for m in moved} == {"1"}
     assert {m["MessageAttributes"][q.REDRIVE_RUN_ATTRIBUTE]["StringValue"] for m in moved} == {result.run_id}
     # And the deduplication ids are new, derived from the original id and the DLQ message id
     # (the peek saw only the first receive's worth: a FIFO group stays locked while its head is in flight)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli import topology as topo
+from cli.app import Connection, main
 from cli.topology import Topology, TopologyError, load_templates, render_svg, to_dot, to_markdown, to_mermaid
 
 pytestmark = pytest.mark.unit
@@ -129,3 +131,42 @@ def test_functions_link_to_the_reply_queues_they_may_answer_on() -> None:
     labels = {n.id: n.label for n in graph.nodes}
     assert {(labels[e.source], labels[e.target]) for e in graph.edges if e.kind == "replies"} == {
         ("quotes", "replies.fifo"), ("quotes", "other.fifo")}
+
+
+class DeployedStacks:
+    """CloudFormation and SSM of a deployed system: the fixture's templates, registered under the default stage."""
+
+    def __init__(self) -> None:
+        self.templates = {name: (ASSEMBLY / f"{name}.template.json").read_text() for name in ("Billing",
+                                                                                              "MessagingCore")}
+
+    def get_template(self, StackName: str) -> dict[str, str]:  # noqa: N803 - boto3 keyword
+        return {"TemplateBody": self.templates[StackName]}
+
+    def get_paginator(self, operation: str) -> object:
+        names = list(self.templates)
+
+        class Pages:
+            def paginate(self, Path: str, Recursive: bool) -> list[dict[str, object]]:  # noqa: N803
+                assert Path == "/fifo-messaging/default/stacks"
+                return [{"Parameters": [{"Name": f"{Path}/{n}", "Value": n} for n in names]}]
+
+        return Pages()
+
+
+def test_topology_outside_a_checkout_draws_the_deployed_stacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               graph: Topology) -> None:
+    # Given a directory with no cdk.out, and a deployed system whose stacks are registered
+    monkeypatch.chdir(tmp_path)
+    deployed = DeployedStacks()
+    out, err = io.StringIO(), io.StringIO()
+    # When the topology is asked for
+    code = main(["topology", "--json"], connect=lambda args: Connection(args, client_factory=lambda _: deployed),
+                stdout=out, stderr=err)
+    # Then it is drawn from the deployed stacks' templates: the same graph as from the assembly
+    assert code == 0, err.getvalue()
+    document = json.loads(out.getvalue())
+    assert sorted(n["label"] for n in document["nodes"]) == sorted(n.label for n in graph.nodes)
+    # And with --assembly pointing nowhere it is one error line
+    code = main(["topology", "--assembly", str(tmp_path / "cdk.out")], stdout=io.StringIO(), stderr=err)
+    assert code == 1 and err.getvalue().startswith("error: no cloud assembly at ")

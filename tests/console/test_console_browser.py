@@ -139,12 +139,15 @@ def test_redrive_from_the_dlq_page_moves_the_dead_letters_back(
 ) -> None:
     # Given two dead letters in the orders DLQ (the previous test) and the orders trigger paused
     page.goto(f"{server.url}/_console/queues/orders-commands-dlq.fifo")
-    # When a person clicks Redrive
+    # When a person clicks Redrive / Then the console asks first
     page.get_by_role("button", name="Redrive").click()
-    # Then the outcome says both went back to the orders queue
-    expect(page.get_by_role("heading", name="Redrive of orders-commands-dlq.fifo")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Moved 2 message\(s\) from orders-commands-dlq\.fifo back to "
-                                       r"orders-commands\.fifo.*0 failed"))).to_be_visible()
+    expect(page.get_by_role("heading", name="Redrive in orders-commands-dlq.fifo?")).to_be_visible()
+    # When the person confirms
+    page.get_by_role("button", name="Confirm redrive").click()
+    # Then the queue page (a redirect: a reload posts nothing) says both went back to the orders queue
+    expect(page.get_by_role("heading", name="Queue orders-commands-dlq.fifo")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"moved 2 message\(s\) back to orders-commands\.fifo.*0 failed"))
+           ).to_be_visible()
     # And the topology shows them waiting in the orders queue, the DLQ empty
     page.goto(f"{server.url}/_console/")
     assert depth_cells(page, "orders-commands.fifo") == ("2", "0")

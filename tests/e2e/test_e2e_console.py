@@ -6,6 +6,7 @@ see them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -133,18 +134,21 @@ def test_a_dead_letter_page_shows_each_failure_of_the_hostile_corpus_escaped(
     # When the orders DLQ's page is read
     page = get(console, f"/queues/{queue_name(system.outputs['OrdersCommandDeadLetterQueueUrl'])}")
     # Then each of them is listed in its group with its failure code and reason
-    mine = [row for row in table_rows(page) if len(row) == 7 and row[1] == customer]
+    mine = [row for row in table_rows(page) if len(row) == 8 and row[1] == customer]
     codes = sorted(row[4].split(":", 1)[0] for row in mine)
     assert codes == sorted([case.code for case in cases] + ["unknown_type"])
     assert all(len(row[4].split(":", 1)[1].strip()) > 3 for row in mine), "a failure without its reason"
     # And what came from the messages is text, never markup
     assert "<script>alert" not in page
     assert any(HOSTILE_TYPE in row[4] for row in mine)
-    # And the Redrive action is offered
-    assert 'method="post"' in page and ">Redrive</button>" in page
+    # And the Redrive action is offered (it asks first), and each message's Retry and Delete
+    assert 'method="get"' in page and ">Redrive</button>" in page
+    assert all(row[7] == "Retry Delete" for row in mine)
 
 
-def test_the_redrive_action_moves_the_dead_letters_back_once(system: System, console: Client, customer: str) -> None:
+def test_the_redrive_action_asks_first_then_moves_the_dead_letters_back_once_and_redirects(
+    system: System, console: Client, customer: str
+) -> None:
     # Given a poison command in the orders DLQ
     sent = system.client.notify(system.orders_queue, "orders.CreateOrder",
                                 {"customer_id": customer, "lines": [{"sku": "x", "quantity": "lots",
@@ -153,19 +157,80 @@ def test_the_redrive_action_moves_the_dead_letters_back_once(system: System, con
     dlq = system.outputs["OrdersCommandDeadLetterQueueUrl"]
     present = attributes(system, dlq)["ApproximateNumberOfMessages"]
     assert present >= 1
-    # When its Redrive form is posted
-    response = console.post(f"{CONSOLE}/queues/{queue_name(dlq)}/redrive", data={})
-    outcome = visible_text(response.get_data(as_text=True))
-    # Then the outcome says it moved every message present back to the orders queue, none failed
-    assert response.status_code == 200, outcome
-    assert f"Moved {present} message(s) from {queue_name(dlq)} back to orders-commands.fifo" in outcome
-    assert "0 failed" in outcome
+    path = f"{CONSOLE}/queues/{queue_name(dlq)}"
+    # When a redrive is posted without the confirmation / Then it is sent to the confirmation page, nothing moved
+    response = console.post(f"{path}/redrive", data={})
+    assert response.status_code == 303 and response.headers["Location"] == f"{path}/confirm?action=redrive"
+    assert attributes(system, dlq)["ApproximateNumberOfMessages"] == present
+    confirmation = get(console, f"/queues/{queue_name(dlq)}/confirm?action=redrive")
+    assert ">Confirm redrive</button>" in confirmation and 'name="confirm" value="yes"' in confirmation
+    # When it is confirmed
+    response = console.post(f"{path}/redrive", data={"confirm": "yes"})
+    # Then the answer is a redirect to the queue page, which says it moved every message present, none failed
+    assert response.status_code == 303 and response.headers["Location"].startswith(f"{path}?notice=")
+    outcome = visible_text(console.get(response.headers["Location"]).get_data(as_text=True))
+    assert f"moved {present} message(s) back to orders-commands.fifo" in outcome and "0 failed" in outcome
     # And, still invalid, the command came back to the DLQ once, marked by that run
     system.drain()
     page = get(console, f"/queues/{queue_name(dlq)}")
-    [row] = [r for r in table_rows(page) if len(r) == 7 and r[3] == sent.id]
+    [row] = [r for r in table_rows(page) if len(r) == 8 and r[3] == sent.id]
     assert row[4].startswith("invalid_payload") and "came back from redrive" in row[4]
     assert attributes(system, dlq)["ApproximateNumberOfMessages"] == present
+
+
+def test_retry_and_delete_of_one_dead_letter_ask_first_and_answer_303(
+    system: System, console: Client, customer: str
+) -> None:
+    # Given two poison commands in the orders DLQ
+    sent = [system.client.notify(system.orders_queue, "orders.CreateOrder",
+                                 {"customer_id": customer, "lines": [{"sku": f"x{n}", "quantity": "lots",
+                                                                      "unit_price": "1"}]}, partitionkey=customer)
+            for n in range(2)]
+    system.drain()
+    dlq = queue_name(system.outputs["OrdersCommandDeadLetterQueueUrl"])
+    rows = {r[3]: r for r in table_rows(get(console, f"/queues/{dlq}")) if len(r) == 8}
+    first, second = rows[sent[0].id][0], rows[sent[1].id][0]
+    # When the first one's Delete link is followed / Then a confirmation page names it, nothing deleted yet
+    confirmation = get(console, f"/queues/{dlq}/confirm?action=delete&id={first}")
+    assert f"message {first}: 1 message(s)" in visible_text(confirmation)
+    assert ">Confirm delete</button>" in confirmation and sent[0].id in rows
+    # When the confirmation is posted / Then 303 back to the queue page, which says so, and the message is gone
+    response = console.post(f"{CONSOLE}/queues/{dlq}/delete", data={"id": first, "confirm": "yes"})
+    assert response.status_code == 303
+    assert "Deleted 1 message(s); 0 not found; 0 failed." in visible_text(
+        console.get(response.headers["Location"]).get_data(as_text=True))
+    # When the second is retried, confirmed / Then 303, and it went back to the orders queue (and, invalid, back here)
+    response = console.post(f"{CONSOLE}/queues/{dlq}/retry", data={"id": second, "confirm": "yes"})
+    assert response.status_code == 303
+    assert "Retried 1 message(s) back to orders-commands.fifo" in visible_text(
+        console.get(response.headers["Location"]).get_data(as_text=True))
+    system.drain()
+    left = {r[3]: r for r in table_rows(get(console, f"/queues/{dlq}")) if len(r) == 8}
+    assert sent[0].id not in left and sent[1].id in left and left[sent[1].id][0] != second
+    # And the DLQ page counts its messages per failure code, each code with its own Retry all / Delete all
+    page = get(console, f"/queues/{dlq}")
+    [code_row] = [r for r in table_rows(page) if len(r) == 3 and r[0] == "invalid_payload"]
+    assert int(code_row[1]) >= 1 and code_row[2] == "Retry all Delete all"
+    asked = visible_text(get(console, f"/queues/{dlq}/confirm?action=delete&code=invalid_payload"))
+    assert f"failure code invalid_payload: {code_row[1]} message(s)" in asked
+    # And the journey page says where the retried one is now: back in the DLQ, redriven once
+    journey = visible_text(get(console, f"/messages/{sent[1].id}"))
+    assert f"Now: in the dead-letter queue {dlq}" in journey and "redriven 1 time(s)" in journey
+
+
+def test_the_topology_and_queue_pages_show_each_triggers_state(system: System, console: Client) -> None:
+    # Given the orders trigger disabled
+    [mapping] = [m for m in system.cloud.deployment.mappings if m.event_source_arn.endswith(":orders-commands.fifo")]
+    system.cloud.update_mapping(dataclasses.replace(mapping, enabled=False))
+    try:
+        # When the topology and the orders queue's page are read / Then they say the trigger is disabled
+        rows = {row[0]: row for row in table_rows(get(console, "/")) if len(row) == 7}
+        assert rows["orders-commands.fifo"][1] == f"{mapping.function_name} (disabled)"
+        assert rows["billing.fifo"][1].endswith("(enabled)")
+        assert f"Consumed by {mapping.function_name} (disabled)." in visible_text(
+            get(console, "/queues/orders-commands.fifo"))
+    finally:
+        system.cloud.update_mapping(dataclasses.replace(mapping, enabled=True))
 
 
 def test_unknown_names_are_404_pages_and_bad_posts_400_with_their_reason(system: System, console: Client) -> None:
@@ -173,8 +238,8 @@ def test_unknown_names_are_404_pages_and_bad_posts_400_with_their_reason(system:
     dlq = queue_name(system.outputs["OrdersCommandDeadLetterQueueUrl"])
     # When unknown things are asked for, Then each is a 404 page saying what was not found
     assert "no deployed queue is called 'nope.fifo'" in visible_text(get(console, "/queues/nope.fifo", 404))
-    assert "no log line of any function mentions 'no-such-id'" in visible_text(get(console, "/messages/no-such-id",
-                                                                                    404))
+    assert "no queue holds 'no-such-id' and no log line of any function mentions it" in visible_text(
+        get(console, "/messages/no-such-id", 404))
     assert "no page at /_console/elsewhere" in visible_text(get(console, "/elsewhere", 404))
     assert "no deployed dashboard" in visible_text(get(console, "/dashboard?name=Nope", 404))
     # When bad posts are sent, Then each is a 400 page with a one-line reason, and nothing was moved

@@ -83,6 +83,13 @@ def test_a_stages_functions_publish_metrics_under_its_own_namespace(
     assert {f["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] for f in functions} == {"dev-FifoMessaging"}
 
 
+def test_a_stages_stacks_register_under_its_own_registry_path(templates: dict[str, dict[str, Any]]) -> None:
+    # Then each stack's registration parameter is under /fifo-messaging/dev/stacks, none under the default's
+    names = [r["Properties"]["Name"] for t in templates.values() for r in t["Resources"].values()
+             if r["Type"] == "AWS::SSM::Parameter"]
+    assert sorted(names) == sorted(f"/fifo-messaging/dev/stacks/{stack}" for stack in templates)
+
+
 def test_stage_names_that_cannot_prefix_resources_are_refused() -> None:
     # Given names with upper case, a leading digit, a trailing hyphen, or too long for the queue names
     for bad in ("Dev", "1dev", "dev-", "dev_1", "a" * 17):

@@ -17,6 +17,7 @@ from aws_cdk import App
 
 from infra.function_code import FUNCTIONS_DIR
 from infra.system import System, build_system, cdk_context
+from messaging.consumer import METRICS
 from messaging.reply_store import REPLY_TTL_SECONDS
 from messaging.settings import DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS as IDEMPOTENCY_EXPIRY_SECONDS
 
@@ -357,6 +358,34 @@ def test_dashboard_shows_queues_functions_and_powertools_metrics(assembly: Assem
     ):
         assert needle in body, needle
 
+
+
+def test_every_stack_registers_itself_where_clients_discover_the_system(assembly: Assembly) -> None:
+    # Then each stack, the added services' among them, writes one SSM parameter under the default stage's registry
+    registered = {
+        stack: [(r["Properties"]["Name"], r["Properties"]["Value"])
+                for owner, _, r in assembly.resources("AWS::SSM::Parameter") if owner == stack]
+        for stack in assembly.templates
+    }
+    assert registered == {stack: [(f"/fifo-messaging/default/stacks/{stack}", stack)] for stack in assembly.templates}
+    assert set(assembly.added_stacks) <= set(registered)
+
+
+def test_the_dashboard_reads_each_functions_metrics_under_the_service_name_it_emits_them_with(
+    assembly: Assembly,
+) -> None:
+    # Given the service name each function's runtime puts on its metrics (POWERTOOLS_SERVICE_NAME, see the consumer)
+    services = {r["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+                for _, _, r in assembly.resources("AWS::Lambda::Function")}
+    [(_, _, dashboard)] = assembly.resources("AWS::CloudWatch::Dashboard")
+    body = json.loads("".join(part if isinstance(part, str) else "x"
+                              for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]))
+    # When the dashboard's custom metric lines are read
+    read = {(line[1], line[3]) for widget in body["widgets"] if widget["type"] == "metric"
+            for line in widget["properties"]["metrics"] if line[0] == "FifoMessaging" and line[2] == "service"}
+    # Then every metric the runtime emits is read for every function's service name, and nothing else is
+    assert read == {(metric, service) for metric in METRICS for service in services}
+    assert {"quotes-economy", "quotes-express", "quotes-standard"} <= services
 
 # The claim-check bucket and its key: consumers of what clients send may read claims (never write or delete).
 CLAIMS = ("MessagingCore/Claims/Bucket/", "MessagingCore/Claims/Key/")

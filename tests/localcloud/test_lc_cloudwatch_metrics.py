@@ -120,3 +120,51 @@ def test_sqs_publishes_queue_metrics_each_minute(cloud: LocalCloud, sqs: Any, cl
     assert values("ApproximateNumberOfMessagesVisible", "Maximum") == [0, 1]
     assert values("ApproximateNumberOfMessagesNotVisible", "Maximum") == [0, 1]
     assert values("ApproximateAgeOfOldestMessage", "Maximum") == [0, pytest.approx(60, abs=1)]
+
+
+def test_a_percentile_over_statistic_sets_has_no_datapoints_and_the_other_queries_still_answer(
+    cloud: LocalCloud, cloudwatch: Any, tag: str
+) -> None:
+    """CloudWatch computes percentiles from raw values only; data published as statistic sets (what the local cloud
+    publishes for Lambda and SQS) has no percentile datapoint, and GetMetricData answers every other query.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Percentiles"""
+    # Given one statistic set of a metric
+    now = datetime.fromtimestamp(cloud.clock.now(), UTC)
+    cloudwatch.put_metric_data(Namespace=f"Test/{tag}", MetricData=[{
+        "MetricName": "Duration", "Timestamp": now, "Unit": "Milliseconds",
+        "StatisticValues": {"SampleCount": 2, "Sum": 30, "Minimum": 10, "Maximum": 20}}])
+
+    def query(query_id: str, stat: str) -> dict[str, Any]:
+        return {"Id": query_id, "MetricStat": {"Metric": {"Namespace": f"Test/{tag}", "MetricName": "Duration"},
+                                               "Period": 60, "Stat": stat}}
+
+    # When its p99 and its average are asked for in one GetMetricData call
+    results = cloudwatch.get_metric_data(MetricDataQueries=[query("p", "p99"), query("a", "Average")],
+                                         StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1))
+    values = {result["Id"]: result["Values"] for result in results["MetricDataResults"]}
+    # Then the percentile has no datapoint and the average has its value
+    assert values == {"p": [], "a": [15.0]}
+
+
+def test_lambda_duration_p99_is_computed_from_the_minutes_raw_values(cloud: LocalCloud, cloudwatch: Any,
+                                                                    tag: str) -> None:
+    """A quiet minute is published as its values (PutMetricData ``Values``/``Counts``), so a percentile of it is
+    computed, nearest rank, as CloudWatch computes Lambda's ``p99`` Duration."""
+    # Given twenty values of a series in one minute, gathered as the local cloud gathers Lambda's metrics
+    now = cloud.clock.now()
+    for value in range(1, 21):
+        cloud.cloudwatch.metrics.add(f"Test/{tag}", "Duration", {"FunctionName": tag}, float(value),
+                                     unit="Milliseconds", timestamp=now)
+    cloud.cloudwatch.flush()
+    end = datetime.fromtimestamp(now, UTC) + timedelta(minutes=1)
+
+    def stat(name: str) -> list[float]:
+        query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": f"Test/{tag}", "MetricName": "Duration",
+                                                      "Dimensions": [{"Name": "FunctionName", "Value": tag}]},
+                                           "Period": 60, "Stat": name}}
+        result = cloudwatch.get_metric_data(MetricDataQueries=[query], StartTime=end - timedelta(minutes=5),
+                                            EndTime=end)["MetricDataResults"][0]
+        return list(result["Values"])
+
+    # When its percentiles and average are read / Then p99 and p50 are the nearest-rank values, the average as ever
+    assert (stat("p99"), stat("p50"), stat("Average"), stat("SampleCount")) == ([20.0], [10.0], [10.5], [20.0])
