@@ -86,15 +86,18 @@ class MonitoredQueue:
 
 @dataclass(frozen=True)
 class MonitoredFunction:
-    """What the monitor needs of a consumer function: its physical name and Powertools service name."""
+    """What the monitor needs of a function: its physical name, its Powertools service name, and whether it emits the
+    consumer's messaging metrics (:data:`CUSTOM_METRICS`; a function that consumes no queue, such as an HTTP API's or
+    the outbox relay, does not: its own widgets come from its construct's monitor)."""
 
     function_name: str
     service_name: str
+    messaging_metrics: bool = True
 
     @classmethod
-    def of(cls, function: ConsumerFunction) -> MonitoredFunction:
+    def of(cls, function: ConsumerFunction, *, messaging_metrics: bool = True) -> MonitoredFunction:
         """Describe a :class:`ConsumerFunction`."""
-        return cls(function.function_name, function.service_name)
+        return cls(function.function_name, function.service_name, messaging_metrics)
 
 
 def _metric(
@@ -217,7 +220,7 @@ class MessagingMonitor(Construct):
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown="# Messaging (Powertools metrics)", width=24, height=1)
         )
-        for function in functions:
+        for function in (f for f in functions if f.messaging_metrics):
             self.dashboard.add_widgets(
                 _graph(
                     f"{function.service_name}: messages",

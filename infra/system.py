@@ -120,11 +120,11 @@ def build_system(app: App, *, nag: bool = True) -> System:
         *quotes.queues.values(),
         *(queue for service in services.values() for queue in service.queues),
     )
+    not_consumers = (orders.api_function, orders.outbox.relay)  # they consume no queue: no messaging metrics
     functions = (
         core.replies.router,
         orders.function,
-        orders.api_function,
-        orders.outbox.relay,
+        *not_consumers,
         billing.function,
         notifications.function,
         *quotes.functions.values(),
@@ -136,7 +136,7 @@ def build_system(app: App, *, nag: bool = True) -> System:
         description="FIFO messaging: dashboard and alarms over every queue and function",
         alarm_topic=core.alarms.topic,
         queues=[MonitoredQueue.of(queue) for queue in queues],
-        functions=[MonitoredFunction.of(function) for function in functions],
+        functions=[MonitoredFunction.of(f, messaging_metrics=f not in not_consumers) for f in functions],
     )
     OutboxMonitor(monitoring, "OrdersOutbox", outbox=MonitoredOutbox.of("orders", orders.outbox),
                   alarm_topic=core.alarms.topic, dashboard=monitoring.monitor.dashboard)

@@ -101,7 +101,7 @@ class OutboxRelay:
         sns: SNSClient | None = None,
         sqs: SQSClient | None = None,
         dead_letter_queue_url: str | None = None,
-        service: str = "outbox-relay",
+        service: str | None = None,
         environ: Callable[[], Mapping[str, str]] | None = None,
         logger: Logger | None = None,
     ) -> None:
@@ -110,7 +110,10 @@ class OutboxRelay:
         self._dead_letter_queue_url = dead_letter_queue_url
         self._codec = CloudEventJsonCodec()
         self.service = service
-        self.logger = logger or Logger(service=service)
+        """The ``service`` dimension of the metrics and the logger's service; None: the function's
+        ``POWERTOOLS_SERVICE_NAME`` (``orders-outbox-relay``, what the dashboard and alarms read), else
+        ``outbox-relay``."""
+        self.logger = logger or Logger(service=service)  # Powertools reads POWERTOOLS_SERVICE_NAME when None
         self._environ = environ
 
     def _env(self) -> Mapping[str, str]:
@@ -274,15 +277,15 @@ class OutboxRelay:
         return True
 
     def _flush_metrics(self, counts: Counter[str]) -> None:
-        if not any(counts.values()):
-            return
+        """Every metric of the relay for the batch, zeros included (as the consumers do), so the dashboard's lines and
+        the alarms always have data."""
         env = self._env()
         metrics = EphemeralMetrics(
-            namespace=env.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE, service=self.service
+            namespace=env.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
+            service=self.service or env.get("POWERTOOLS_SERVICE_NAME") or "outbox-relay",
         )
-        for name, value in sorted(counts.items()):
-            if value:
-                metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        for name in (MESSAGES_RELAYED, MESSAGES_DEAD_LETTERED, MESSAGES_RETRIED):
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts[name])
         metrics.flush_metrics()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from messaging.relay import OutboxRelay
 
-relay = OutboxRelay(service="outbox-relay")
+relay = OutboxRelay()  # metrics and logs under the function's POWERTOOLS_SERVICE_NAME
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
@@ -110,6 +110,8 @@ class InvocationResult:
     """The exception's message (Lambda's ``errorMessage``)."""
     stack_trace: tuple[str, ...] = ()
     """The traceback's frames, formatted (Lambda's ``stackTrace``)."""
+    iterator_age_ms: float | None = None
+    """For a stream event source: how old the batch's last record was when the batch was read (``IteratorAge``)."""
 
     @property
     def log(self) -> str:
@@ -210,8 +212,11 @@ class LocalFunction:
             self._handler = handler
             return handler
 
-    def invoke(self, event: Any, *, timeout: float | None = None) -> InvocationResult:
-        """Invoke synchronously; ``timeout`` defaults to the function's Timeout."""
+    def invoke(
+        self, event: Any, *, timeout: float | None = None, iterator_age_ms: float | None = None
+    ) -> InvocationResult:
+        """Invoke synchronously; ``timeout`` defaults to the function's Timeout; a stream mapping gives the age of
+        the batch's last record (``iterator_age_ms``), which the listeners see on the result."""
         handler = self.load()
         limit = float(self.spec.timeout_seconds if timeout is None else timeout)
         environment, concurrency, init_duration = self._acquire()
@@ -219,6 +224,8 @@ class LocalFunction:
             result = self._run(handler, event, limit, environment, concurrency, init_duration)
         finally:
             self._release(environment)
+        if iterator_age_ms is not None:
+            result = replace(result, iterator_age_ms=iterator_age_ms)
         for listener in list(self._listeners):
             try:
                 listener(self, result)

@@ -84,6 +84,8 @@ class CloudWatch:
         add(LAMBDA, "Duration", dimensions, result.duration_seconds * 1000, unit="Milliseconds", timestamp=stamp)
         add(LAMBDA, "Throttles", dimensions, 0, unit="Count", timestamp=stamp)
         add(LAMBDA, "ConcurrentExecutions", dimensions, result.concurrency, unit="Count", timestamp=stamp)
+        if result.iterator_age_ms is not None:  # a stream event source's batch
+            add(LAMBDA, "IteratorAge", dimensions, result.iterator_age_ms, unit="Milliseconds", timestamp=stamp)
 
     def on_log_event(self, group: str, event: LogEvent) -> None:
         """Extract the metrics of an embedded-metric-format log event (a :class:`~localcloud.logs.LogShipper` hook).

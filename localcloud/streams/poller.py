@@ -205,7 +205,10 @@ class StreamMappingEmulator:
     def _invoke(self, event: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
         """Invoke the function; the sequence number to retry from, or None when the batch is done."""
         started = time.monotonic()
-        result = self.function.invoke(event)
+        last = records[-1]["dynamodb"].get("ApproximateCreationDateTime")
+        age = (datetime.now(UTC) - _utc(last)).total_seconds() if isinstance(last, datetime) else 0.0
+        age_ms = max(0.0, age * 1000)
+        result = self.function.invoke(event, iterator_age_ms=age_ms)
         sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
         resume = self._resume_point(result, sequence_numbers)
         if not result.ok:

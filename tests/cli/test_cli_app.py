@@ -24,6 +24,8 @@ from messaging.reply_store import DynamoDbReplyStore, InMemoryReplyStore
 ASSEMBLY = Path(__file__).parent / "fixtures" / "assembly"
 ORDER = '{"customer_id": "c-1", "lines": [{"sku": "b", "quantity": 1, "unit_price": "1.00"}]}'
 CANCEL = '{"customer_id": "c-1", "order_id": "o-1"}'
+CREATED = json.dumps({"order_id": "o-1", "customer_id": "c-1", "status": "open", "total": "1.00", "currency": "EUR",
+                      "item_count": 1, "lines": [{"sku": "b", "quantity": 1, "unit_price": "1.00"}]})
 QUOTE = '{"weight_kg": "1.5", "destination": "DE"}'
 CREATED = ('{"order_id": "o-1", "customer_id": "c-1", "total": "1.00", "currency": "EUR", "item_count": 1, '
            '"lines": [{"sku": "b", "quantity": 1, "unit_price": "1.00"}]}')
@@ -291,12 +293,12 @@ def test_unknown_queue_name_is_a_usage_error_in_one_line(fake: FakeMessaging) ->
 @pytest.mark.unit
 def test_a_topic_where_a_queue_is_expected_gets_a_hint_and_the_reverse_too(fake: FakeMessaging) -> None:
     # When a topic is named where a queue is expected / Then exit 2 and one line says what to do instead
-    result = run(["send", "order-events", "orders.CreateOrder", "-k", "c"], fake)
+    result = run(["send", "order-events", "orders.CreateOrder", "-k", "c-1", "-d", ORDER], fake)
     assert result.code == 2
     assert result.err.startswith("error: 'order-events' is a topic, not a queue: publish to it with `publish`")
     assert result.err.count("\n") == 1
     # When a queue is named where a topic is expected / Then the same, the other way round
-    result = run(["publish", "orders-command", "orders.OrderCreated", "-k", "c"], fake)
+    result = run(["publish", "orders-command", "orders.OrderCreated", "-k", "c-1", "-d", CREATED], fake)
     assert result.code == 2
     assert result.err.startswith("error: 'orders-command' is a queue, not a topic: send to it with `notify`")
 

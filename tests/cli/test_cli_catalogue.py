@@ -46,7 +46,7 @@ def test_what_the_catalogue_refuses_is_one_line_exit_2_and_nothing_is_sent(
     result = run(argv, fake)
     # Then one line says why, the exit status is 2, and the client was never called
     assert (result.code, result.err.count("\n")) == (2, 1), result.err
-    assert result.err.startswith("python -m cli: error: ") and expected in result.err
+    assert result.err.startswith("error: ") and expected in result.err
     assert fake.calls == []
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from demo.run import System, order_data
+from localcloud.apigateway import HttpApiRouter
 from tests.support.dashboards import WidgetMetric, widget_metrics
 
 pytestmark = pytest.mark.e2e
@@ -40,6 +41,12 @@ def traffic_of_every_style(system: System, customer: str) -> None:
     assert len(quotes) == 3
     system.sqs.send_message(QueueUrl=orders, MessageBody="not JSON", MessageGroupId=customer,
                             MessageDeduplicationId=f"poison-{customer}")
+    # an order through the HTTP front door: the API's function, the outbox and its relay
+    status, _, _ = HttpApiRouter(system.cloud).invoke(
+        "POST", system.outputs["OrdersApiUrl"] + "orders",
+        {"content-type": "application/json", "Idempotency-Key": f"dashboard-{customer}"},
+        json.dumps(order_data(customer)).encode())
+    assert status == 202
     system.drain()
     assert client.get_reply(correlation_id) is not None
 

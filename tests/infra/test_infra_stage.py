@@ -51,10 +51,11 @@ def test_a_stage_has_its_own_stacks(templates: dict[str, dict[str, Any]]) -> Non
 
 
 def test_every_physical_name_of_a_stage_carries_its_prefix(templates: dict[str, dict[str, Any]]) -> None:
-    # Then queues, topics, functions, log groups, the dashboard and the alarms are all the stage's own
+    # Then queues, topics, functions, APIs, log groups, the dashboard and the alarms are all the stage's own
     names = [name for template in templates.values() for name in physical_names(template)]
     assert len(names) > 40
-    assert [n for n in names if not (n.startswith("dev-") or n.startswith("/aws/lambda/dev-"))] == []
+    log_groups = ("/aws/lambda/dev-", "/aws/apigateway/dev-")  # a log group named after its function or API
+    assert [n for n in names if not (n.startswith("dev-") or n.startswith(log_groups))] == []
     orders = physical_names(templates["dev-Orders"])
     assert {"dev-orders-commands.fifo", "dev-orders-commands-dlq.fifo", "dev-order-events.fifo", "dev-orders",
             "/aws/lambda/dev-orders"} <= set(orders)

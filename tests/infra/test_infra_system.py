@@ -16,6 +16,7 @@ import pytest
 from aws_cdk import App
 
 from infra.function_code import FUNCTIONS_DIR
+from infra.outbox_monitoring import RELAY_METRICS
 from infra.system import System, build_system, cdk_context
 from messaging.consumer import METRICS
 from messaging.reply_store import REPLY_TTL_SECONDS
@@ -374,9 +375,18 @@ def test_every_stack_registers_itself_where_clients_discover_the_system(assembly
 def test_the_dashboard_reads_each_functions_metrics_under_the_service_name_it_emits_them_with(
     assembly: Assembly,
 ) -> None:
-    # Given the service name each function's runtime puts on its metrics (POWERTOOLS_SERVICE_NAME, see the consumer)
-    services = {r["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
-                for _, _, r in assembly.resources("AWS::Lambda::Function")}
+    # Given the service name each queue consumer's runtime puts on its metrics (POWERTOOLS_SERVICE_NAME, see the
+    # consumer), and the outbox relay's (a stream mapping, StartingPosition set) with metrics of its own
+    consumers = {r["Properties"]["FunctionName"]["Ref"] for _, _, r in assembly.resources(
+        "AWS::Lambda::EventSourceMapping") if "StartingPosition" not in r["Properties"]}
+    relays = {r["Properties"]["FunctionName"]["Ref"] for _, _, r in assembly.resources(
+        "AWS::Lambda::EventSourceMapping") if "StartingPosition" in r["Properties"]}
+
+    def service_names(logical_ids: set[str]) -> set[str]:
+        return {r["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+                for _, logical_id, r in assembly.resources("AWS::Lambda::Function") if logical_id in logical_ids}
+
+    services, relay_services = service_names(consumers), service_names(relays)
     [(_, _, dashboard)] = assembly.resources("AWS::CloudWatch::Dashboard")
     body = json.loads("".join(part if isinstance(part, str) else "x"
                               for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]))
@@ -384,7 +394,9 @@ def test_the_dashboard_reads_each_functions_metrics_under_the_service_name_it_em
     read = {(line[1], line[3]) for widget in body["widgets"] if widget["type"] == "metric"
             for line in widget["properties"]["metrics"] if line[0] == "FifoMessaging" and line[2] == "service"}
     # Then every metric the runtime emits is read for every function's service name, and nothing else is
-    assert read == {(metric, service) for metric in METRICS for service in services}
+    assert read == ({(metric, service) for metric in METRICS for service in services}
+                    | {(metric, service) for metric in RELAY_METRICS for service in relay_services})
+    assert relay_services == {"orders-outbox-relay"}
     assert {"quotes-economy", "quotes-express", "quotes-standard"} <= services
 
 # The claim-check bucket and its key: consumers of what clients send may read claims (never write or delete).

@@ -78,12 +78,13 @@ def orders(monkeypatch: pytest.MonkeyPatch) -> Iterator[Orders]:
         monkeypatch.setenv(name, value)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        state = create_state_table(dynamodb, "orders-state")
+        # tables named afresh: a local cloud kept by another module of the session keeps moto's state alive
+        state = create_state_table(dynamodb, f"orders-state-{uuid.uuid4().hex[:8]}")
         consumer = MessageConsumer(
             "orders",
             settings=ConsumerSettings(dead_letter_queue_url=DLQ, reply_to_allowlist=frozenset({REPLIES})),
             sqs_client=(sqs := RecordingSqsClient()),  # type: ignore[arg-type]
-            committer=DynamoDbCommitter(create_idempotency_table(dynamodb, "orders-idempotency"), client=dynamodb),
+            committer=DynamoDbCommitter(create_idempotency_table(dynamodb, f"orders-idempotency-{uuid.uuid4().hex[:8]}"), client=dynamodb),
             event_publisher=(publisher := InMemoryEventPublisher()),
             logger=Logger(service=f"orders-commit-{uuid.uuid4().hex}", stream=io.StringIO()),
         )
