@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,15 @@ from cli.endpoints import Endpoints
 from demo.run import System, order_data
 
 pytestmark = pytest.mark.e2e
+
+
+def body_of(message: dict[str, Any]) -> dict[str, Any]:
+    """A dead letter's body as JSON, or {} for one that is not JSON (other tests of the package poison the queue)."""
+    try:
+        body = json.loads(message["Body"])
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def cli(system: System, *argv: str) -> tuple[int, str, str]:
@@ -55,7 +65,7 @@ def test_a_command_behind_a_stopped_trigger_is_waiting_in_the_orders_queue_by_ei
     assert f"group {customer}, behind 1 message(s) of its group ({first})" in now
     # When it is traced by its SQS message id / Then the same answer
     [sqs_id] = [m["MessageId"] for m in queues.peek(system.sqs, system.orders_queue)
-                if json.loads(m["Body"])["id"] == second]
+                if body_of(m).get("id") == second]
     code, out, _ = cli(system, "trace", sqs_id, "--json")
     assert code == 0
     location = json.loads(out)["location"]
@@ -99,10 +109,10 @@ def test_dead_letters_found_counted_retried_deleted_and_corrected_one_by_one(sys
     code, out, _ = cli(system, "trace", f"outage-{customer}")
     assert "processed (redriven 1 time(s))" in out and "now: done" in out
     # And the deleted one is gone while the third stays
-    left = {json.loads(m["Body"]).get("id") for m in queues.peek(system.sqs, dlq, limit=100)}
+    left = {body_of(m).get("id") for m in queues.peek(system.sqs, dlq, limit=100)}
     assert bad[0] not in left and bad[1] in left and f"outage-{customer}" not in left
     # When the third is corrected and retried, keeping its source and id
-    [third] = [json.loads(m["Body"]) for m in queues.peek(system.sqs, dlq) if json.loads(m["Body"]).get("id") == bad[1]]
+    [third] = [body_of(m) for m in queues.peek(system.sqs, dlq) if body_of(m).get("id") == bad[1]]
     fixed = {**third, "data": order_data(customer, sku="s1")}
     code, _, err = cli(system, "dlq", "edit-retry", "orders-command", bad[1], "--body", json.dumps(fixed))
     assert code == 0, err

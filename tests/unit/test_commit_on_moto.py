@@ -84,7 +84,9 @@ def orders(monkeypatch: pytest.MonkeyPatch) -> Iterator[Orders]:
             "orders",
             settings=ConsumerSettings(dead_letter_queue_url=DLQ, reply_to_allowlist=frozenset({REPLIES})),
             sqs_client=(sqs := RecordingSqsClient()),  # type: ignore[arg-type]
-            committer=DynamoDbCommitter(create_idempotency_table(dynamodb, f"orders-idempotency-{uuid.uuid4().hex[:8]}"), client=dynamodb),
+            committer=DynamoDbCommitter(
+                create_idempotency_table(dynamodb, f"orders-idempotency-{uuid.uuid4().hex[:8]}"), client=dynamodb
+            ),
             event_publisher=(publisher := InMemoryEventPublisher()),
             logger=Logger(service=f"orders-commit-{uuid.uuid4().hex}", stream=io.StringIO()),
         )
