@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TextIO
 
 import boto3
@@ -47,6 +48,8 @@ EXIT_OK, EXIT_ERROR, EXIT_NO_REPLY = 0, 1, 3
 """0 success; 1 a failure reply, a timeout or a failed operation; 2 a usage error (:mod:`cli.arguments`); 3
 ``reply``: no reply yet."""
 CLAIM_CHECK_OUTPUT = "ClaimCheckBucketName"
+DELAYED_GROUP_OUTPUT = "DelayedDeliveryGroupName"
+DELAYED_ROLE_OUTPUT = "DelayedDeliveryRoleArn"
 
 
 class ReplyLike(Protocol):
@@ -115,10 +118,12 @@ class Connection:
             from catalogue import SHARD_KEYS  # noqa: PLC0415
             from messaging.claim_check import ClaimCheck  # noqa: PLC0415
             from messaging.client import MessagingClient  # noqa: PLC0415
+            from messaging.delayed import DelayedDelivery  # noqa: PLC0415
             from messaging.reply_store import DynamoDbReplyStore  # noqa: PLC0415
 
             endpoints = self.endpoints
             bucket = endpoints.outputs.get(CLAIM_CHECK_OUTPUT)
+            group, role = endpoints.outputs.get(DELAYED_GROUP_OUTPUT), endpoints.outputs.get(DELAYED_ROLE_OUTPUT)
             self._messaging = MessagingClient(
                 endpoints.reply_queue_url,
                 DynamoDbReplyStore(endpoints.reply_table_name, client=self.client("dynamodb")),
@@ -127,6 +132,9 @@ class Connection:
                 sns_client=self.client("sns"),
                 shard_keys=SHARD_KEYS,
                 claim_check=ClaimCheck(bucket, client=self.client("s3")) if bucket else None,
+                delayed=DelayedDelivery(group, role, client=self.client("scheduler"), sqs_client=self.client("sqs"))
+                if group and role
+                else None,
             )
         return self._messaging
 
@@ -173,14 +181,28 @@ def _reply_rows(records: Sequence[dict[str, Any]]) -> str:
     return table(["responder", "outcome", "result / error"], rows)
 
 
+def _deliver_at(args: argparse.Namespace) -> datetime | None:
+    """The moment ``--delay SECONDS`` names (None without it)."""
+    delay: float | None = getattr(args, "delay", None)
+    return None if delay is None else datetime.now(UTC) + timedelta(seconds=delay)
+
+
+def _scheduled_note(run: Run, deliver_at: datetime | None) -> None:
+    if deliver_at is not None:
+        when = deliver_at.isoformat(timespec="seconds")
+        run.out.note(f"scheduled: reaches the queue at {when} (EventBridge Scheduler)")
+
+
 def cmd_notify(run: Run) -> int:
     conn, args = run.conn, run.args
+    deliver_at = _deliver_at(args)
     envelope = conn.messaging.notify(
         conn.endpoints.queue_url(args.queue),
         args.type,
         args.data,
         partitionkey=args.partition_key,
         kind=Kind(args.kind),
+        deliver_at=deliver_at,
     )
     record = {
         "id": envelope.id,
@@ -190,23 +212,33 @@ def cmd_notify(run: Run) -> int:
         "source": envelope.source,
         "dataref": envelope.dataref,
     }
+    if deliver_at is not None:
+        record["deliver_at"] = deliver_at.isoformat(timespec="seconds")
     if run.out.as_json:
         run.out.json(record)
     else:
         through = f" (data in the claim-check bucket: {envelope.dataref})" if envelope.dataref else ""
-        run.out.write(f"sent {envelope.type} id={envelope.id} partitionkey={envelope.partitionkey}{through}")
+        verb = "scheduled" if deliver_at is not None else "sent"
+        run.out.write(f"{verb} {envelope.type} id={envelope.id} partitionkey={envelope.partitionkey}{through}")
+        _scheduled_note(run, deliver_at)
     return EXIT_OK
 
 
 def cmd_send(run: Run) -> int:
     conn, args = run.conn, run.args
+    deliver_at = _deliver_at(args)
     correlation_id = conn.messaging.send(
-        conn.endpoints.queue_url(args.queue), args.type, args.data, partitionkey=args.partition_key
+        conn.endpoints.queue_url(args.queue), args.type, args.data, partitionkey=args.partition_key,
+        deliver_at=deliver_at,
     )
     if run.out.as_json:
-        run.out.json({"correlation_id": correlation_id, "type": args.type})
+        record = {"correlation_id": correlation_id, "type": args.type}
+        if deliver_at is not None:
+            record["deliver_at"] = deliver_at.isoformat(timespec="seconds")
+        run.out.json(record)
     else:
         run.out.write(correlation_id)
+        _scheduled_note(run, deliver_at)
         run.out.note(f"get the reply with: {PROG}{where_options(args)} reply {correlation_id}")
     return EXIT_OK
 

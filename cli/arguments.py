@@ -152,6 +152,16 @@ def _message_args(parser: argparse.ArgumentParser, target: str) -> None:
     )
 
 
+def _delay_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--delay",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="deliver SECONDS from now (an EventBridge Scheduler one-shot schedule; up to 365 days)",
+    )
+
+
 class OneLineErrors(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (and exit status 2), not a usage block."""
 
@@ -176,8 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("notify", "one-way command (or document) to a queue (no reply)")
     _message_args(sub, "queue")
     sub.add_argument("--kind", choices=["command", "document"], default="command", help="message kind")
+    _delay_arg(sub)
     sub = command("send", "command with replyto; prints the correlation id (get the reply later with `reply`)")
     _message_args(sub, "queue")
+    _delay_arg(sub)
     sub = command("reply", "the reply to an earlier `send`, by correlation id (exit 3 if none yet)")
     sub.add_argument("correlation_id")
     sub.add_argument("--all", action="store_true", help="every reply so far (scatter-gather), oldest first")

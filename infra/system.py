@@ -110,6 +110,8 @@ def build_system(app: App, *, nag: bool = True) -> System:
     # claim-checked.
     for reader in (orders.function, billing.function, *quotes.functions.values(), *added_functions):
         core.claims.grant_read(reader)
+    # Queues that take scheduled messages (delivered later through EventBridge Scheduler).
+    core.delayed.allow(orders.queue)
     queues = (
         core.replies.queue,
         orders.queue,

@@ -8,7 +8,7 @@ Example::
 
 from __future__ import annotations
 
-from localcloud.resources import awslambda, cloudwatch, dynamodb, ecr, iam, kms, logs, s3, sns, sqs, ssm
+from localcloud.resources import awslambda, cloudwatch, dynamodb, ecr, iam, kms, logs, s3, scheduler, sns, sqs, ssm
 from localcloud.resources.base import CodeSource, FunctionCode, ResourceContext, ResourceType
 
 EMULATED: dict[str, ResourceType] = {
@@ -33,6 +33,7 @@ EMULATED: dict[str, ResourceType] = {
     "AWS::S3::Bucket": s3.Bucket(),
     "AWS::S3::BucketPolicy": s3.BucketPolicy(),
     "AWS::ECR::Repository": ecr.Repository(),
+    "AWS::Scheduler::ScheduleGroup": scheduler.ScheduleGroup(),
 }
 """Resource type -> how it is created, updated and deleted through the service APIs (moto)."""
 

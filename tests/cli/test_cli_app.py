@@ -5,6 +5,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +52,16 @@ class FakeMessaging:
         if self.error is not None:
             raise self.error
 
-    def notify(self, queue_url: str, type: str, data: Any, *, partitionkey: str, kind: Kind) -> Envelope:
-        self._call("notify", queue_url, type, data, partitionkey=partitionkey, kind=kind)
+    def notify(self, queue_url: str, type: str, data: Any, *, partitionkey: str, kind: Kind,
+               deliver_at: datetime | None = None) -> Envelope:
+        later = {"deliver_at": deliver_at} if deliver_at is not None else {}
+        self._call("notify", queue_url, type, data, partitionkey=partitionkey, kind=kind, **later)
         return command(type, data, source="/cli", partitionkey=partitionkey, id="m-1")
 
-    def send(self, queue_url: str, type: str, data: Any, *, partitionkey: str) -> str:
-        self._call("send", queue_url, type, data, partitionkey=partitionkey)
+    def send(self, queue_url: str, type: str, data: Any, *, partitionkey: str,
+             deliver_at: datetime | None = None) -> str:
+        later = {"deliver_at": deliver_at} if deliver_at is not None else {}
+        self._call("send", queue_url, type, data, partitionkey=partitionkey, **later)
         return "req-1"
 
     def get_reply(self, correlation_id: str) -> FakeReply | None:

@@ -115,16 +115,30 @@ def test_every_stack_is_synthesized_without_cdk_metadata(assembly: Assembly) -> 
     assert not list(assembly.resources("AWS::CDK::Metadata"))
 
 
+def _scheduled_delivery_targets(assembly: Assembly) -> set[tuple[str, str]]:
+    """(stack, logical id) of every queue the Scheduler role may send to (delayed delivery's policies)."""
+    targets = set()
+    for stack, _, policy in assembly.resources("AWS::IAM::Policy"):
+        if "ScheduledDelivery" not in policy["Properties"]["PolicyName"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Action"] == "sqs:SendMessage":
+                targets.add(assembly.target(stack, statement["Resource"]))
+    return targets
+
+
 def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assembly: Assembly) -> None:
     queues = list(assembly.resources("AWS::SQS::Queue"))
+    scheduled = _scheduled_delivery_targets(assembly)
     assert len(list(assembly.resources("AWS::SQS::Queue", examples_only=True))) == 14  # 7 service queues, 7 DLQs
     assert len(queues) == 2 * len(assembly.system.queues)  # every service queue and its DLQ, nothing else
     for stack, logical_id, queue in queues:
         props = queue["Properties"]
-        # Then each is FIFO, explicitly named, in high-throughput mode, without content-based dedup
+        # Then each is FIFO, explicitly named, in high-throughput mode, with content-based dedup only where
+        # scheduled messages arrive (a Scheduler target cannot give a dedup id)
         assert props["FifoQueue"] is True
         assert props["QueueName"].endswith(".fifo")
-        assert props["ContentBasedDeduplication"] is False
+        assert props["ContentBasedDeduplication"] is ((stack, logical_id) in scheduled)
         assert props["DeduplicationScope"] == "messageGroup"
         assert props["FifoThroughputLimit"] == "perMessageGroupId"
         if _is_dead_letter_target(assembly, stack, logical_id):
@@ -500,7 +514,9 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
         for service_queue in service.queues:
             assert queue(service_queue.name) <= added, service.stack_name
     assert outputs == {
-        "MessagingCore": queue("Reply") | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName"},
+        "MessagingCore": queue("Reply")
+        | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName", "DelayedDeliveryGroupName",
+           "DelayedDeliveryRoleArn"},
         "Orders": queue("OrdersCommand") | {"OrderEventsTopicArn", "OrdersTableName"},
         "Billing": queue("Billing") | {"BillingTableName"},
         "Notifications": queue("Notifications") | {"NotificationsTableName"},
@@ -590,3 +606,27 @@ def test_no_function_environment_holds_a_secret(assembly: Assembly) -> None:
                 assert PLAIN_LITERAL.match(value), (name, value)
             else:
                 assert set(value) <= {"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::Sub", "Fn::Join"}, (name, value)
+
+
+def test_delayed_delivery_has_a_group_and_a_role_only_scheduler_assumes_allowed_to_its_target_queues(
+    assembly: Assembly,
+) -> None:
+    core = assembly.templates["MessagingCore"]
+    # Then MessagingCore holds one schedule group and outputs it with the Scheduler role
+    groups = list(assembly.resources("AWS::Scheduler::ScheduleGroup"))
+    assert [(stack, g["Properties"]["Name"]) for stack, _, g in groups] == [("MessagingCore", "messaging-delayed")]
+    assert {"DelayedDeliveryGroupName", "DelayedDeliveryRoleArn"} <= set(core["Outputs"])
+    _, role_id = assembly.target("MessagingCore", core["Outputs"]["DelayedDeliveryRoleArn"]["Value"])
+    trust = assembly.resource("MessagingCore", role_id)["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "scheduler.amazonaws.com"}]
+    assert all("aws:SourceAccount" in s["Condition"]["StringEquals"] for s in trust)
+    # And the role may send to the orders queue (the policy lives in the queue's stack, so core depends on nothing)
+    scheduled = _scheduled_delivery_targets(assembly)
+    orders_queue = assembly.system.orders.queue.queue.node.default_child
+    assert ("Orders", assembly.system.orders.resolve(orders_queue.logical_id)) in scheduled  # type: ignore[union-attr]
+    for stack, _, policy in assembly.resources("AWS::IAM::Policy"):
+        if "ScheduledDelivery" in policy["Properties"]["PolicyName"]:
+            assert stack != "MessagingCore"
+            actions = {a for st in policy["Properties"]["PolicyDocument"]["Statement"] for a in
+                       ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+            assert actions == {"sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}
