@@ -152,6 +152,10 @@ class DelayedDelivery:
             raise InvalidRequest(f"deliver_at must be at most {MAX_DELAY_DAYS} days ahead")
         return expression
 
+    def is_due(self, deliver_at: datetime) -> bool:
+        """True when ``deliver_at`` is not in the future any more (send it now rather than schedule it)."""
+        return deliver_at.timestamp() <= self._clock()
+
     def queue_arn(self, queue_url: str) -> str:
         """The ARN of the queue at ``queue_url`` (asked once per queue)."""
         if queue_url not in self._queue_arns:
