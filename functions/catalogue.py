@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 from billing.models import SHARD_KEYS as BILLING
+from inventory.models import SHARD_KEYS as INVENTORY
 from orders.models import SHARD_KEYS as ORDERS
 
-SHARD_KEYS: dict[str, str] = {**ORDERS, **BILLING}
+SHARD_KEYS: dict[str, str] = {**ORDERS, **BILLING, **INVENTORY}

@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from infra.compliance import acknowledge
 from infra.consumer_function import ConsumerFunction
 from infra.service_queue import ServiceQueue
 from infra.stage import staged
@@ -84,5 +85,12 @@ class DelayedDelivery(Construct):
             resource_arns=[self.schedules_arn],
         )
         iam.Grant.add_to_principal(grantee=producer.role, actions=["iam:PassRole"], resource_arns=[self.role.role_arn])
+        flattened = f"arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{self.group_name}/*"
+        acknowledge(
+            producer.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{flattened}]",
+            "A producer creates one schedule per message it delays, named from the message: the grant covers the "
+            "schedules of this one group (create, delete, get), nothing else of Scheduler.",
+        )
         producer.add_environment("SCHEDULE_GROUP_NAME", self.group_name)
         producer.add_environment("SCHEDULER_ROLE_ARN", self.role.role_arn)

@@ -51,7 +51,7 @@ class ReplyChannel(Construct):
             >>> replies.allow_replies_from(quote_function)  # doctest: +SKIP
         """
         self.queue.grant_send(responder.role)
-        responder.add_environment("REPLY_TO_ALLOWLIST", self.queue.queue_url)
+        responder.allow_reply_to(self.queue.queue_url)
 
     def grant_requester(self, principal: iam.IGrantable) -> None:
         """Let a requester register its requests in the reply table and read their replies.

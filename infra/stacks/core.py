@@ -11,6 +11,7 @@ from infra.claim_check import ClaimCheckBucket
 from infra.delayed_delivery import DelayedDelivery
 from infra.monitoring import AlarmTopic
 from infra.reply_channel import ReplyChannel
+from infra.service_queue import ServiceQueue
 
 
 class MessagingCoreStack(Stack):
@@ -28,3 +29,6 @@ class MessagingCoreStack(Stack):
         self.replies = ReplyChannel(self, "Replies")
         self.claims = ClaimCheckBucket(self, "Claims")
         self.delayed = DelayedDelivery(self, "Delayed")
+        # The order saga's queue: its participants reply here, so it lives with the other shared channels (see
+        # infra/saga_orchestrator.py); the OrderSaga stack consumes it.
+        self.order_sagas = ServiceQueue(self, "OrderSagas", name="OrderSagas", queue_name="order-sagas")

@@ -9,6 +9,11 @@ with ``ActionAfterCompletion: DELETE`` it is deleted afterwards. Targets: SQS ``
 
 moto keeps the schedules; the runner reads them from moto's backend (as the local cloud's SQS emulation reads its
 queues) and delivers through the public APIs, so what it sends is counted and checked like any other message.
+
+Which clock: whoever creates a schedule (a client, a function) computes its ``at(...)`` from the wall clock, while the
+local clock may run ahead of it (tests and the chaos harness advance it). The runner notes the clock's offset when
+it first sees a schedule (it looks every 0.2 s and before every advance) and fires it when the local clock reaches ``at`` + that offset: a
+schedule 30 s ahead fires 30 local seconds after its creation, and an advance of the clock after that jumps over it.
 """
 
 from __future__ import annotations
@@ -52,6 +57,9 @@ class _Due:
     group: str
     name: str
     at: float
+    """When it is due on the local clock."""
+    expression_at: float
+    """The time its expression names (wall clock)."""
     target: dict[str, Any]
     delete_after: bool
     max_age: float
@@ -97,6 +105,7 @@ class ScheduleRunner:
         self._first_failure: dict[tuple[str, str], float] = {}
         self._done: set[tuple[str, str, float]] = set()
         self._skipped: set[tuple[str, str]] = set()
+        self._seen_offset: dict[tuple[str, str, float], float] = {}
         self._fire_lock = threading.Lock()
         self._wake = threading.Condition()
         self._stop = False
@@ -112,6 +121,7 @@ class ScheduleRunner:
             self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
             self._thread.start()
         self._clock.on_advance(self._on_clock_advance)
+        self._clock.before_advance(self._note_offsets)
 
     def stop(self) -> None:
         """Stop firing."""
@@ -123,6 +133,14 @@ class ScheduleRunner:
             thread.join(5)
         self._thread = None
         self._clock.remove_listener(self._on_clock_advance)
+        self._clock.remove_listener(self._note_offsets)
+
+    def _note_offsets(self) -> None:
+        """Note the clock's offset for schedules not seen yet, before the clock moves."""
+        try:
+            self._pending()
+        except Exception:
+            log.exception("reading the schedules failed")
 
     @property
     def running(self) -> bool:
@@ -166,8 +184,9 @@ class ScheduleRunner:
                 continue
             if (schedule.group_name, schedule.name, at) in self._done:
                 continue
+            offset = self._seen_offset.setdefault((schedule.group_name, schedule.name, at), self._clock.offset)
             retry = schedule.target.get("RetryPolicy") or {}
-            pending.append(_Due(schedule.group_name, schedule.name, at, dict(schedule.target),
+            pending.append(_Due(schedule.group_name, schedule.name, at + offset, at, dict(schedule.target),
                                 schedule.action_after_completion == "DELETE",
                                 float(retry.get("MaximumEventAgeInSeconds", 86400))))
         return pending
@@ -208,7 +227,7 @@ class ScheduleRunner:
 
     def _finish(self, due: _Due) -> None:
         self._first_failure.pop((due.group, due.name), None)
-        self._done.add((due.group, due.name, due.at))
+        self._done.add((due.group, due.name, due.expression_at))
         if due.delete_after:
             scheduler = self._client("scheduler")
             try:

@@ -22,7 +22,8 @@ from messaging.settings import DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS as IDEMPOTENCY
 
 pytestmark = pytest.mark.infra
 
-EXAMPLE_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring")
+EXAMPLE_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring", "BillingCredit",
+                  "OrderSaga")
 Resource = dict[str, Any]
 
 
@@ -130,7 +131,7 @@ def _scheduled_delivery_targets(assembly: Assembly) -> set[tuple[str, str]]:
 def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assembly: Assembly) -> None:
     queues = list(assembly.resources("AWS::SQS::Queue"))
     scheduled = _scheduled_delivery_targets(assembly)
-    assert len(list(assembly.resources("AWS::SQS::Queue", examples_only=True))) == 14  # 7 service queues, 7 DLQs
+    assert len(list(assembly.resources("AWS::SQS::Queue", examples_only=True))) == 18  # 9 service queues, 9 DLQs
     assert len(queues) == 2 * len(assembly.system.queues)  # every service queue and its DLQ, nothing else
     for stack, logical_id, queue in queues:
         props = queue["Properties"]
@@ -153,11 +154,11 @@ def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assem
 
 def test_service_queue_visibility_timeout_is_six_times_the_consumer_timeout(assembly: Assembly) -> None:
     for stack, _, mapping in assembly.resources("AWS::Lambda::EventSourceMapping"):
-        _, queue_id = assembly.target(stack, mapping["Properties"]["EventSourceArn"])
+        queue_stack, queue_id = assembly.target(stack, mapping["Properties"]["EventSourceArn"])
         _, function_id = assembly.target(stack, mapping["Properties"]["FunctionName"])
         timeout = assembly.resource(stack, function_id)["Properties"]["Timeout"]
         # Then the source queue hides a message for 6x the function timeout
-        assert assembly.resource(stack, queue_id)["Properties"]["VisibilityTimeout"] == 6 * timeout
+        assert assembly.resource(queue_stack, queue_id)["Properties"]["VisibilityTimeout"] == 6 * timeout
 
 
 def test_every_topic_is_fifo_with_explicit_dedup_and_group_scope(assembly: Assembly) -> None:
@@ -203,8 +204,8 @@ def test_queues_and_topics_use_customer_managed_keys_and_tables_kms(assembly: As
             assert key["Type"] == "AWS::KMS::Key"
             assert key["Properties"]["EnableKeyRotation"] is True
     tables = list(assembly.resources("AWS::DynamoDB::Table"))
-    # reply, 3 state, 3 dedup (orders, billing, notifications; quote responders keep none)
-    assert len(list(assembly.resources("AWS::DynamoDB::Table", examples_only=True))) == 7
+    # reply, 5 state, 5 dedup (orders, billing, notifications, billing credit, order saga; quote responders keep none)
+    assert len(list(assembly.resources("AWS::DynamoDB::Table", examples_only=True))) == 11
     for _, _, table in tables:
         # And tables are encrypted with KMS (AWS-managed key)
         assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
@@ -233,7 +234,7 @@ def test_every_table_has_ttl_pitr_and_on_demand_billing(assembly: Assembly) -> N
 
 def test_every_event_source_mapping_reports_batch_item_failures(assembly: Assembly) -> None:
     mappings = list(assembly.resources("AWS::Lambda::EventSourceMapping"))
-    assert len(list(assembly.resources("AWS::Lambda::EventSourceMapping", examples_only=True))) == 7
+    assert len(list(assembly.resources("AWS::Lambda::EventSourceMapping", examples_only=True))) == 9
     assert len(mappings) == len(assembly.system.functions)  # each consumer function has its queue
     for _, _, mapping in mappings:
         props = mapping["Properties"]
@@ -372,6 +373,16 @@ ALLOWED = {
         *CLAIMS,
     ),
     "billing": ("Billing/Handler/", "Billing/Queue/", "Billing/State/", "Billing/Idempotency/", *CLAIMS),
+    "billing-credit": ("BillingCredit/", "MessagingCore/Replies/Queue/", "MessagingCore/OrderSagas/", *CLAIMS),
+    "order-saga": (
+        "OrderSaga/",
+        "MessagingCore/OrderSagas/",
+        "MessagingCore/Replies/Queue/",
+        "MessagingCore/Delayed/",
+        "BillingCredit/Commands/",
+        "Inventory/Commands/",
+        *CLAIMS,
+    ),
     "notifications": (
         "Notifications/Handler/",
         "Notifications/Queue/",
@@ -396,6 +407,8 @@ def _allowed(assembly: Assembly) -> dict[str, tuple[str, ...]]:
     added = {
         name: (f"{stack}/", "MessagingCore/Replies/Queue/", *CLAIMS) for name, stack in assembly.added_functions.items()
     }
+    # The order saga's participants may also answer on the saga queue
+    added["inventory"] = (*added["inventory"], "MessagingCore/OrderSagas/")
     return {**ALLOWED, **added}
 
 
@@ -427,6 +440,10 @@ def test_each_function_has_its_own_role_naming_only_its_own_resources(assembly: 
                     if resource == "*":
                         # And "*" only where AWS requires it (X-Ray has no resource-level permissions)
                         assert statement["Action"] == XRAY, (name, statement)
+                        continue
+                    if ":scheduler:" in json.dumps(resource):
+                        # And on Scheduler, the schedules of delayed delivery's group only
+                        assert name == "order-saga" and "schedule/messaging-delayed/*" in json.dumps(resource)
                         continue
                     target_stack, target_id = assembly.target(stack, resource)
                     path = assembly.path(target_stack, target_id)
@@ -467,7 +484,17 @@ EXAMPLE_HANDLERS = {
     "quotes-standard": "quotes.handler.lambda_handler",
     "quotes-express": "quotes.handler.lambda_handler",
     "quotes-economy": "quotes.handler.lambda_handler",
+    "billing-credit": "billing.credit_handler.lambda_handler",
+    "order-saga": "order_saga.handler.lambda_handler",
 }
+
+
+def assembly_env_of(assembly: Assembly, function_name: str) -> dict[str, Any]:
+    for _, _, function in assembly.resources("AWS::Lambda::Function"):
+        if function["Properties"]["FunctionName"] == function_name:
+            variables: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
+            return variables
+    raise AssertionError(f"no function {function_name}")
 
 
 def test_environment_variables_come_with_the_linked_resources(assembly: Assembly) -> None:
@@ -489,7 +516,16 @@ def test_environment_variables_come_with_the_linked_resources(assembly: Assembly
         "quotes-standard": responder,
         "quotes-express": responder,
         "quotes-economy": responder,
+        "billing-credit": service | {"REPLY_TO_ALLOWLIST", "CLAIM_CHECK_BUCKET"},
+        "order-saga": service
+        | {"REPLY_TO_ALLOWLIST", "CLAIM_CHECK_BUCKET", "SAGA_QUEUE_URL", "BILLING_COMMAND_QUEUE_URL",
+           "INVENTORY_COMMAND_QUEUE_URL", "SCHEDULE_GROUP_NAME", "SCHEDULER_ROLE_ARN"},
     }
+    # And a participant of the order saga may reply to the reply queue and to the saga queue
+    reply_import = {"Fn::ImportValue": "MessagingCore:ExportsOutputRefRepliesQueueA81D66B7471DB455"}
+    for participant in ("billing-credit", "inventory"):
+        allowlist = assembly_env_of(assembly, participant)["REPLY_TO_ALLOWLIST"]
+        assert allowlist == {"Fn::Join": [",", [reply_import, env["order-saga"]["SAGA_QUEUE_URL"]]]}, participant
     assert {v["POWERTOOLS_METRICS_NAMESPACE"] for v in env.values()} == {"FifoMessaging"}
     assert {env[f"quotes-{n}"]["QUOTE_RESPONDER_NAME"] for n in ("standard", "express", "economy")} == {
         "standard",
@@ -515,8 +551,11 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
             assert queue(service_queue.name) <= added, service.stack_name
     assert outputs == {
         "MessagingCore": queue("Reply")
+        | queue("OrderSagas")
         | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName", "DelayedDeliveryGroupName",
            "DelayedDeliveryRoleArn"},
+        "BillingCredit": queue("BillingCommand") | {"BillingCreditTableName"},
+        "OrderSaga": {"OrderSagaTableName"},
         "Orders": queue("OrdersCommand") | {"OrderEventsTopicArn", "OrdersTableName"},
         "Billing": queue("Billing") | {"BillingTableName"},
         "Notifications": queue("Notifications") | {"NotificationsTableName"},
@@ -626,7 +665,9 @@ def test_delayed_delivery_has_a_group_and_a_role_only_scheduler_assumes_allowed_
     assert ("Orders", assembly.system.orders.resolve(orders_queue.logical_id)) in scheduled  # type: ignore[union-attr]
     for stack, _, policy in assembly.resources("AWS::IAM::Policy"):
         if "ScheduledDelivery" in policy["Properties"]["PolicyName"]:
-            assert stack != "MessagingCore"
+            statement = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                             if s["Action"] == "sqs:SendMessage")
+            assert assembly.target(stack, statement["Resource"])[0] == stack  # in its queue's stack
             actions = {a for st in policy["Properties"]["PolicyDocument"]["Statement"] for a in
                        ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
             assert actions == {"sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}

@@ -49,7 +49,8 @@ def _rejected(data: SagaData, step: str, code: str) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class SagaDefinition:
-    """A saga started by the command ``starts_with`` (the saga's id is that command's id); the steps run in order,
+    """A saga started by the command ``starts_with`` (the saga's id is that command's id; the saga's data is the
+    command's data plus ``saga_id``); the steps run in order,
     each after the previous one's success reply. ``deadline``: from the start, after which an unanswered step is
     abandoned and the done steps compensated (code ``timeout``). ``approved(data)`` / ``rejected(data, step, code)``
     are the ``result`` of the success reply the starting command finally gets."""
@@ -60,6 +61,8 @@ class SagaDefinition:
     approved: Callable[[SagaData], dict[str, Any]] = _approved
     rejected: Callable[[SagaData, str, str], dict[str, Any]] = _rejected
     timeout_type: str = field(default="saga.Timeout")
+    model: Any = None
+    """The pydantic model of the starting command's ``data`` (validated by the consumer), or None."""
 
     def __post_init__(self) -> None:
         names = [step.name for step in self.steps]

@@ -99,7 +99,7 @@ def _entry(kind: str, message_id: str, now: float, **details: Any) -> dict[str, 
 def start(saga: SagaDefinition, saga_id: str, data: dict[str, Any], requester: dict[str, Any], *,
           now: float) -> Transition:
     """The saga's first transition: step 1 runs, the timeout is scheduled."""
-    state = SagaState.new(saga_id, saga.starts_with, data, [s.name for s in saga.steps],
+    state = SagaState.new(saga_id, saga.starts_with, {**data, "saga_id": saga_id}, [s.name for s in saga.steps],
                           deadline=now + saga.deadline.total_seconds(), requester=requester)
     state.history.append(_entry("start", requester["id"], now))
     first = saga.steps[0]

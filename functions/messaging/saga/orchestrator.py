@@ -53,26 +53,34 @@ class SagaOrchestrator:
     def __init__(
         self,
         saga: SagaDefinition,
-        repository: SagaRepository,
+        repository: SagaRepository | Callable[[], SagaRepository],
         *,
         queues: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.saga = saga
-        self.repository = repository
+        self._repository = repository
         self._queues = queues
         self._clock = clock
 
+    @property
+    def repository(self) -> SagaRepository:
+        """The saga states (a factory given to the constructor is called on first use: no client at import)."""
+        if not isinstance(self._repository, SagaRepository):
+            self._repository = self._repository()
+        return self._repository
+
     def register(self, consumer: MessageConsumer) -> None:
         """Register the start command, every reply and the timeout on ``consumer``."""
-        consumer.command(self.saga.starts_with)(self.on_start)
+        consumer.command(self.saga.starts_with, model=self.saga.model)(self.on_start)
         consumer.reply()(self.on_reply)
         consumer.command(self.saga.timeout_type)(self.on_timeout)
 
     # -- handlers -----------------------------------------------------------------------------------------------
 
-    def on_start(self, data: dict[str, Any], ctx: MessageContext) -> None:
+    def on_start(self, data: Any, ctx: MessageContext) -> None:
         ctx.defer_reply()  # the starting command is answered when the saga ends
+        data = data.model_dump(mode="json") if hasattr(data, "model_dump") else dict(data)
         request = ctx.envelope
         if self.repository.get(request.id) is not None:
             return  # a second message with this id after the first one's dedup record expired: nothing new
