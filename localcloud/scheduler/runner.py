@@ -12,8 +12,9 @@ queues) and delivers through the public APIs, so what it sends is counted and ch
 
 Which clock: whoever creates a schedule (a client, a function) computes its ``at(...)`` from the wall clock, while the
 local clock may run ahead of it (tests and the chaos harness advance it). The runner notes the clock's offset when
-it first sees a schedule (it looks every 0.2 s and before every advance) and fires it when the local clock reaches ``at`` + that offset: a
-schedule 30 s ahead fires 30 local seconds after its creation, and an advance of the clock after that jumps over it.
+it first sees a schedule (it looks every 0.2 s and before every advance) and fires it when the local clock reaches
+``at`` + that offset: a schedule 30 s ahead fires 30 local seconds after its creation, and an advance of the clock
+after that jumps over it.
 """
 
 from __future__ import annotations
