@@ -39,6 +39,7 @@ from cli.endpoints import (
     UnknownName,
 )
 from cli.render import Output, table
+from cli.saga import SagaNotFound, exit_status, find_saga, render, saga_record, saga_tables
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
 from cli.trace import trace
 from messaging.envelope import Kind
@@ -439,6 +440,20 @@ def _shorten(text: str | None, width: int) -> str | None:
     return text[: width - 1] + "…"
 
 
+def cmd_saga(run: Run) -> int:
+    conn = run.conn
+    try:
+        state = find_saga(run.args.saga_id, saga_tables(conn.endpoints.outputs), conn.client("dynamodb"))
+    except SagaNotFound as exc:
+        run.out.err.write(f"error: {exc}\n")
+        return EXIT_ERROR
+    if run.out.as_json:
+        run.out.json(saga_record(state))
+    else:
+        run.out.write(render(state, table))
+    return exit_status(state)
+
+
 COMMANDS: dict[str, Callable[[Run], int]] = {
     "notify": cmd_notify,
     "send": cmd_send,
@@ -450,6 +465,7 @@ COMMANDS: dict[str, Callable[[Run], int]] = {
     "dlq": cmd_dlq,
     "trace": cmd_trace,
     "topology": cmd_topology,
+    "saga": cmd_saga,
 }
 
 

@@ -241,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MINUTES",
         help="search the logs of the last MINUTES (default 1440: a day)",
     )
+    sub = command("saga", "a saga's state, steps, replies and timeouts (exit 0 ended, 3 running, 1 failed)")
+    sub.add_argument("saga_id", help="the saga's id (the id of the command that started it)")
     sub = command("topology", "topics, subscriptions (filters), queues, DLQs and functions from cdk.out as a picture")
     sub.add_argument("--assembly", default="cdk.out", type=Path, help="cloud assembly directory (default cdk.out)")
     sub.add_argument(

@@ -3,12 +3,17 @@ deadline while inventory's trigger is stopped (whose late reservation is release
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import io
+import json
 import uuid
 from typing import Any
 
 import pytest
 
+from cli.app import Connection, main
+from cli.endpoints import Endpoints
 from demo.run import System
 from messaging.client import Reply
 from messaging.saga import DynamoDbSagaRepository, SagaState
@@ -47,6 +52,17 @@ def _saga(system: System, saga_id: str) -> SagaState:
     return state
 
 
+def _cli_saga(system: System, saga_id: str) -> tuple[int, dict[str, Any]]:
+    """``fifo-messaging saga <id> --json`` against the in-process cloud."""
+    out = io.StringIO()
+
+    def connect(args: argparse.Namespace) -> Connection:
+        return Connection(args, endpoints=Endpoints.from_outputs(system.outputs), client_factory=system.cloud.client)
+
+    code = main(["saga", saga_id, "--json"], connect=connect, stdout=out, stderr=io.StringIO())
+    return code, json.loads(out.getvalue())
+
+
 def test_placed_orders_are_approved_or_rejected_at_the_step_that_refused(system: System) -> None:
     # Given a customer with 25.00 of credit and 2 pens in stock
     customer, sku = f"cust-{uuid.uuid4().hex[:8]}", f"pen-{uuid.uuid4().hex[:6]}"
@@ -79,6 +95,8 @@ def test_a_participant_that_never_answers_is_timed_out_and_its_late_reservation_
     try:
         # When an order is placed and its deadline passes (the local clock jumps to the timeout's schedule)
         saga_id = _place(system, _order(customer, sku, 2, "5.00"))
+        assert cloud.drain(timeout=3) is False  # the saga started; its timeout is pending
+        running_code, running = _cli_saga(system, saga_id)
         system.drain()
         timed_out = _ok(system.client.get_reply(saga_id))
         state = _saga(system, saga_id)
@@ -88,11 +106,15 @@ def test_a_participant_that_never_answers_is_timed_out_and_its_late_reservation_
     system.drain()
     # Then the answer was a timeout at the stock step with the credit compensated; the late reservation was undone
     # and the outcome did not change
+    assert running_code == 3 and running["status"] == "running"
+    assert running["steps"] == [{"name": "credit", "status": "done"}, {"name": "stock", "status": "running"}]
     assert timed_out == {"status": "rejected", "step": "stock", "code": "timeout"}
     assert state.steps == {"credit": "compensated", "stock": "abandoned"}
     after = _saga(system, saga_id)
     assert after.status == "rejected" and after.steps == {"credit": "compensated", "stock": "compensated"}
     assert len(system.client.get_replies(saga_id)) == 1
+    ended_code, ended = _cli_saga(system, saga_id)
+    assert ended_code == 0 and [e["kind"] for e in ended["history"]][:3] == ["start", "reply", "timeout"]
     stock = system.client.request(system.outputs["InventoryCommandQueueUrl"], "inventory.Restock",
                                   {"sku": sku, "quantity": 1}, partitionkey=sku)
     assert dict(stock.outcome.result or {})["available"] == 6  # 5 + 1: the 2 reserved late were released
