@@ -77,7 +77,7 @@ def test_the_topology_lists_every_queue_with_the_depth_sqs_reports(
     # row of the queue it serves
     rows = {row[0]: row for row in table_rows(page) if len(row) == 7}
     urls = system.sqs.list_queues()["QueueUrls"]
-    assert len(urls) == 14
+    assert len(urls) == 20  # 10 service queues (the order saga's, billing's credit and inventory's among them), 10 DLQs
     for url in urls:
         name, depth = queue_name(url), attributes(system, url)
         if "-dlq" in name:
