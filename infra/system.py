@@ -125,6 +125,7 @@ def build_system(app: App, *, nag: bool = True) -> System:
             "BILLING_COMMAND": (billing_credit.queue, billing_credit.function),
             "INVENTORY_COMMAND": (inventory.queues[0], inventory.functions[0]),
         },
+        alarm_topic=core.alarms.topic,
         description="FIFO messaging example: the order saga's orchestrator (orders.PlaceOrder)",
     )
     added_functions = [function for service in services.values() for function in service.functions]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Stack
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.consumer_function import ConsumerFunction
@@ -23,7 +24,8 @@ class OrderSagaStack(Stack):
 
     Example:
         >>> OrderSagaStack(app, "OrderSaga", queue=core.order_sagas, delayed=core.delayed, replies=core.replies,
-        ...                participants={"BILLING_COMMAND": (credit.queue, credit.function)})  # doctest: +SKIP
+        ...                participants={"BILLING_COMMAND": (credit.queue, credit.function)},
+        ...                alarm_topic=core.alarms.topic)  # doctest: +SKIP
     """
 
     def __init__(
@@ -35,12 +37,13 @@ class OrderSagaStack(Stack):
         delayed: DelayedDelivery,
         replies: ReplyChannel,
         participants: dict[str, tuple[ServiceQueue, ConsumerFunction]],
+        alarm_topic: sns.ITopic,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.saga = SagaOrchestratorFunction(
             self, "Saga", function_name="order-saga", handler=HANDLER, queue=queue, delayed=delayed,
-            replies=replies, table_output="OrderSagaTableName",
+            replies=replies, table_output="OrderSagaTableName", alarm_topic=alarm_topic,
         )
         for name, (participant_queue, function) in sorted(participants.items()):
             self.saga.participant(name, participant_queue, function)

@@ -671,3 +671,15 @@ def test_delayed_delivery_has_a_group_and_a_role_only_scheduler_assumes_allowed_
             actions = {a for st in policy["Properties"]["PolicyDocument"]["Statement"] for a in
                        ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
             assert actions == {"sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def test_the_order_saga_alarms_on_failed_and_overdue_sagas(assembly: Assembly) -> None:
+    # Then the OrderSaga stack alarms on its saga metrics, each notifying the alarm topic
+    alarms = {a["Properties"]["MetricName"]: a["Properties"] for s, _, a in assembly.resources("AWS::CloudWatch::Alarm")
+              if s == "OrderSaga"}
+    assert set(alarms) == {"SagasFailed", "SagasOverdue"}
+    for alarm in alarms.values():
+        assert alarm["Namespace"] == "FifoMessaging" and alarm["Threshold"] == 1
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": "order-saga"}]
+        assert alarm["AlarmActions"] == [{"Fn::ImportValue": alarm["AlarmActions"][0]["Fn::ImportValue"]}]
+        assert alarm["AlarmActions"][0]["Fn::ImportValue"].startswith("MessagingCore:")

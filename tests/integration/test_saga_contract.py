@@ -4,6 +4,7 @@ The test plays the participants and the scheduler: it reads what the saga sent a
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 
@@ -160,3 +161,34 @@ def test_a_stale_read_loses_the_version_condition_and_is_retried(world: SagaWorl
     # Then the record failed (SQS retries it), nothing was committed or sent for it
     assert len(response["batchItemFailures"]) == 1
     assert world.state(saga).version == 1 and world.sent("REPLIES") == []
+
+
+def _saga_metrics(out: str) -> list[str]:
+    names = []
+    for line in out.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            record = json.loads(line)
+            for directive in record["_aws"]["CloudWatchMetrics"]:
+                names += [m["Name"] for m in directive["Metrics"] if m["Name"].startswith("Sagas")]
+    return names
+
+
+def test_sagas_are_counted_started_timed_out_rejected_failed_and_overdue(
+    world: SagaWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given one saga that times out and is rejected, one whose compensation fails, one answered long past its deadline
+    timed_out = world.start().id
+    world.clock[0] += 31
+    world.deliver(world.timeout_of(timed_out))
+    world.answer(world.last("A_URL"))
+    world.start()
+    world.answer(world.last("A_URL"))
+    world.answer(world.last("B_URL"), ok=False, code="out_of_stock")
+    world.answer(world.last("A_URL"), ok=False, code="ledger_closed")
+    world.start()
+    world.clock[0] += 31 + 61  # its timeout never came
+    world.answer(world.last("A_URL"))
+    # Then the metrics say so (EMF lines on stdout, namespace and service of the consumer)
+    assert Counter(_saga_metrics(capsys.readouterr().out)) == Counter(
+        {"SagasStarted": 3, "SagasTimedOut": 1, "SagasRejected": 1, "SagasFailed": 1, "SagasOverdue": 1}
+    )

@@ -40,6 +40,12 @@ from messaging.saga.repository import SagaRepository
 from messaging.saga.state import SagaState
 
 SAGA_QUEUE_ENV = "SAGA_QUEUE_URL"
+OVERDUE_GRACE_SECONDS = 60.0
+"""A saga still running this long after its deadline is overdue (its timeout did not end it): ``SagasOverdue``."""
+# Metric names (namespace of the consumer, dimension service), counted when a transition is staged: a transition
+# retried after a lost commit counts again, so they are at-least-once counts.
+SAGAS_STARTED, SAGAS_COMPLETED, SAGAS_REJECTED = "SagasStarted", "SagasCompleted", "SagasRejected"
+SAGAS_FAILED, SAGAS_TIMED_OUT, SAGAS_OVERDUE = "SagasFailed", "SagasTimedOut", "SagasOverdue"
 
 
 class SagaOrchestrator:
@@ -62,6 +68,7 @@ class SagaOrchestrator:
         self._repository = repository
         self._queues = queues
         self._clock = clock
+        self._consumer: MessageConsumer | None = None
 
     @property
     def repository(self) -> SagaRepository:
@@ -72,6 +79,7 @@ class SagaOrchestrator:
 
     def register(self, consumer: MessageConsumer) -> None:
         """Register the start command, every reply and the timeout on ``consumer``."""
+        self._consumer = consumer
         consumer.command(self.saga.starts_with, model=self.saga.model)(self.on_start)
         consumer.reply()(self.on_reply)
         consumer.command(self.saga.timeout_type)(self.on_timeout)
@@ -88,6 +96,7 @@ class SagaOrchestrator:
                      "partitionkey": request.partitionkey, "type": request.type}
         transition = engine.start(self.saga, request.id, dict(data), requester, now=self._clock())
         self._apply(transition, ctx, previous_version=None)
+        self._count(transition, None)
 
     def on_reply(self, data: dict[str, Any], ctx: MessageContext) -> None:
         reply = ctx.envelope
@@ -101,6 +110,7 @@ class SagaOrchestrator:
         transition = engine.on_reply(self.saga, state, reply.correlationid or "", ok=outcome.ok,
                                      code=outcome.error_code, message_id=reply.id, now=self._clock())
         self._apply(transition, ctx, previous_version=state.version)
+        self._count(transition, state.status)
 
     def on_timeout(self, data: dict[str, Any], ctx: MessageContext) -> None:
         saga_id = str(data.get("saga_id", ""))
@@ -109,6 +119,7 @@ class SagaOrchestrator:
             raise InvalidAttribute(f"no saga {saga_id!r}", field="data.saga_id")
         transition = engine.on_timeout(self.saga, state, message_id=ctx.envelope.id, now=self._clock())
         self._apply(transition, ctx, previous_version=state.version)
+        self._count(transition, state.status)
 
     # -- one transition -----------------------------------------------------------------------------------------
 
@@ -118,6 +129,27 @@ class SagaOrchestrator:
         if not url:
             raise ConfigurationError(f"{name} is not set: the saga sends there")
         return url
+
+    def _count(self, transition: engine.Transition, previous_status: str | None) -> None:
+        """Emit the saga metrics of this transition (EMF, namespace and service of the consumer)."""
+        state, names = transition.state, []
+        if previous_status is None:
+            names.append(SAGAS_STARTED)
+        if state.status != previous_status:
+            names += {"completed": [SAGAS_COMPLETED], "rejected": [SAGAS_REJECTED], "failed": [SAGAS_FAILED]}.get(
+                state.status, [])
+        if transition.applied and state.history and state.history[-1]["kind"] == "timeout":
+            names.append(SAGAS_TIMED_OUT)
+        if state.status in ("running", "compensating") and self._clock() > state.deadline + OVERDUE_GRACE_SECONDS:
+            names.append(SAGAS_OVERDUE)
+        if not names or self._consumer is None:
+            return
+        from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit  # noqa: PLC0415
+
+        metrics = EphemeralMetrics(namespace=self._consumer.settings.metrics_namespace, service=self._consumer.service)
+        for name in names:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()
 
     def _apply(self, transition: engine.Transition, ctx: MessageContext, *, previous_version: int | None) -> None:
         state = transition.state
