@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from cli.trace import Hop, Journey, trace
 from localcloud.console.html import html, join, message_link, page, table
+from localcloud.console.saga import saga_links
 
 MAX_ID_CHARS = 1024
 _OUTCOME_CSS = {"dead-lettered": "bad", "failed, SQS retries it": "bad", "rejected": "bad",
@@ -51,6 +52,9 @@ def _journey(journey: Journey) -> Markup:
                   "emitted it).</p>", what, len(journey.hops), len(journey.messages))]
     if events:
         parts.append(html("<p>Emitted messages: {}</p>", join((message_link(e) for e in events), ", ")))
+    sagas = saga_links([journey.root, *journey.messages])
+    if sagas is not None:
+        parts.append(sagas)
     parts.append(table(("time (UTC)", "function", "message", "type", "outcome", "detail", "emitted by"),
                        [_row(journey, hop) for hop in journey.hops]))
     return join(parts)
