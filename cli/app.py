@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -44,6 +45,7 @@ from cli.endpoints import (
 )
 from cli.errors import UsageError
 from cli.render import Output, table
+from cli.saga import SagaNotFound, exit_status, find_saga, render, saga_record, saga_tables
 from cli.topology import Topology, TopologyError, render_svg, to_dot, to_markdown, to_mermaid
 from cli.trace import trace
 from cli.whereabouts import lambda_trigger_state, locate, summarize
@@ -55,6 +57,8 @@ EXIT_OK, EXIT_ERROR, EXIT_NO_REPLY = 0, 1, 3
 ``reply``: no reply yet."""
 CLAIM_CHECK_OUTPUT = "ClaimCheckBucketName"
 DEFAULT_ASSEMBLY = Path("cdk.out")
+DELAYED_GROUP_OUTPUT = "DelayedDeliveryGroupName"
+DELAYED_ROLE_OUTPUT = "DelayedDeliveryRoleArn"
 
 
 class ReplyLike(Protocol):
@@ -123,10 +127,12 @@ class Connection:
             from catalogue import CATALOGUE, SHARD_KEYS  # noqa: PLC0415
             from messaging.claim_check import ClaimCheck  # noqa: PLC0415
             from messaging.client import MessagingClient  # noqa: PLC0415
+            from messaging.delayed import DelayedDelivery  # noqa: PLC0415
             from messaging.reply_store import DynamoDbReplyStore  # noqa: PLC0415
 
             endpoints = self.endpoints
             bucket = endpoints.outputs.get(CLAIM_CHECK_OUTPUT)
+            group, role = endpoints.outputs.get(DELAYED_GROUP_OUTPUT), endpoints.outputs.get(DELAYED_ROLE_OUTPUT)
             self._messaging = MessagingClient(
                 endpoints.reply_queue_url,
                 DynamoDbReplyStore(endpoints.reply_table_name, client=self.client("dynamodb")),
@@ -136,6 +142,9 @@ class Connection:
                 shard_keys=SHARD_KEYS,
                 catalogue=CATALOGUE,
                 claim_check=ClaimCheck(bucket, client=self.client("s3")) if bucket else None,
+                delayed=DelayedDelivery(group, role, client=self.client("scheduler"), sqs_client=self.client("sqs"))
+                if group and role
+                else None,
             )
         return self._messaging
 
@@ -209,12 +218,25 @@ def check_message(kind: Kind, type_name: str, data: Any) -> None:
         CATALOGUE.check(kind, type_name, data)
 
 
+def _deliver_at(args: argparse.Namespace) -> datetime | None:
+    """The moment ``--delay SECONDS`` names (None without it)."""
+    delay: float | None = getattr(args, "delay", None)
+    return None if delay is None else datetime.now(UTC) + timedelta(seconds=delay)
+
+
+def _scheduled_note(run: Run, deliver_at: datetime | None) -> None:
+    if deliver_at is not None:
+        when = deliver_at.isoformat(timespec="seconds")
+        run.out.note(f"scheduled: reaches the queue at {when} (EventBridge Scheduler)")
+
+
 def cmd_notify(run: Run) -> int:
     conn, args = run.conn, run.args
     kind = kind_of(args.type, args.kind, Kind.COMMAND)
     if kind is Kind.EVENT:  # an event is published to its topic, never sent to one queue
         raise InvalidRequest(f"{args.type} is an event: publish it to its topic (see {PROG} catalogue)")
     check_message(kind, args.type, args.data)
+    deliver_at = _deliver_at(args)
     envelope = conn.messaging.notify(
         conn.endpoints.queue_url(args.queue),
         args.type,
@@ -222,6 +244,7 @@ def cmd_notify(run: Run) -> int:
         partitionkey=args.partition_key,
         kind=kind,
         traceparent=args.traceparent,
+        deliver_at=deliver_at,
     )
     record = {
         "id": envelope.id,
@@ -232,28 +255,38 @@ def cmd_notify(run: Run) -> int:
         "dataref": envelope.dataref,
         "traceparent": envelope.traceparent,
     }
+    if deliver_at is not None:
+        record["deliver_at"] = deliver_at.isoformat(timespec="seconds")
     if run.out.as_json:
         run.out.json(record)
     else:
         through = f" (data in the claim-check bucket: {envelope.dataref})" if envelope.dataref else ""
-        run.out.write(f"sent {envelope.type} id={envelope.id} partitionkey={envelope.partitionkey}{through}")
+        verb = "scheduled" if deliver_at is not None else "sent"
+        run.out.write(f"{verb} {envelope.type} id={envelope.id} partitionkey={envelope.partitionkey}{through}")
+        _scheduled_note(run, deliver_at)
     return EXIT_OK
 
 
 def cmd_send(run: Run) -> int:
     conn, args = run.conn, run.args
     check_message(Kind.COMMAND, args.type, args.data)
+    deliver_at = _deliver_at(args)
     correlation_id = conn.messaging.send(
         conn.endpoints.queue_url(args.queue),
         args.type,
         args.data,
         partitionkey=args.partition_key,
         traceparent=args.traceparent,
+        deliver_at=deliver_at,
     )
     if run.out.as_json:
-        run.out.json({"correlation_id": correlation_id, "type": args.type})
+        record = {"correlation_id": correlation_id, "type": args.type}
+        if deliver_at is not None:
+            record["deliver_at"] = deliver_at.isoformat(timespec="seconds")
+        run.out.json(record)
     else:
         run.out.write(correlation_id)
+        _scheduled_note(run, deliver_at)
         run.out.note(f"get the reply with: {PROG}{where_options(args)} reply {correlation_id}")
     return EXIT_OK
 
@@ -462,6 +495,26 @@ def vars_of(value: Any) -> dict[str, Any]:
     return result
 
 
+def _shorten(text: str | None, width: int) -> str | None:
+    if text is None or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"
+
+
+def cmd_saga(run: Run) -> int:
+    conn = run.conn
+    try:
+        state = find_saga(run.args.saga_id, saga_tables(conn.endpoints.outputs), conn.client("dynamodb"))
+    except SagaNotFound as exc:
+        run.out.err.write(f"error: {exc}\n")
+        return EXIT_ERROR
+    if run.out.as_json:
+        run.out.json(saga_record(state))
+    else:
+        run.out.write(render(state, table))
+    return exit_status(state)
+
+
 COMMANDS: dict[str, Callable[[Run], int]] = {
     "notify": cmd_notify,
     "send": cmd_send,
@@ -474,6 +527,7 @@ COMMANDS: dict[str, Callable[[Run], int]] = {
     "trace": cmd_trace,
     "topology": cmd_topology,
     "catalogue": cmd_catalogue,
+    "saga": cmd_saga,
 }
 
 

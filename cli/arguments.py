@@ -175,6 +175,16 @@ def _message_args(parser: argparse.ArgumentParser, target: str) -> None:
     )
 
 
+def _delay_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--delay",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="deliver SECONDS from now (an EventBridge Scheduler one-shot schedule; up to 365 days)",
+    )
+
+
 class OneLineErrors(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (and exit status 2), not a usage block."""
 
@@ -247,8 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--kind", choices=["command", "document"], default=None, help="message kind (default: the catalogue's)"
     )
+    _delay_arg(sub)
     sub = command("send", "command with replyto; prints the correlation id (get the reply later with `reply`)")
     _message_args(sub, "queue")
+    _delay_arg(sub)
     sub = command("reply", "the reply to an earlier `send`, by correlation id (exit 3 if none yet)")
     sub.add_argument("correlation_id")
     sub.add_argument("--all", action="store_true", help="every reply so far (scatter-gather), oldest first")
@@ -272,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-age", action="store_true", help="skip CloudWatch (age shown as n/a)")
     dlq = command("dlq", "dead-letter queues: list, redrive, or retry, delete, edit-retry one by one")
     _dlq_actions(dlq)
+    sub = command("saga", "a saga's state, steps, replies and timeouts (exit 0 ended, 3 running, 1 failed)")
+    sub.add_argument("saga_id", help="the saga's id (the id of the command that started it)")
     sub = command("trace", "what happened to a message: every hop across services, from the functions' logs")
     sub.add_argument("message_id", help="a message id, or the correlation id of a request")
     sub.add_argument(

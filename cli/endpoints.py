@@ -35,7 +35,9 @@ REQUIRED_OUTPUTS = (
     "ReplyQueueUrl",
     "ReplyTableName",
 )
-DEFAULT_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes")
+DEFAULT_STACKS = (
+    "MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "BillingCredit", "Inventory", "OrderSaga",
+)
 
 _QUEUE_URL = re.compile(r"^(?P<name>.+?)(?<!DeadLetter)QueueUrl$")
 _DLQ_URL = re.compile(r"^(?P<name>.+)DeadLetterQueueUrl$")

@@ -18,13 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 import billing.models
+import inventory.models
 import messaging.contracts
+import order_saga.saga
 import orders.models
 import quotes.models
 from billing.models import SHARD_KEYS as BILLING
+from inventory.models import SHARD_KEYS as INVENTORY
 from orders.models import SHARD_KEYS as ORDERS
 
-SHARD_KEYS: dict[str, str] = {**ORDERS, **BILLING}
+SHARD_KEYS: dict[str, str] = {**ORDERS, **BILLING, **INVENTORY}
 
 Kind = messaging.contracts.Kind
 COMMAND, EVENT, DOCUMENT = Kind.COMMAND, Kind.EVENT, Kind.DOCUMENT
@@ -53,4 +56,13 @@ CATALOGUE = messaging.contracts.Catalogue(
     # so an unknown field is refused (invalid_payload) rather than ignored.
     _declared("billing.SettlementReport", DOCUMENT, billing.models.SettlementReport, "billing", strict=True),
     _declared("quotes.RequestQuote", COMMAND, quotes.models.RequestQuote, "quote-requests"),
+    # The order saga (orders.PlaceOrder starts it) and the commands it sends its participants, which anyone may
+    # also send to set a scenario up (credit limits, stock).
+    _declared("orders.PlaceOrder", COMMAND, order_saga.saga.PlaceOrder, "order-sagas"),
+    _declared("billing.SetCreditLimit", COMMAND, billing.models.SetCreditLimit, "billing-commands"),
+    _declared("billing.ReserveCredit", COMMAND, billing.models.ReserveCredit, "billing-commands"),
+    _declared("billing.ReleaseCredit", COMMAND, billing.models.ReleaseCredit, "billing-commands"),
+    _declared("inventory.Restock", COMMAND, inventory.models.Restock, "inventory-commands"),
+    _declared("inventory.ReserveStock", COMMAND, inventory.models.ReserveStock, "inventory-commands"),
+    _declared("inventory.ReleaseStock", COMMAND, inventory.models.ReleaseStock, "inventory-commands"),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -63,6 +63,7 @@ class ConsumerFunction(Construct):
         self.function_name = function_name
         self.service_name = service_name
         self.max_concurrency = max_concurrency
+        self._reply_to: list[str] = []
         self.timeout = timeout or Duration.seconds(30)
         self.log_group = logs.LogGroup(
             self,
@@ -119,6 +120,13 @@ class ConsumerFunction(Construct):
     def add_environment(self, name: str, value: str) -> None:
         """Set an environment variable (constructs that link a resource call this together with the grant)."""
         self.function.add_environment(name, value)
+
+    def allow_reply_to(self, queue_url: str) -> None:
+        """Add ``queue_url`` to the queues this function may reply to (``REPLY_TO_ALLOWLIST``, comma-separated); the
+        construct that calls it grants the send."""
+        self._reply_to.append(queue_url)
+        value = self._reply_to[0] if len(self._reply_to) == 1 else Fn.join(",", self._reply_to)
+        self.add_environment("REPLY_TO_ALLOWLIST", value)
 
     def consume(self, queue: ServiceQueue) -> None:
         """Attach ``queue``: event source (batch 10, batch item failures, max concurrency), consume grant,

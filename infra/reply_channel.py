@@ -51,7 +51,7 @@ class ReplyChannel(Construct):
             >>> replies.allow_replies_from(quote_function)  # doctest: +SKIP
         """
         self.queue.grant_send(responder.role)
-        responder.add_environment("REPLY_TO_ALLOWLIST", self.queue.queue_url)
+        responder.allow_reply_to(self.queue.queue_url)
 
     def allow_requests_from(self, requester: ConsumerFunction) -> None:
         """Let a requester function register requests and read replies: the grant, ``REPLY_TABLE_NAME`` and

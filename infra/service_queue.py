@@ -120,6 +120,14 @@ class ServiceQueue(Construct):
             raise TypeError("the service queue has no CfnQueue")
         cfn_queue.visibility_timeout = int(consumer_timeout.to_seconds()) * VISIBILITY_TIMEOUT_FACTOR
 
+    def enable_content_based_deduplication(self) -> None:
+        """Dedup messages that come without an id by a hash of their body (what an EventBridge Scheduler target
+        needs on FIFO); messages sent with an explicit ``MessageDeduplicationId`` keep theirs."""
+        cfn_queue = self.queue.node.default_child
+        if not isinstance(cfn_queue, sqs.CfnQueue):
+            raise TypeError("the service queue has no CfnQueue")
+        cfn_queue.content_based_deduplication = True
+
     def grant_send(self, grantee: iam.IGrantable) -> None:
         """Allow ``grantee`` to send to the queue (``sqs:SendMessage`` + data-key calls on this queue's key only).
 

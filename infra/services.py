@@ -20,6 +20,7 @@ from constructs import Construct
 from infra.consumer_function import ConsumerFunction
 from infra.reply_channel import ReplyChannel
 from infra.service_queue import ServiceQueue
+from infra.stacks.inventory import InventoryStack
 
 
 class ServiceStack(Protocol):
@@ -53,4 +54,6 @@ def stack_base_name(service: str) -> str:
     return "".join(part.capitalize() for part in service.split("_"))
 
 
-SERVICES: dict[str, ServiceStackClass] = {}
+SERVICES: dict[str, ServiceStackClass] = {
+    "inventory": InventoryStack,
+}

@@ -17,6 +17,8 @@ from infra.service_queue import ServiceQueue
 from infra.services import SERVICES, ServiceStack, stack_base_name
 from infra.stack_registry import StackRegistration
 from infra.stacks import MessagingCoreStack, MonitoringStack, OrdersStack, QuotesStack, SubscriberStack
+from infra.stacks.billing_credit import BillingCreditStack
+from infra.stacks.order_saga import OrderSagaStack
 from infra.stage import stack_name, stage_of
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -50,6 +52,8 @@ class System:
     services: dict[str, ServiceStack]
     queues: tuple[ServiceQueue, ...]
     functions: tuple[ConsumerFunction, ...]
+    billing_credit: BillingCreditStack
+    order_saga: OrderSagaStack
 
 
 def build_system(app: App, *, nag: bool = True) -> System:
@@ -106,18 +110,43 @@ def build_system(app: App, *, nag: bool = True) -> System:
         )
         for name, stack_class in sorted(SERVICES.items())
     }
+    billing_credit = BillingCreditStack(
+        app,
+        stack_name(stage, "BillingCredit"),
+        replies=core.replies,
+        description="FIFO messaging example: billing's credit commands (limits, reservations)",
+    )
+    inventory = services["inventory"]
+    order_saga = OrderSagaStack(
+        app,
+        stack_name(stage, "OrderSaga"),
+        queue=core.order_sagas,
+        delayed=core.delayed,
+        replies=core.replies,
+        participants={
+            "BILLING_COMMAND": (billing_credit.queue, billing_credit.function),
+            "INVENTORY_COMMAND": (inventory.queues[0], inventory.functions[0]),
+        },
+        alarm_topic=core.alarms.topic,
+        description="FIFO messaging example: the order saga's orchestrator (orders.PlaceOrder)",
+    )
     added_functions = [function for service in services.values() for function in service.functions]
     # Consumers that receive what clients send read its claim checks (the added services take commands from
     # clients); notifications and the reply router get only what the services themselves produce, which is never
     # claim-checked.
-    for reader in (orders.function, billing.function, *quotes.functions.values(), *added_functions):
+    saga_functions = (billing_credit.function, order_saga.function)
+    for reader in (orders.function, billing.function, *quotes.functions.values(), *saga_functions, *added_functions):
         core.claims.grant_read(reader)
+    # Queues that take scheduled messages (delivered later through EventBridge Scheduler).
+    core.delayed.allow(orders.queue)
     queues = (
         core.replies.queue,
         orders.queue,
         billing.queue,
         notifications.queue,
         *quotes.queues.values(),
+        core.order_sagas,
+        billing_credit.queue,
         *(queue for service in services.values() for queue in service.queues),
     )
     not_consumers = (orders.api_function, orders.outbox.relay)  # they consume no queue: no messaging metrics
@@ -128,6 +157,7 @@ def build_system(app: App, *, nag: bool = True) -> System:
         billing.function,
         notifications.function,
         *quotes.functions.values(),
+        *saga_functions,
         *added_functions,
     )
     monitoring = MonitoringStack(
@@ -144,4 +174,5 @@ def build_system(app: App, *, nag: bool = True) -> System:
         StackRegistration(stack)  # type: ignore[arg-type]  # every stack of the system, found by clients
     if nag:
         add_nag_gate(app)
-    return System(core, orders, billing, notifications, quotes, monitoring, services, queues, functions)
+    return System(core, orders, billing, notifications, quotes, monitoring, services, queues, functions,
+                  billing_credit, order_saga)

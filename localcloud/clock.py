@@ -30,6 +30,7 @@ class Clock:
         self._offset = 0.0
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
+        self._before: list[Callable[[], None]] = []
 
     @property
     def offset(self) -> float:
@@ -49,6 +50,10 @@ class Clock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
+            before = list(self._before)
+        for listener in before:
+            listener()
+        with self._lock:
             self._offset += seconds
             listeners = list(self._listeners)
         for listener in listeners:
@@ -66,10 +71,18 @@ class Clock:
                 self._listeners.append(listener)
 
     def remove_listener(self, listener: Callable[[], None]) -> None:
-        """Stop calling ``listener``."""
+        """Stop calling ``listener`` (after or before advances)."""
         with self._lock:
             if listener in self._listeners:
                 self._listeners.remove(listener)
+            if listener in self._before:
+                self._before.remove(listener)
+
+    def before_advance(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` before every :meth:`advance` moves the clock (to note what exists at the old time)."""
+        with self._lock:
+            if listener not in self._before:
+                self._before.append(listener)
 
 
 CLOCK = Clock()

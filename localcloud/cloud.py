@@ -42,6 +42,9 @@ from localcloud.cloudformation.deployer import DeployedStack, Deployer, Deployme
 from localcloud.cloudwatch.service import CloudWatch
 from localcloud.errors import AssemblyError, LocalCloudError
 from localcloud.logs import LogShipper
+from localcloud.awslambda.runtime import InvocationListener, LocalFunction
+from localcloud.awslambda.triggers import Triggers
+from localcloud.scheduler import ScheduleRunner
 from localcloud.sqs.patches import receivable
 
 log = logging.getLogger("localcloud")
@@ -103,6 +106,8 @@ class LocalCloud:
         """AWS/Lambda and AWS/SQS metrics, EMF metrics and alarm evaluation on the local clock."""
         self.logs = LogShipper(self.client, on_event=self.cloudwatch.on_log_event)
         """Ships every invocation's log to ``/aws/lambda/<function>`` (``cloud.logs.flush()`` waits for it)."""
+        self.scheduler = ScheduleRunner(self.client, account_id=self.account_id, region=region)
+        """Fires EventBridge Scheduler one-time schedules on the local clock (runs with the pollers)."""
 
     # -------------------------------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> LocalCloud:
@@ -269,9 +274,11 @@ class LocalCloud:
         """Run the event source mappings deployed so far, and from now on those deployed later."""
         with self._stack_lock:
             self.triggers.start(self.deployment.mappings, self.functions, self.deployment.queues)
+        self.scheduler.start()
 
     def stop_pollers(self) -> None:
-        """Stop polling; running batches finish first."""
+        """Stop polling (and firing schedules); running batches finish first."""
+        self.scheduler.stop()
         self.triggers.stop()
 
     @property
@@ -298,8 +305,9 @@ class LocalCloud:
     def drain(self, timeout: float = 30.0, *, advance_clock: bool = False) -> bool:
         """Run until every polled queue is empty and no batch is running; False if ``timeout`` passed first.
 
-        With ``advance_clock`` the clock jumps to the next visibility-timeout expiry whenever only in-flight
-        messages are left, so retries and redrives happen without waiting. Once idle, the invocations' logs are
+        With ``advance_clock`` the clock jumps to the next visibility-timeout expiry (or the next scheduled message)
+        whenever only in-flight messages or pending schedules are left, so retries, redrives and delayed deliveries
+        happen without waiting. A pending one-time schedule counts as work left. Once idle, the invocations' logs are
         shipped to CloudWatch Logs and the gathered metrics written before it returns.
 
         Example::
@@ -314,6 +322,9 @@ class LocalCloud:
             # other order let a receive land between the two reads: the batch ran, its receipts expired under it, and
             # SQS delivered its messages again.)
             visible, next_visible = self._queue_state()
+            scheduled = self.scheduler.next_due() if self.scheduler.running else None
+            if scheduled is not None:
+                next_visible = scheduled if next_visible is None else min(next_visible, scheduled)
             busy = self.triggers.busy()
             if not busy and visible == 0 and next_visible is None:
                 idle_since = idle_since or time.monotonic()

@@ -33,6 +33,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from messaging.aws import LazyClient
@@ -40,6 +41,7 @@ from messaging.channels import QueueSender, TopicPublisher
 from messaging.claim_check import ClaimCheck, offload_if_large
 from messaging.codec import CloudEventJsonCodec
 from messaging.contracts import Catalogue
+from messaging.delayed import DelayedDelivery
 from messaging.envelope import Envelope, Kind, ReplyOutcome, message
 from messaging.errors import InvalidMessage, InvalidRequest, ReplyTimeout
 from messaging.fifo import is_valid_fifo_id, shard_key_value
@@ -116,13 +118,17 @@ class MessagingClient:
         shard_keys: Mapping[str, str] | None = None,
         claim_check: ClaimCheck | None = None,
         catalogue: Catalogue | None = None,
+        delayed: DelayedDelivery | None = None,
     ) -> None:
+        """``delayed``: the schedule group and role for ``deliver_at`` (:mod:`messaging.delayed`); without it a
+        ``deliver_at`` is refused."""
         self.reply_queue_url = reply_queue_url
         self.reply_store = reply_store
         self.source = source
         self.catalogue = catalogue
         self.shard_keys = {**(catalogue.shard_keys if catalogue is not None else {}), **dict(shard_keys or {})}
         self.claim_check = claim_check
+        self.delayed = delayed
         self._sqs: LazyClient[SQSClient] = LazyClient("sqs", sqs_client)
         self._sns: LazyClient[SNSClient] = LazyClient("sns", sns_client)
         self._sleep = sleep
@@ -183,10 +189,15 @@ class MessagingClient:
         partitionkey: str | None = None,
         kind: Kind = Kind.COMMAND,
         traceparent: str | None = None,
+        deliver_at: datetime | None = None,
     ) -> Envelope:
-        """Send a one-way message (a command without ``replyto``, or a ``kind=Kind.DOCUMENT``); return it as sent."""
+        """Send a one-way message (a command without ``replyto``, or a ``kind=Kind.DOCUMENT``); return it as sent.
+
+        With ``deliver_at`` (timezone-aware) the message is scheduled instead and reaches the queue at that time
+        (EventBridge Scheduler, :mod:`messaging.delayed`)."""
+        self._check_deliver_at(deliver_at)
         envelope = self.prepare(kind, type, data, partitionkey=partitionkey, traceparent=traceparent)
-        QueueSender(queue_url, client=self._sqs.get(), codec=self._codec).send(envelope)
+        self._deliver(queue_url, envelope, deliver_at)
         return envelope
 
     def send(
@@ -197,14 +208,30 @@ class MessagingClient:
         *,
         partitionkey: str | None = None,
         traceparent: str | None = None,
+        deliver_at: datetime | None = None,
     ) -> str:
-        """Send a command that asks for a reply on the reply queue; return its id (the correlation id)."""
+        """Send a command that asks for a reply on the reply queue; return its id (the correlation id). With
+        ``deliver_at`` it reaches the queue at that time (as in :meth:`notify`)."""
+        self._check_deliver_at(deliver_at)
         envelope = self.prepare(
             Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url, traceparent=traceparent
         )
         self.expect_reply(envelope.id)
-        QueueSender(queue_url, client=self._sqs.get(), codec=self._codec).send(envelope)
+        self._deliver(queue_url, envelope, deliver_at)
         return envelope.id
+
+    def _check_deliver_at(self, deliver_at: datetime | None) -> None:
+        if deliver_at is None:
+            return
+        if self.delayed is None:
+            raise InvalidRequest("deliver_at needs delayed delivery (the stacks' schedule group and role)")
+        self.delayed.check_time(deliver_at)
+
+    def _deliver(self, queue_url: str, envelope: Envelope, deliver_at: datetime | None) -> None:
+        if deliver_at is None or self.delayed is None:
+            QueueSender(queue_url, client=self._sqs.get(), codec=self._codec).send(envelope)
+        else:
+            self.delayed.schedule(queue_url, envelope, deliver_at)
 
     def get_reply(self, correlation_id: str) -> Reply | None:
         """The (first) reply to ``correlation_id`` if it has arrived."""

@@ -62,6 +62,7 @@ from messaging.claim_check import ClaimCheck
 from messaging.codec import CloudEventJsonCodec
 from messaging.context import MessageContext
 from messaging.contracts import MessageType
+from messaging.delayed import DelayedDelivery
 from messaging.envelope import Envelope, Kind, ReplyOutcome, trace_seed
 from messaging.errors import (
     CommandRejected,
@@ -180,13 +181,16 @@ class MessageConsumer:
         s3_client: S3Client | None = None,
         catalogue: Mapping[str, MessageType] | None = None,
         tracing: bool = False,
+        delayed: DelayedDelivery | None = None,
     ) -> None:
         """``shard_keys`` maps a message type to the ``data`` field its ``partitionkey`` must equal (a mismatch is
         ``partitionkey_mismatch``); ``claim_check`` resolves ``dataref`` (default: ``CLAIM_CHECK_BUCKET``);
         ``catalogue`` (:class:`~messaging.contracts.Catalogue`) gives each type its shard key, data version, upcasters
         and strictness, and the ``dataschema`` of the events the handlers emit; ``tracing=True`` creates a Powertools
         ``Tracer`` on first use (unless ``tracer`` is given): each message gets an X-Ray subsegment annotated with the
-        W3C ``trace_id`` it carries, so ``annotation.trace_id = "<id>"`` finds every function's part of one request."""
+        W3C ``trace_id`` it carries, so ``annotation.trace_id = "<id>"`` finds every function's part of one request;
+        ``delayed`` schedules what handlers send with ``deliver_at`` (default: ``SCHEDULE_GROUP_NAME`` and
+        ``SCHEDULER_ROLE_ARN``)."""
         self.service = service
         self._source = source or f"/{service}"
         self._settings = settings
@@ -210,6 +214,7 @@ class MessageConsumer:
         }
         self._claim_check = claim_check
         self._s3_client = s3_client
+        self._delayed_delivery = delayed
         self._outbox = Outbox(
             self._codec,
             source=lambda: self.source,
@@ -217,6 +222,7 @@ class MessageConsumer:
             sqs=self._sqs.get,
             settings=lambda: self.settings,
             logger=lambda: self.logger,
+            delayed=self._delayed,
         )
 
     # -- registration -------------------------------------------------------------------------------------------
@@ -316,6 +322,16 @@ class MessageConsumer:
                 if self._claim_check is None:
                     self._claim_check = ClaimCheck(bucket, client=self._s3_client, codec=self._codec)
         return self._claim_check
+
+    def _delayed(self) -> DelayedDelivery:
+        if self._delayed_delivery is None:
+            group, role = self.settings.schedule_group_name, self.settings.scheduler_role_arn
+            if not group or not role:
+                raise ConfigurationError("SCHEDULE_GROUP_NAME / SCHEDULER_ROLE_ARN are not set: a handler scheduled")
+            with self._lock:
+                if self._delayed_delivery is None:
+                    self._delayed_delivery = DelayedDelivery(group, role, sqs_client=self._sqs.get(), codec=self._codec)
+        return self._delayed_delivery
 
     def _publisher(self) -> EventPublisher:
         if self._event_publisher is None:
@@ -489,8 +505,9 @@ class MessageConsumer:
                 ctx.logger.info("command rejected", extra={"code": rejected.code, "reason": rejected.message})
                 result = self._outbox.outcome(request, ReplyOutcome.failure(rejected.code, rejected.message), events=())
             else:
-                outcome = ReplyOutcome.success(_as_result(returned)) if request.kind is Kind.COMMAND else None
-                result = self._outbox.outcome(request, outcome, events=ctx.emitted)
+                replies = request.kind is Kind.COMMAND and not ctx.reply_deferred
+                outcome = ReplyOutcome.success(_as_result(returned)) if replies else None
+                result = self._outbox.outcome(request, outcome, events=ctx.emitted, outgoing=ctx.outgoing)
         if not route.idempotent:
             if work.writes:
                 raise ConfigurationError(f"{request.type}: a handler registered idempotent=False staged writes")

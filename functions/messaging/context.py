@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, envelope_size
@@ -22,6 +24,17 @@ if TYPE_CHECKING:
     from messaging.contracts import MessageType
 
 _CODEC = CloudEventJsonCodec()
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message a handler sends to a queue once its outcome is committed (:meth:`MessageContext.send`): now, or at
+    ``deliver_at`` through a one-shot schedule; ``cancel=True`` deletes the schedule of that message instead."""
+
+    queue_url: str
+    envelope: Envelope
+    deliver_at: datetime | None = None
+    cancel: bool = False
 _EVENT_ID_NAMESPACE = uuid.UUID("0b5c7f4e-8f3a-4d0c-9a86-3f3f54d1c2aa")
 _DERIVED_ID_NAMESPACE = uuid.UUID("3e0f2b7a-5c1d-4e8b-9f6a-7d2c4b1e0a93")
 
@@ -51,6 +64,8 @@ class MessageContext:
         self.record = record
         self._source = source
         self._emitted: list[Envelope] = []
+        self._outgoing: list[Outgoing] = []
+        self._reply_deferred = False
 
     @property
     def emitted(self) -> tuple[Envelope, ...]:
@@ -96,6 +111,44 @@ class MessageContext:
             )
         self._emitted.append(emitted)
         return emitted
+
+    @property
+    def source(self) -> str:
+        """The consumer's own ``source`` (what it stamps on the messages it emits and sends)."""
+        return self._source
+
+    @property
+    def outgoing(self) -> tuple[Outgoing, ...]:
+        """The messages :meth:`send` staged (sent only after the commit)."""
+        return tuple(self._outgoing)
+
+    @property
+    def reply_deferred(self) -> bool:
+        """True once :meth:`defer_reply` was called: the command gets no reply from this run."""
+        return self._reply_deferred
+
+    def send(self, queue_url: str, envelope: Envelope, *, deliver_at: datetime | None = None) -> None:
+        """Send ``envelope`` (built by the handler, with an id derived from what it is about, so a replay sends the
+        same) to ``queue_url`` once the outcome is committed; with ``deliver_at`` through an EventBridge Scheduler
+        one-shot schedule (:mod:`messaging.delayed`; the consumer needs ``SCHEDULE_GROUP_NAME`` and
+        ``SCHEDULER_ROLE_ARN``). Over the channel limit raises :class:`~messaging.errors.MessageTooLarge` here."""
+        validate_partition_key(envelope.partitionkey)
+        size = envelope_size(envelope, _CODEC)
+        if size > CHANNEL_LIMIT_BYTES:
+            raise MessageTooLarge(
+                f"{envelope.type!r} is {size:,} bytes, over the {CHANNEL_LIMIT_BYTES:,}-byte channel limit",
+                field="send",
+            )
+        self._outgoing.append(Outgoing(queue_url, envelope, deliver_at))
+
+    def cancel_scheduled(self, queue_url: str, envelope: Envelope) -> None:
+        """Delete the schedule of an ``envelope`` sent earlier with ``deliver_at``, once the outcome is committed (no
+        error if it has fired already)."""
+        self._outgoing.append(Outgoing(queue_url, envelope, cancel=True))
+
+    def defer_reply(self) -> None:
+        """Send no reply to this command now: the handler (a saga) answers it later with a message of its own."""
+        self._reply_deferred = True
 
     def derived_id(self, name: str) -> str:
         """An id derived from the incoming message's (``source``, ``id``) and ``name``: the same on every delivery.

@@ -33,14 +33,17 @@ from messaging import failures
 from messaging.channels import EventPublisher, QueueSender
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, message_size
 from messaging.codec import CloudEventJsonCodec
+from messaging.context import Outgoing
 from messaging.envelope import Envelope, ReplyOutcome, reply_to
-from messaging.errors import MessageTooLarge, PermanentMessageError
+from messaging.errors import ConfigurationError, MessageTooLarge, PermanentMessageError
 from messaging.fifo import dedup_id_of, is_valid_fifo_id
 from messaging.settings import ConsumerSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from mypy_boto3_sqs.client import SQSClient
+
+    from messaging.delayed import DelayedDelivery
 
 # Metric names (namespace FifoMessaging, dimension service) counted here.
 MESSAGES_DEAD_LETTERED = "MessagesDeadLettered"
@@ -59,8 +62,11 @@ class Outbox:
         sqs: Callable[[], SQSClient],
         settings: Callable[[], ConsumerSettings],
         logger: Callable[[], Logger],
+        delayed: Callable[[], DelayedDelivery] | None = None,
     ) -> None:
+        """``delayed``: the scheduler of messages sent with ``deliver_at`` (asked for on the first one)."""
         self._codec = codec
+        self._delayed = delayed
         self._source = source
         self._publisher = publisher
         self._sqs = sqs
@@ -70,9 +76,18 @@ class Outbox:
 
     # -- before the commit ------------------------------------------------------------------------------------------
 
-    def outcome(self, request: Envelope, outcome: ReplyOutcome | None, *, events: Sequence[Envelope]) -> dict[str, Any]:
-        """The outcome of a message as stored with its commit: reply data, the reply and the events as wire JSON.
-        A reply over the channel limit raises :class:`~messaging.errors.MessageTooLarge` before anything commits."""
+    def outcome(
+        self,
+        request: Envelope,
+        outcome: ReplyOutcome | None,
+        *,
+        events: Sequence[Envelope],
+        outgoing: Sequence[Outgoing] = (),
+    ) -> dict[str, Any]:
+        """The outcome of a message as stored with its commit: reply data, the reply and the events as wire JSON, and
+        (when the handler staged any, :meth:`~messaging.context.MessageContext.send`) the messages it sends to
+        queues. A reply over the channel limit raises :class:`~messaging.errors.MessageTooLarge` before anything
+        commits."""
         fresh = self._fresh_envelopes()
         reply = None
         if outcome is not None and request.replyto is not None:
@@ -86,7 +101,20 @@ class Outbox:
             raw = self._codec.encode(evt)
             fresh[raw] = evt
             encoded.append(raw)
-        return {"outcome": outcome.to_data() if outcome is not None else None, "reply": reply, "events": encoded}
+        stored: dict[str, Any] = {
+            "outcome": outcome.to_data() if outcome is not None else None,
+            "reply": reply,
+            "events": encoded,
+        }
+        if outgoing:
+            sends = []
+            for item in outgoing:
+                raw = self._codec.encode(item.envelope)
+                fresh[raw] = item.envelope
+                at = item.deliver_at.isoformat() if item.deliver_at is not None else None
+                sends.append({"queue": item.queue_url, "message": raw, "deliver_at": at, "cancel": item.cancel})
+            stored["sends"] = sends
+        return stored
 
     def reply_envelope(self, request: Envelope, outcome: ReplyOutcome) -> Envelope:
         """The reply to ``request`` from this consumer, in a group SQS accepts."""
@@ -119,6 +147,8 @@ class Outbox:
             if events:
                 self._publisher().publish_batch(events).raise_for_failures()
                 sent["event_ids"] = [event.id for event in events]
+            if result.get("sends"):
+                sent["sent_ids"] = self._send_all(result["sends"])
             raw_reply = result.get("reply")
             if raw_reply and request.replyto:
                 reply = self._decoded(raw_reply)
@@ -128,6 +158,30 @@ class Outbox:
         finally:
             self._fresh_envelopes().clear()
         return sent
+
+    def _send_all(self, sends: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Send, schedule or cancel the stored messages in order (same ids on a replay: SQS and Scheduler dedup)."""
+        from datetime import datetime  # noqa: PLC0415
+
+        ids = []
+        for item in sends:
+            envelope = self._decoded(str(item["message"]))
+            queue = str(item["queue"])
+            at = datetime.fromisoformat(item["deliver_at"]) if item.get("deliver_at") else None
+            if item.get("cancel") or at is not None:
+                if self._delayed is None:
+                    raise ConfigurationError("a handler scheduled a message but the consumer has no scheduler")
+                delayed = self._delayed()
+                if item.get("cancel"):
+                    delayed.cancel(envelope)
+                    continue
+                if at is not None and not delayed.is_due(at):
+                    delayed.schedule(queue, envelope, at)
+                    ids.append(envelope.id)
+                    continue
+            QueueSender(queue, client=self._sqs(), codec=self._codec).send(envelope)  # due now (or a replay late)
+            ids.append(envelope.id)
+        return ids
 
     def _send_reply(self, replyto: str, reply: Envelope, counts: Counter[str]) -> None:
         QueueSender(replyto, client=self._sqs(), codec=self._codec).send(reply)

@@ -38,12 +38,15 @@ class ConsumerSettings:
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     idempotency_expiry_seconds: int = DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS
     claim_check_bucket: str | None = None
+    schedule_group_name: str | None = None
+    scheduler_role_arn: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ConsumerSettings:
         """Read ``IDEMPOTENCY_TABLE_NAME``, ``DEAD_LETTER_QUEUE_URL``, ``EVENT_TOPIC_ARN``, ``REPLY_TO_ALLOWLIST``
         (comma-separated), ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``,
-        ``IDEMPOTENCY_EXPIRY_SECONDS`` and ``CLAIM_CHECK_BUCKET`` from ``environ`` (default: ``os.environ`` now)."""
+        ``IDEMPOTENCY_EXPIRY_SECONDS``, ``CLAIM_CHECK_BUCKET``, ``SCHEDULE_GROUP_NAME`` and ``SCHEDULER_ROLE_ARN``
+        from ``environ`` (default: ``os.environ`` now)."""
         env = os.environ if environ is None else environ
         allowlist = frozenset(url.strip() for url in env.get("REPLY_TO_ALLOWLIST", "").split(",") if url.strip())
         expiry = env.get("IDEMPOTENCY_EXPIRY_SECONDS", "").strip()
@@ -56,6 +59,8 @@ class ConsumerSettings:
             metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
             idempotency_expiry_seconds=int(expiry) if expiry else DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
             claim_check_bucket=env.get("CLAIM_CHECK_BUCKET") or None,
+            schedule_group_name=env.get("SCHEDULE_GROUP_NAME") or None,
+            scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN") or None,
         )
 
     def with_overrides(self, **changes: object) -> ConsumerSettings:

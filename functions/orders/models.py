@@ -12,6 +12,7 @@ CUSTOMER_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
 SHARD_KEYS = {
     "orders.CreateOrder": "customer_id",
+    "orders.PlaceOrder": "customer_id",
     "orders.CancelOrder": "customer_id",
     "orders.OrderCreated": "customer_id",
     "orders.OrderCancelled": "customer_id",

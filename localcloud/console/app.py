@@ -34,6 +34,7 @@ from localcloud.console.dead_letters import ACTIONS, act, confirm_page
 from localcloud.console.html import CONSOLE, error_page
 from localcloud.console.journey import check_id, journey_page, locate
 from localcloud.console.queues import BadRequest, RedriveFailed, queue_page
+from localcloud.console.saga import saga_page
 from localcloud.console.topology import Topology, topology_page
 from localcloud.console.triggers import trigger_states
 
@@ -118,6 +119,9 @@ class ConsoleApi:
             return Response(status=303, headers={"Location": f"{CONSOLE}/messages/{quote(wanted, safe='')}"})
         if len(segments) >= 2 and segments[0] == "messages":  # an id may hold "/" (sent as %2F)
             return _html(self._journey("/".join(segments[1:])))
+        if len(segments) == 2 and segments[0] == "sagas":
+            page = saga_page(self.cloud.client("dynamodb"), self.cloud.outputs, segments[1])
+            return _html(self._found(page, f"no saga table holds a saga {segments[1]!r}"))
         raise NotFound(f"the console has no page at {request.path}")
 
     def _queue_page(self, request: Request, name: str, *, confirm: bool) -> str:

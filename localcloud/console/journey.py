@@ -19,6 +19,7 @@ from cli.trace import Hop, Journey, trace
 from cli.whereabouts import DEAD_LETTERED, WAITING, Location, summarize
 from localcloud.clock import CLOCK
 from localcloud.console.html import html, join, message_link, page, table
+from localcloud.console.saga import saga_links
 from localcloud.console.state import Cloud, queue_messages
 from localcloud.console.topology import Topology
 
@@ -92,6 +93,9 @@ def _journey(journey: Journey) -> Markup:
                   "emitted it).</p>", what, len(journey.hops), len(journey.messages))]
     if events:
         parts.append(html("<p>Emitted messages: {}</p>", join((message_link(e) for e in events), ", ")))
+    sagas = saga_links([journey.root, *journey.messages])
+    if sagas is not None:
+        parts.append(sagas)
     parts.append(table(("time (UTC)", "function", "message", "type", "outcome", "detail", "emitted by"),
                        [_row(journey, hop) for hop in journey.hops]))
     return join(parts)

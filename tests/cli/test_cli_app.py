@@ -5,6 +5,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +62,16 @@ class FakeMessaging:
             raise self.error
 
     def notify(self, queue_url: str, type: str, data: Any, *, partitionkey: str, kind: Kind,
-               traceparent: str | None = None) -> Envelope:
-        self._call("notify", queue_url, type, data, partitionkey=partitionkey, kind=kind, traceparent=traceparent)
+               traceparent: str | None = None, deliver_at: datetime | None = None) -> Envelope:
+        later = {"deliver_at": deliver_at} if deliver_at is not None else {}
+        self._call("notify", queue_url, type, data, partitionkey=partitionkey, kind=kind, traceparent=traceparent,
+                   **later)
         return command(type, data, source="/cli", partitionkey=partitionkey, id="m-1")
 
-    def send(self, queue_url: str, type: str, data: Any, *, partitionkey: str, traceparent: str | None = None) -> str:
-        self._call("send", queue_url, type, data, partitionkey=partitionkey, traceparent=traceparent)
+    def send(self, queue_url: str, type: str, data: Any, *, partitionkey: str, traceparent: str | None = None,
+             deliver_at: datetime | None = None) -> str:
+        later = {"deliver_at": deliver_at} if deliver_at is not None else {}
+        self._call("send", queue_url, type, data, partitionkey=partitionkey, traceparent=traceparent, **later)
         return "req-1"
 
     def get_reply(self, correlation_id: str) -> FakeReply | None:

@@ -78,7 +78,8 @@ def test_the_topology_lists_every_queue_with_the_depth_sqs_reports(
     # row of the queue it serves
     rows = {row[0]: row for row in table_rows(page) if len(row) == 7}
     urls = system.sqs.list_queues()["QueueUrls"]
-    assert len(urls) == 15  # 7 service queues, their 7 DLQs, the outbox relay's DLQ (no queue redrives to it)
+    assert len(urls) == 21  # 10 service queues (the order saga's, billing's credit and inventory's among them), their
+    # 10 DLQs, and the outbox relay's DLQ (no queue redrives to it)
     for url in urls:
         name, depth = queue_name(url), attributes(system, url)
         if "-dlq" in name and name != "orders-outbox-relay-dlq":
@@ -310,8 +311,29 @@ def test_the_dashboard_draws_every_widget_of_the_deployed_body_with_the_local_me
     # And the orders DLQ depth widget shows the depth the minute published
     widget = text[text.index("OrdersCommand: dead-letter queue depth"):].split("Billing:", 1)[0]
     assert f"\N{BLACK SQUARE} {queue_name(dlq)}: {depth} " in widget, widget
-    # And every alarm is listed with the state CloudWatch has for it
-    alarms = cloudwatch.describe_alarms()["MetricAlarms"]
+    # And every alarm of the Monitoring stack is listed with the state CloudWatch has for it (the order saga's alarms
+    # belong to its own stack, not to the dashboard)
+    saga_alarms = {"order-saga sagas failed", "order-saga sagas past their deadline"}
+    alarms = [a for a in cloudwatch.describe_alarms()["MetricAlarms"] if a["AlarmName"] not in saga_alarms]
     rows = {row[0]: row[1] for row in table_rows(page) if len(row) == 4}
     assert {a["AlarmName"]: a["StateValue"] for a in alarms} == {name: rows[name] for name in rows if name != "alarm"}
     assert rows[f"{queue_name(dlq)} has messages"] == "ALARM"
+
+
+def test_the_journey_of_a_saga_command_links_to_the_saga_page(system: System, console: Client) -> None:
+    # Given a placed order rejected at the stock step (its credit reserved, then released)
+    customer = f"cust-saga-{re.sub('[^a-z0-9]', '', str(id(console)))[-6:]}"
+    client, outputs = system.client, system.outputs
+    client.send(outputs["BillingCommandQueueUrl"], "billing.SetCreditLimit", {"customer_id": customer, "limit": "50"})
+    system.drain()
+    lines = [{"sku": "no-such-sku", "quantity": 1, "unit_price": "1.00"}]
+    saga = client.send(outputs["OrderSagasQueueUrl"], "orders.PlaceOrder", {"customer_id": customer, "lines": lines})
+    system.drain()
+    # When the journey of its credit command is read, then the page it links to
+    journey = get(console, f"/messages/{quote(saga + ':credit:do', safe='')}")
+    saga_path = f"{CONSOLE}/sagas/{saga}"
+    page = visible_text(get(console, f"/sagas/{saga}"))
+    # Then the journey links to the saga, whose page shows its state, steps and what it received
+    assert saga_path in [href for _, href in links(journey)]
+    assert "rejected" in page and "compensated" in page and "refused" in page and "out_of_stock" in page
+    get(console, "/sagas/no-such-saga", status=404)

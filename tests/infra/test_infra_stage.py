@@ -15,7 +15,7 @@ from infra.system import System, build_system, cdk_context
 pytestmark = pytest.mark.infra
 
 BASE_STACKS = (
-    "MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring",
+    "MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring", "BillingCredit", "OrderSaga",
     *(stack_base_name(service) for service in SERVICES),  # the services added with make service
 )
 EXAMPLE_FUNCTIONS = ("reply-router", "orders", "billing", "notifications", "quotes-standard", "quotes-express",

@@ -24,7 +24,8 @@ from messaging.settings import DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS as IDEMPOTENCY
 
 pytestmark = pytest.mark.infra
 
-EXAMPLE_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring")
+EXAMPLE_STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring", "BillingCredit",
+                  "OrderSaga")
 Resource = dict[str, Any]
 
 
@@ -117,18 +118,32 @@ def test_every_stack_is_synthesized_without_cdk_metadata(assembly: Assembly) -> 
     assert not list(assembly.resources("AWS::CDK::Metadata"))
 
 
+def _scheduled_delivery_targets(assembly: Assembly) -> set[tuple[str, str]]:
+    """(stack, logical id) of every queue the Scheduler role may send to (delayed delivery's policies)."""
+    targets = set()
+    for stack, _, policy in assembly.resources("AWS::IAM::Policy"):
+        if "ScheduledDelivery" not in policy["Properties"]["PolicyName"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Action"] == "sqs:SendMessage":
+                targets.add(assembly.target(stack, statement["Resource"]))
+    return targets
+
+
 def test_every_queue_is_fifo_high_throughput_with_a_fifo_dead_letter_queue(assembly: Assembly) -> None:
     # (The outbox relay's DLQ is a standard queue, as on-failure destinations must be: test_infra_outbox_api.py.)
     queues = [q for q in assembly.resources("AWS::SQS::Queue") if not _is_outbox_relay_dlq(q[2])]
     examples = [q for q in assembly.resources("AWS::SQS::Queue", examples_only=True) if not _is_outbox_relay_dlq(q[2])]
-    assert len(examples) == 14  # 7 service queues, 7 DLQs
+    scheduled = _scheduled_delivery_targets(assembly)
+    assert len(examples) == 18  # 9 service queues, 9 DLQs
     assert len(queues) == 2 * len(assembly.system.queues)  # every service queue and its DLQ, nothing else
     for stack, logical_id, queue in queues:
         props = queue["Properties"]
-        # Then each is FIFO, explicitly named, in high-throughput mode, without content-based dedup
+        # Then each is FIFO, explicitly named, in high-throughput mode, with content-based dedup only where
+        # scheduled messages arrive (a Scheduler target cannot give a dedup id)
         assert props["FifoQueue"] is True
         assert props["QueueName"].endswith(".fifo")
-        assert props["ContentBasedDeduplication"] is False
+        assert props["ContentBasedDeduplication"] is ((stack, logical_id) in scheduled)
         assert props["DeduplicationScope"] == "messageGroup"
         assert props["FifoThroughputLimit"] == "perMessageGroupId"
         if _is_dead_letter_target(assembly, stack, logical_id):
@@ -157,11 +172,11 @@ def _queue_mappings(assembly: Assembly, *, examples_only: bool = False) -> list[
 
 def test_service_queue_visibility_timeout_is_six_times_the_consumer_timeout(assembly: Assembly) -> None:
     for stack, _, mapping in _queue_mappings(assembly):
-        _, queue_id = assembly.target(stack, mapping["Properties"]["EventSourceArn"])
+        queue_stack, queue_id = assembly.target(stack, mapping["Properties"]["EventSourceArn"])
         _, function_id = assembly.target(stack, mapping["Properties"]["FunctionName"])
         timeout = assembly.resource(stack, function_id)["Properties"]["Timeout"]
         # Then the source queue hides a message for 6x the function timeout
-        assert assembly.resource(stack, queue_id)["Properties"]["VisibilityTimeout"] == 6 * timeout
+        assert assembly.resource(queue_stack, queue_id)["Properties"]["VisibilityTimeout"] == 6 * timeout
 
 
 def test_every_topic_is_fifo_with_explicit_dedup_and_group_scope(assembly: Assembly) -> None:
@@ -207,8 +222,9 @@ def test_queues_and_topics_use_customer_managed_keys_and_tables_kms(assembly: As
             assert key["Type"] == "AWS::KMS::Key"
             assert key["Properties"]["EnableKeyRotation"] is True
     tables = list(assembly.resources("AWS::DynamoDB::Table"))
-    # reply, 3 state, 3 dedup (orders, billing, notifications; quote responders keep none), the orders outbox
-    assert len(list(assembly.resources("AWS::DynamoDB::Table", examples_only=True))) == 8
+    # reply, 5 state, 5 dedup (orders, billing, notifications, billing credit, order saga; quote responders keep none),
+    # the orders outbox
+    assert len(list(assembly.resources("AWS::DynamoDB::Table", examples_only=True))) == 12
     for _, _, table in tables:
         # And tables are encrypted with KMS (AWS-managed key)
         assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
@@ -237,7 +253,7 @@ def test_every_table_has_ttl_pitr_and_on_demand_billing(assembly: Assembly) -> N
 
 def test_every_event_source_mapping_reports_batch_item_failures(assembly: Assembly) -> None:
     mappings = _queue_mappings(assembly)
-    assert len(_queue_mappings(assembly, examples_only=True)) == 7
+    assert len(_queue_mappings(assembly, examples_only=True)) == 9
     assert len(mappings) == len(assembly.system.queues)  # each service queue has its consumer
     for _, _, mapping in mappings:
         props = mapping["Properties"]
@@ -422,6 +438,16 @@ ALLOWED = {
     ),
     "orders-outbox-relay": ("Orders/Outbox/", "Orders/Commands/"),
     "billing": ("Billing/Handler/", "Billing/Queue/", "Billing/State/", "Billing/Idempotency/", *CLAIMS),
+    "billing-credit": ("BillingCredit/", "MessagingCore/Replies/Queue/", "MessagingCore/OrderSagas/", *CLAIMS),
+    "order-saga": (
+        "OrderSaga/",
+        "MessagingCore/OrderSagas/",
+        "MessagingCore/Replies/Queue/",
+        "MessagingCore/Delayed/",
+        "BillingCredit/Commands/",
+        "Inventory/Commands/",
+        *CLAIMS,
+    ),
     "notifications": (
         "Notifications/Handler/",
         "Notifications/Queue/",
@@ -446,6 +472,8 @@ def _allowed(assembly: Assembly) -> dict[str, tuple[str, ...]]:
     added = {
         name: (f"{stack}/", "MessagingCore/Replies/Queue/", *CLAIMS) for name, stack in assembly.added_functions.items()
     }
+    # The order saga's participants may also answer on the saga queue
+    added["inventory"] = (*added["inventory"], "MessagingCore/OrderSagas/")
     return {**ALLOWED, **added}
 
 
@@ -479,6 +507,10 @@ def test_each_function_has_its_own_role_naming_only_its_own_resources(assembly: 
                         # source mapping, have no resource-level permissions)
                         actions = set(statement["Action"]) - ({"dynamodb:ListStreams"} if "relay" in name else set())
                         assert sorted(actions) == XRAY, (name, statement)
+                        continue
+                    if ":scheduler:" in json.dumps(resource):
+                        # And on Scheduler, the schedules of delayed delivery's group only
+                        assert name == "order-saga" and "schedule/messaging-delayed/*" in json.dumps(resource)
                         continue
                     target_stack, target_id = assembly.target(stack, resource)
                     path = assembly.path(target_stack, target_id)
@@ -521,7 +553,17 @@ EXAMPLE_HANDLERS = {
     "quotes-standard": "quotes.handler.lambda_handler",
     "quotes-express": "quotes.handler.lambda_handler",
     "quotes-economy": "quotes.handler.lambda_handler",
+    "billing-credit": "billing.credit_handler.lambda_handler",
+    "order-saga": "order_saga.handler.lambda_handler",
 }
+
+
+def assembly_env_of(assembly: Assembly, function_name: str) -> dict[str, Any]:
+    for _, _, function in assembly.resources("AWS::Lambda::Function"):
+        if function["Properties"]["FunctionName"] == function_name:
+            variables: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
+            return variables
+    raise AssertionError(f"no function {function_name}")
 
 
 def test_environment_variables_come_with_the_linked_resources(assembly: Assembly) -> None:
@@ -547,7 +589,16 @@ def test_environment_variables_come_with_the_linked_resources(assembly: Assembly
         "quotes-standard": responder,
         "quotes-express": responder,
         "quotes-economy": responder,
+        "billing-credit": service | {"REPLY_TO_ALLOWLIST", "CLAIM_CHECK_BUCKET"},
+        "order-saga": service
+        | {"REPLY_TO_ALLOWLIST", "CLAIM_CHECK_BUCKET", "SAGA_QUEUE_URL", "BILLING_COMMAND_QUEUE_URL",
+           "INVENTORY_COMMAND_QUEUE_URL", "SCHEDULE_GROUP_NAME", "SCHEDULER_ROLE_ARN"},
     }
+    # And a participant of the order saga may reply to the reply queue and to the saga queue
+    reply_import = {"Fn::ImportValue": "MessagingCore:ExportsOutputRefRepliesQueueA81D66B7471DB455"}
+    for participant in ("billing-credit", "inventory"):
+        allowlist = assembly_env_of(assembly, participant)["REPLY_TO_ALLOWLIST"]
+        assert allowlist == {"Fn::Join": [",", [reply_import, env["order-saga"]["SAGA_QUEUE_URL"]]]}, participant
     assert {v["POWERTOOLS_METRICS_NAMESPACE"] for v in env.values()} == {"FifoMessaging"}
     assert {env[f"quotes-{n}"]["QUOTE_RESPONDER_NAME"] for n in ("standard", "express", "economy")} == {
         "standard",
@@ -572,7 +623,12 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
         for service_queue in service.queues:
             assert queue(service_queue.name) <= added, service.stack_name
     assert outputs == {
-        "MessagingCore": queue("Reply") | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName"},
+        "MessagingCore": queue("Reply")
+        | queue("OrderSagas")
+        | {"ReplyTableName", "AlarmTopicArn", "ClaimCheckBucketName", "DelayedDeliveryGroupName",
+           "DelayedDeliveryRoleArn"},
+        "BillingCredit": queue("BillingCommand") | {"BillingCreditTableName"},
+        "OrderSaga": {"OrderSagaTableName"},
         "Orders": queue("OrdersCommand")
         | {"OrderEventsTopicArn", "OrdersTableName", "OrdersApiUrl", "OrdersOutboxTableName",
            "OrdersOutboxRelayDlqUrl"},
@@ -664,3 +720,41 @@ def test_no_function_environment_holds_a_secret(assembly: Assembly) -> None:
                 assert PLAIN_LITERAL.match(value), (name, value)
             else:
                 assert set(value) <= {"Ref", "Fn::GetAtt", "Fn::ImportValue", "Fn::Sub", "Fn::Join"}, (name, value)
+
+
+def test_delayed_delivery_has_a_group_and_a_role_only_scheduler_assumes_allowed_to_its_target_queues(
+    assembly: Assembly,
+) -> None:
+    core = assembly.templates["MessagingCore"]
+    # Then MessagingCore holds one schedule group and outputs it with the Scheduler role
+    groups = list(assembly.resources("AWS::Scheduler::ScheduleGroup"))
+    assert [(stack, g["Properties"]["Name"]) for stack, _, g in groups] == [("MessagingCore", "messaging-delayed")]
+    assert {"DelayedDeliveryGroupName", "DelayedDeliveryRoleArn"} <= set(core["Outputs"])
+    _, role_id = assembly.target("MessagingCore", core["Outputs"]["DelayedDeliveryRoleArn"]["Value"])
+    trust = assembly.resource("MessagingCore", role_id)["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "scheduler.amazonaws.com"}]
+    assert all("aws:SourceAccount" in s["Condition"]["StringEquals"] for s in trust)
+    # And the role may send to the orders queue (the policy lives in the queue's stack, so core depends on nothing)
+    scheduled = _scheduled_delivery_targets(assembly)
+    orders_queue = assembly.system.orders.queue.queue.node.default_child
+    assert ("Orders", assembly.system.orders.resolve(orders_queue.logical_id)) in scheduled  # type: ignore[union-attr]
+    for stack, _, policy in assembly.resources("AWS::IAM::Policy"):
+        if "ScheduledDelivery" in policy["Properties"]["PolicyName"]:
+            statement = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                             if s["Action"] == "sqs:SendMessage")
+            assert assembly.target(stack, statement["Resource"])[0] == stack  # in its queue's stack
+            actions = {a for st in policy["Properties"]["PolicyDocument"]["Statement"] for a in
+                       ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+            assert actions == {"sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def test_the_order_saga_alarms_on_failed_and_overdue_sagas(assembly: Assembly) -> None:
+    # Then the OrderSaga stack alarms on its saga metrics, each notifying the alarm topic
+    alarms = {a["Properties"]["MetricName"]: a["Properties"] for s, _, a in assembly.resources("AWS::CloudWatch::Alarm")
+              if s == "OrderSaga"}
+    assert set(alarms) == {"SagasFailed", "SagasOverdue"}
+    for alarm in alarms.values():
+        assert alarm["Namespace"] == "FifoMessaging" and alarm["Threshold"] == 1
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": "order-saga"}]
+        assert alarm["AlarmActions"] == [{"Fn::ImportValue": alarm["AlarmActions"][0]["Fn::ImportValue"]}]
+        assert alarm["AlarmActions"][0]["Fn::ImportValue"].startswith("MessagingCore:")

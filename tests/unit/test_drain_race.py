@@ -59,6 +59,7 @@ def test_a_receive_between_the_drains_two_reads_never_moves_the_clock_past_its_b
     drained: Any = type("Drained", (), {})()
     drained.triggers = type("Triggers", (), {"busy": staticmethod(world.busy)})()
     drained._queue_state = world.queue_state
+    drained.scheduler = type("Scheduler", (), {"running": False})()  # no schedules: only the queues matter
     drained.logs = drained.cloudwatch = Flush()
     jumps: list[float] = []
     monkeypatch.setattr(cloud_module.CLOCK, "advance", jumps.append)

@@ -9,7 +9,20 @@ Example::
 from __future__ import annotations
 
 from localcloud.apigateway import resources as apigateway
-from localcloud.cloudformation.resources import awslambda, cloudwatch, dynamodb, ecr, iam, kms, logs, s3, sns, sqs, ssm
+from localcloud.cloudformation.resources import (
+    awslambda,
+    cloudwatch,
+    dynamodb,
+    ecr,
+    iam,
+    kms,
+    logs,
+    s3,
+    scheduler,
+    sns,
+    sqs,
+    ssm,
+)
 from localcloud.cloudformation.resources.base import CodeSource, FunctionCode, ResourceContext, ResourceType
 
 EMULATED: dict[str, ResourceType] = {
@@ -38,6 +51,7 @@ EMULATED: dict[str, ResourceType] = {
     "AWS::ApiGatewayV2::Stage": apigateway.Stage(),
     "AWS::ApiGatewayV2::Integration": apigateway.Integration(),
     "AWS::ApiGatewayV2::Route": apigateway.Route(),
+    "AWS::Scheduler::ScheduleGroup": scheduler.ScheduleGroup(),
 }
 """Resource type -> how it is created, updated and deleted through the service APIs (moto)."""
 
