@@ -126,8 +126,9 @@ def grid(sizes: tuple[int, ...] = SIZES) -> list[tuple[int, int]]:
 
 
 def diagonal(sizes: tuple[int, ...] = SIZES) -> list[tuple[int, int]]:
-    """``(G, 1)`` and ``(G, G)`` for each of ``sizes``: the reference and the cell at its bound."""
-    return [(groups, consumers) for groups in sizes for consumers in sorted({1, groups})]
+    """The one-group cells of one and two consumers (the serial drain), then ``(G, G)`` for each of ``sizes``: every
+    cell at its bound, in a third of the grid's time."""
+    return [(1, 1), (1, 2), *((groups, groups) for groups in sizes if groups > 1)]
 
 
 def measure_side(

@@ -209,7 +209,7 @@ def render_whole_bill(record: Record) -> str:
         ),
         _row("end to end through the local cloud", *(f"{local[s]} msg/s" for s in SIDES), "", ""),
         _row(
-            "scale-out efficiency through the Billing consumer (ours: G, C in 1, 2, 4, 8; docs: C = 1 and C = G)",
+            "scale-out efficiency through the Billing consumer (ours: G, C in 1, 2, 4, 8; docs: C = G)",
             f"{r['scaleout_efficiency']:g}", f"{r['scaleout_efficiency_baseline']:g}", "", "",
             _target(r, "scaleout_efficiency"),
         ),
