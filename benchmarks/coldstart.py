@@ -4,6 +4,10 @@ medians over ``runs`` each.
 
 The AWS APIs are a moto server in this process (``ThreadedMotoServer``), so the probe imports nothing but the handler
 (moto in the probe would import boto3 before the clock starts and hide the import cost we measure).
+
+Every probe is on its handler's normal path: the reply router's first message answers a request registered in the
+reply store (as the product's client registers it), and after each probe :meth:`ProbeWorld.check_normal_path`
+fails the run if the message was dead-lettered or, for the reply router, its reply was not stored.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from chaos.naive.common import cloud_event
+from messaging.reply_store import DynamoDbReplyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
+REGISTRATION_TTL_SECONDS = 3600
 HANDLERS = {
     # name: (product module, baseline module)
     "orders": ("orders.handler", "chaos.naive.orders"),
@@ -106,6 +112,9 @@ class ProbeWorld:
             return name
 
         fifo = {"FifoQueue": "true"}
+        self._sqs = sqs
+        self.reply_store = DynamoDbReplyStore(table("replies", "correlationid", "replyid"), client=ddb)
+        self.correlation_id = ""
         self.reply_queue = sqs.create_queue(QueueName="replies.fifo", Attributes=fifo)["QueueUrl"]
         self.env = {
             "AWS_ENDPOINT_URL": endpoint,
@@ -115,7 +124,7 @@ class ProbeWorld:
             "AWS_EC2_METADATA_DISABLED": "true",
             "STATE_TABLE_NAME": table("state", "pk", "sk"),
             "IDEMPOTENCY_TABLE_NAME": table("dedup", "id"),
-            "REPLY_TABLE_NAME": table("replies", "correlationid", "replyid"),
+            "REPLY_TABLE_NAME": self.reply_store.table_name,
             "EVENT_TOPIC_ARN": sns.create_topic(Name="events.fifo", Attributes={"FifoTopic": "true"})["TopicArn"],
             "DEAD_LETTER_QUEUE_URL": sqs.create_queue(QueueName="dlq.fifo", Attributes=fifo)["QueueUrl"],
             "REPLY_TO_ALLOWLIST": self.reply_queue,
@@ -134,6 +143,9 @@ class ProbeWorld:
             "currency": "EUR",
             "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}],
         }
+        self.correlation_id = str(uuid.uuid4())
+        if handler == "reply_router":
+            self.reply_store.expect(self.correlation_id, REGISTRATION_TTL_SECONDS)  # as the client does
         bodies: dict[str, Callable[[], dict[str, Any]]] = {
             "orders": lambda: _cloud_event(
                 "orders.CreateOrder",
@@ -150,10 +162,19 @@ class ProbeWorld:
                 "orders.CreateOrder.Reply",
                 "reply",
                 {"outcome": "success", "result": {}},
-                correlationid=str(uuid.uuid4()),
+                correlationid=self.correlation_id,
             ),
         }
         return _sqs_event(bodies[handler]())
+
+    def check_normal_path(self, handler: str, module: str) -> None:
+        """Raise when the last probe left its normal path: a message in the dead-letter queue, or (reply router)
+        no stored reply to the registered request."""
+        dead = self._sqs.receive_message(QueueUrl=self.env["DEAD_LETTER_QUEUE_URL"], MaxNumberOfMessages=10)
+        if dead.get("Messages"):
+            raise RuntimeError(f"cold start of {module}: its first message was dead-lettered")
+        if handler == "reply_router" and not self.reply_store.get(self.correlation_id):
+            raise RuntimeError(f"cold start of {module}: no reply stored for the registered request")
 
 
 def probe(world: ProbeWorld, handler: str, module: str) -> tuple[float, float]:
@@ -178,6 +199,7 @@ def probe(world: ProbeWorld, handler: str, module: str) -> tuple[float, float]:
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"cold start of {module} failed: {done.stderr.strip().splitlines()[-1:]}")
     figures = json.loads(lines[-1].removeprefix("COLDSTART "))
+    world.check_normal_path(handler, module)
     return float(figures["first_ms"]), float(figures["import_ms"])
 
 

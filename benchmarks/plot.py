@@ -1,5 +1,5 @@
-"""The PNG of a ``make bench`` run: the scale-out table and the AWS calls per message of each style, ours beside the
-baseline's."""
+"""The PNG of a ``make bench`` run: the scale-out of the product's consumer and the AWS calls per message of each
+style, ours beside the two baselines'."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from benchmarks.scaleout import SIZES, Cell
 
 
 def write_png(path: Path, cells: list[Cell], calls: Mapping[str, Mapping[str, float]]) -> Path:
-    """Draw ``cells`` (drain seconds by groups and consumers) and ``calls`` (style -> {"ours", "baseline"}) to
-    ``path``."""
+    """Draw ``cells`` (drain seconds by groups and consumers) and ``calls`` (style -> {"ours", "baseline",
+    "tuned"}) to ``path``."""
     import matplotlib  # noqa: PLC0415 - only make bench draws
 
     matplotlib.use("Agg")
@@ -26,19 +26,17 @@ def write_png(path: Path, cells: list[Cell], calls: Mapping[str, Mapping[str, fl
         ylabel="seconds to drain the backlog",
         xscale="log",
         xticks=list(SIZES),
-        title="FIFO scale-out over message groups",
+        title="Scale-out of the product's consumer over message groups",
     )
     scale.set_xticklabels([str(s) for s in SIZES])
     scale.legend()
     styles = list(calls)
     positions = range(len(styles))
-    per_style.bar([p - 0.2 for p in positions], [calls[s]["ours"] for s in styles], width=0.4, label="product")
-    per_style.bar(
-        [p + 0.2 for p in positions],
-        [calls[s]["baseline"] for s in styles],
-        width=0.4,
-        label="Powertools-docs baseline",
-    )
+    bars = (("ours", "product"), ("baseline", "Powertools-docs baseline"), ("tuned", "tuned baseline"))
+    for n, (side, label) in enumerate(bars):
+        per_style.bar(
+            [p + (n - 1) * 0.27 for p in positions], [calls[s].get(side, 0.0) for s in styles], width=0.27, label=label
+        )
     per_style.set_xticks(list(positions), [s.replace("_", "\n") for s in styles], fontsize=8)
     per_style.set(ylabel="AWS calls per message", title="AWS calls per message by style")
     per_style.legend()

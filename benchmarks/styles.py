@@ -1,6 +1,7 @@
-"""Every messaging style through the embedded local cloud, once with the product and once with the baseline (the
-Powertools-documentation consumers of :mod:`chaos.naive` and a requester written against boto3 the same way), AWS
-calls counted per processed message (:mod:`benchmarks.calls`).
+"""Every messaging style through the embedded local cloud, once with the product and once with each baseline (the
+Powertools-documentation consumers of :mod:`chaos.naive` with :class:`~benchmarks.requesters.BaselineRequester`, and
+the tuned ones of :mod:`benchmarks.tuned` with :class:`~benchmarks.requesters.TunedRequester`), AWS calls counted
+per processed message (:mod:`benchmarks.calls`) and the whole bill priced (:mod:`benchmarks.pricing`).
 
 Styles and what one "message" is:
 - ``notification``: a CreateOrder without ``replyto``; orders writes and publishes OrderCreated, billing and
@@ -12,12 +13,19 @@ Styles and what one "message" is:
   divided by two deliveries;
 - ``scatter_gather``: a RequestQuote published to the quote topic, three responders reply, the requester polls until
   it has all three.
-Poller calls (the Lambda service's ReceiveMessage/DeleteMessageBatch on AWS) are reported apart.
+Calls per message are the client's and the functions'; the pollers' (the Lambda service's ReceiveMessage and
+DeleteMessageBatch on AWS) are reported apart, and billed with the rest.
+
+What the bill's Lambda duration is made of: each invocation's wall-clock time on this machine (the local cloud's
+``REPORT`` line, ``Billed Duration`` rounded up to the millisecond), at the memory the template configures. That time
+is the handler's code plus its AWS calls answered by moto in this process (under one lock, so a call can wait for
+another function's), sharing two cores with the pollers and the client. It is not what the same invocation takes
+on AWS, where each call is a network round trip of milliseconds and a 512 MB function has a fraction of a vCPU; it
+is measured the same way for every side in one run, so the ratio compares like with like.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 import uuid
@@ -26,16 +34,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.calls import CallCounter, counting
-from benchmarks.pricing import cost_usd
-from chaos.naive.common import cloud_event
+from benchmarks.calls import ROLES, CallCounter, MotoItems, counting
+from benchmarks.pricing import cost_components, cost_usd
+from benchmarks.requesters import POLL_INTERVAL, BaselineRequester, TunedRequester
+from benchmarks.tuned.assembly import prepare_tuned
 from chaos.run import prepare_assembly
 from localcloud import LocalCloud
+from localcloud.runtime import InvocationResult, LocalFunction
 from messaging.client import MessagingClient
 from messaging.reply_store import DynamoDbReplyStore
 
 STYLES = ("notification", "async_request", "blocking_request", "pubsub_per_subscriber", "scatter_gather")
-POLL_INTERVAL = 0.05
+SIDES = ("ours", "baseline", "tuned")
+"""The product, the documentation baseline, the tuned baseline."""
 DRAIN_TIMEOUT = 120.0
 
 
@@ -59,11 +70,15 @@ QUOTE = {"weight_kg": "2.5", "destination": "DE"}
 
 @dataclass
 class StyleFigures:
+    """One style's counts: ``calls`` of the client and functions, ``units`` of every role (the whole bill),
+    ``log_bytes`` written by each function."""
+
     messages: int
     calls: dict[str, int]
     poller_calls: int
     units: dict[str, float]
     seconds: float
+    log_bytes: dict[str, int] = field(default_factory=dict)
 
     @property
     def calls_per_message(self) -> float:
@@ -73,11 +88,22 @@ class StyleFigures:
     def cost_per_million_usd(self) -> float:
         return cost_usd(self.units) / self.messages * 1_000_000
 
+    @property
+    def cost_components(self) -> dict[str, float]:
+        """Dollars per million messages, per component of the bill."""
+        return {k: v / self.messages * 1_000_000 for k, v in cost_components(self.units).items()}
+
+    @property
+    def log_bytes_per_message(self) -> float:
+        return sum(self.log_bytes.values()) / self.messages
+
     def as_json(self) -> dict[str, Any]:
         return {
             "per_message": round(self.calls_per_message, 2),
             "by_operation": {op: round(n / self.messages, 2) for op, n in sorted(self.calls.items())},
             "poller_per_message": round(self.poller_calls / self.messages, 2),
+            "empty_receives_per_message": round(self.units.get("sqs_empty_receives", 0.0) / self.messages, 2),
+            "lambda_invocations_per_message": round(self.units.get("lambda_requests", 0.0) / self.messages, 2),
         }
 
 
@@ -86,59 +112,6 @@ class ConsumerRun:
     consumer: str
     styles: dict[str, StyleFigures] = field(default_factory=dict)
     messages_per_s: float = 0.0
-
-
-class BaselineRequester:
-    """A producer and requester as the AWS samples write one: a CloudEvent dict with a random id, one ``SendMessage``
-    or ``Publish`` per message, a fixed-interval poll of the reply table."""
-
-    def __init__(self, cloud: LocalCloud, outputs: dict[str, Any]) -> None:
-        self.sqs, self.sns, self.dynamodb = cloud.client("sqs"), cloud.client("sns"), cloud.client("dynamodb")
-        self.outputs = outputs
-
-    @staticmethod
-    def _event(type_: str, data: dict[str, Any], partitionkey: str, kind: str, replyto: str | None) -> dict[str, Any]:
-        extra = {"kind": kind, **({"replyto": replyto} if replyto else {})}
-        return cloud_event(type_, "/bench/baseline", data, partitionkey, **extra)
-
-    def send(self, queue_url: str, type_: str, data: dict[str, Any], partitionkey: str, *, reply: bool) -> str:
-        event = self._event(type_, data, partitionkey, "command", self.outputs["ReplyQueueUrl"] if reply else None)
-        self.sqs.send_message(
-            QueueUrl=queue_url,
-            MessageBody=json.dumps(event),
-            MessageGroupId=partitionkey,
-            MessageDeduplicationId=event["id"],
-        )
-        return str(event["id"])
-
-    def publish(
-        self, topic_arn: str, type_: str, data: dict[str, Any], partitionkey: str, *, kind: str, reply: bool = False
-    ) -> str:
-        event = self._event(type_, data, partitionkey, kind, self.outputs["ReplyQueueUrl"] if reply else None)
-        self.sns.publish(
-            TopicArn=topic_arn,
-            Message=json.dumps(event),
-            MessageGroupId=partitionkey,
-            MessageDeduplicationId=event["id"],
-        )
-        return str(event["id"])
-
-    def replies(self, correlation_id: str) -> int:
-        return len(
-            self.dynamodb.query(
-                TableName=self.outputs["ReplyTableName"],
-                KeyConditionExpression="correlationid = :c",
-                ExpressionAttributeValues={":c": {"S": correlation_id}},
-                ConsistentRead=True,
-            )["Items"]
-        )
-
-    def wait(self, correlation_id: str, count: int, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.replies(correlation_id) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no reply to {correlation_id} within {timeout} s")
-            time.sleep(POLL_INTERVAL)
 
 
 class StyleRunner:
@@ -155,7 +128,7 @@ class StyleRunner:
             sqs_client=cloud.client("sqs"),
             sns_client=cloud.client("sns"),
         )
-        self.baseline = BaselineRequester(cloud, self.outputs)
+        self.baseline = (TunedRequester if consumer == "tuned" else BaselineRequester)(cloud, self.outputs)
 
     def measure(
         self,
@@ -177,7 +150,14 @@ class StyleRunner:
                 after_drain()
         seconds = time.perf_counter() - started
         poller = sum(c for (role, _), c in self.counter.calls.items() if role == "poller")
-        return StyleFigures(divide_by, self.counter.by_operation(), poller, self.counter.unit_totals(), seconds)
+        return StyleFigures(
+            divide_by,
+            self.counter.by_operation(),
+            poller,
+            self.counter.unit_totals(ROLES),
+            seconds,
+            dict(self.counter.log_bytes),
+        )
 
     def drain(self) -> None:
         if not self.cloud.drain(timeout=DRAIN_TIMEOUT, advance_clock=True):
@@ -287,19 +267,42 @@ class StyleRunner:
         return run
 
 
-def run_consumer(assembly: Path, consumer: str, *, messages: int, shards: int) -> ConsumerRun:
-    """Deploy the example system (with the baseline handlers when ``consumer="baseline"``) and run every style."""
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        prepared = prepare_assembly(
-            assembly,
-            Path(scratch) / "assembly",
-            consumer="naive" if consumer == "baseline" else "ours",
-            function_timeout=30,
+def prepare(assembly: Path, target: Path, consumer: str) -> Path:
+    """The assembly ``consumer`` runs: the product's as synthesized, or with a baseline's handlers in place."""
+    if consumer == "tuned":
+        return prepare_tuned(assembly, target, function_timeout=30)
+    return prepare_assembly(
+        assembly, target, consumer="naive" if consumer == "baseline" else "ours", function_timeout=30
+    )
+
+
+def billing_listener(counter: CallCounter) -> Callable[[LocalFunction, InvocationResult], None]:
+    """Counts each invocation's request, billed duration at the function's memory, and log bytes."""
+
+    def listener(function: LocalFunction, result: InvocationResult) -> None:
+        spec = function.spec
+        counter.record_invocation(
+            spec.name,
+            memory_mb=spec.memory_mb,
+            architecture=spec.architectures[0] if spec.architectures else "x86_64",
+            duration_seconds=result.duration_seconds,
+            log_messages=[event.message for event in result.log_events],
         )
+
+    return listener
+
+
+def run_consumer(assembly: Path, consumer: str, *, messages: int, shards: int) -> ConsumerRun:
+    """Deploy the example system (with a baseline's handlers unless ``consumer="ours"``) and run every style."""
+    if consumer not in SIDES:
+        raise ValueError(f"consumer must be one of {', '.join(SIDES)}, not {consumer!r}")
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        prepared = prepare(assembly, Path(scratch) / "assembly", consumer)
         with LocalCloud() as cloud:
+            counter = CallCounter(items=MotoItems(cloud.account_id, cloud.region))
+            cloud.invocation_listeners.append(billing_listener(counter))
             cloud.deploy(prepared)
             cloud.start_pollers()
-            counter = CallCounter()
             with counting(counter):
                 run = StyleRunner(cloud, consumer, counter, messages, shards).run()
             cloud.stop_pollers()
