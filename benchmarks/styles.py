@@ -40,7 +40,7 @@ from benchmarks.requesters import POLL_INTERVAL, BaselineRequester, TunedRequest
 from benchmarks.tuned.assembly import prepare_tuned
 from chaos.run import prepare_assembly
 from localcloud import LocalCloud
-from localcloud.runtime import InvocationResult, LocalFunction
+from localcloud.awslambda.runtime import InvocationResult, LocalFunction
 from messaging.client import MessagingClient
 from messaging.reply_store import DynamoDbReplyStore
 

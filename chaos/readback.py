@@ -94,14 +94,16 @@ def record_deliveries(function: LocalFunction, history: History) -> None:
     """Record every SQS record the local cloud hands to ``function`` (its event source mapping's invocations)."""
     invoke = function.invoke
 
-    def recording_invoke(event: Any, *, timeout: float | None = None) -> InvocationResult:
+    def recording_invoke(
+        event: Any, *, timeout: float | None = None, iterator_age_ms: float | None = None
+    ) -> InvocationResult:
         if isinstance(event, dict):
             for record in event.get("Records", []):
                 if isinstance(record, dict) and "messageId" in record:
                     history.record_delivery(
                         str(record.get("eventSourceARN", "")), str(record["messageId"]), str(record.get("body", ""))
                     )
-        return invoke(event, timeout=timeout)
+        return invoke(event, timeout=timeout, iterator_age_ms=iterator_age_ms)
 
     function.invoke = recording_invoke  # type: ignore[method-assign]
 

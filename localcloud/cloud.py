@@ -42,8 +42,6 @@ from localcloud.cloudformation.deployer import DeployedStack, Deployer, Deployme
 from localcloud.cloudwatch.service import CloudWatch
 from localcloud.errors import AssemblyError, LocalCloudError
 from localcloud.logs import LogShipper
-from localcloud.awslambda.runtime import InvocationListener, LocalFunction
-from localcloud.awslambda.triggers import Triggers
 from localcloud.scheduler import ScheduleRunner
 from localcloud.sqs.patches import receivable
 

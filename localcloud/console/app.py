@@ -99,29 +99,33 @@ class ConsoleApi:
                                                                                 f"{segments[1]!r}")})
 
     def _get(self, request: Request, segments: list[str]) -> Response:
-        if not segments:
-            return _html(topology_page(self.cloud, self._topology(), self._triggers()))
-        if segments == ["dashboard"]:
-            name = request.args.get("name") or None
-            page = dashboard_page(self.cloud.client("cloudwatch"), self._dashboards(), name, now=CLOCK.now())
-            return _html(self._found(page, f"no deployed dashboard is called {name!r}"))
-        if segments == ["catalogue"]:
-            document = load_document()
-            if document is None:
-                raise NotFound("there is no contracts/asyncapi.yaml in this checkout (make contracts writes it)")
-            return _html(catalogue_page(document))
-        if segments[0] == "queues" and (len(segments) == 2 or segments[2:] == ["confirm"]):
-            return _html(self._queue_page(request, segments[1], confirm=len(segments) == 3))
-        if segments == ["messages"]:
+        if segments == ["messages"]:  # the search box
             wanted = (request.args.get("id") or "").strip()
             if not wanted:
                 raise BadRequest("give a message id or correlation id to look up")
             return Response(status=303, headers={"Location": f"{CONSOLE}/messages/{quote(wanted, safe='')}"})
+        return _html(self._page(request, segments))
+
+    def _page(self, request: Request, segments: list[str]) -> str:
+        """The HTML of the page at ``segments`` (NotFound when there is none)."""
+        if not segments:
+            return topology_page(self.cloud, self._topology(), self._triggers())
+        if segments == ["dashboard"]:
+            name = request.args.get("name") or None
+            page = dashboard_page(self.cloud.client("cloudwatch"), self._dashboards(), name, now=CLOCK.now())
+            return self._found(page, f"no deployed dashboard is called {name!r}")
+        if segments == ["catalogue"]:
+            document = load_document()
+            if document is None:
+                raise NotFound("there is no contracts/asyncapi.yaml in this checkout (make contracts writes it)")
+            return catalogue_page(document)
+        if segments[0] == "queues" and (len(segments) == 2 or segments[2:] == ["confirm"]):
+            return self._queue_page(request, segments[1], confirm=len(segments) == 3)
         if len(segments) >= 2 and segments[0] == "messages":  # an id may hold "/" (sent as %2F)
-            return _html(self._journey("/".join(segments[1:])))
+            return self._journey("/".join(segments[1:]))
         if len(segments) == 2 and segments[0] == "sagas":
             page = saga_page(self.cloud.client("dynamodb"), self.cloud.outputs, segments[1])
-            return _html(self._found(page, f"no saga table holds a saga {segments[1]!r}"))
+            return self._found(page, f"no saga table holds a saga {segments[1]!r}")
         raise NotFound(f"the console has no page at {request.path}")
 
     def _queue_page(self, request: Request, name: str, *, confirm: bool) -> str:
