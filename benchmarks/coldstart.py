@@ -141,6 +141,7 @@ class ProbeWorld:
             "status": "open",
             "total": "12.50",
             "currency": "EUR",
+            "item_count": 1,  # OrderCreated version 2
             "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}],
         }
         self.correlation_id = str(uuid.uuid4())

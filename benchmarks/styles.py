@@ -61,6 +61,7 @@ def order_created(customer: str, n: int) -> dict[str, Any]:
         "status": "open",
         "total": "12.50",
         "currency": "EUR",
+        "item_count": 1,  # OrderCreated version 2
         "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}],
     }
 

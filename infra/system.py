@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App
+from aws_cdk import App, Stack
 
 from infra.compliance import add_nag_gate
 from infra.consumer_function import ConsumerFunction
@@ -170,8 +170,8 @@ def build_system(app: App, *, nag: bool = True) -> System:
     )
     OutboxMonitor(monitoring, "OrdersOutbox", outbox=MonitoredOutbox.of("orders", orders.outbox),
                   alarm_topic=core.alarms.topic, dashboard=monitoring.monitor.dashboard)
-    for stack in (core, orders, billing, notifications, quotes, *services.values(), monitoring):
-        StackRegistration(stack)  # type: ignore[arg-type]  # every stack of the system, found by clients
+    for stack in [child for child in app.node.children if isinstance(child, Stack)]:
+        StackRegistration(stack)  # every stack of the system (added services too), found by clients
     if nag:
         add_nag_gate(app)
     return System(core, orders, billing, notifications, quotes, monitoring, services, queues, functions,

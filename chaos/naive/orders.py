@@ -51,7 +51,9 @@ def create(message: dict[str, Any]) -> dict[str, Any]:
     publish(
         sns,
         TOPIC,
-        cloud_event("orders.OrderCreated", SOURCE, {**summary, "lines": lines}, command.customer_id, kind="event"),
+        cloud_event("orders.OrderCreated", SOURCE,
+                    {**summary, "lines": lines, "item_count": sum(line.quantity for line in command.lines)},
+                    command.customer_id, kind="event"),  # version 2 of OrderCreated: item_count is required
     )
     outcome = {"outcome": "success", "result": summary}
     reply(sqs, message, SOURCE, outcome)

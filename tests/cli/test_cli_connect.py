@@ -115,4 +115,5 @@ def test_without_a_registry_the_example_stacks_are_read() -> None:
     cloudformation = RecordingCloudFormation(outputs_for())
     # When the CLI looks it up / Then it reads the example stacks
     find_endpoints(environ={}, client=lambda _: cloudformation)
-    assert cloudformation.asked == ["MessagingCore", "Orders", "Billing", "Notifications", "Quotes"]
+    assert cloudformation.asked == ["MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "BillingCredit",
+                                    "Inventory", "OrderSaga"]

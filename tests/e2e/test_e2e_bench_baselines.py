@@ -54,7 +54,10 @@ def _send_twice(cloud: LocalCloud, queue_output: str, event: dict[str, Any]) -> 
 
 def test_the_tuned_functions_run_their_tuned_handlers(tuned: LocalCloud) -> None:
     handlers = sorted(f.spec.handler for f in tuned.functions.values())
-    assert handlers == [
+    # the example consumers run the tuned baseline; the others (sagas, the HTTP API, the relay) are the product's
+    assert not {"orders.handler.lambda_handler", "billing.handler.lambda_handler", "quotes.handler.lambda_handler",
+                "notifications.handler.lambda_handler", "reply_router.handler.lambda_handler"} & set(handlers)
+    assert [h for h in handlers if h.startswith("benchmarks.tuned.")] == [
         "benchmarks.tuned.billing.lambda_handler",
         "benchmarks.tuned.notifications.lambda_handler",
         "benchmarks.tuned.orders.lambda_handler",
