@@ -13,6 +13,7 @@ from infra.compliance import add_nag_gate
 from infra.consumer_function import ConsumerFunction
 from infra.monitoring import MonitoredFunction, MonitoredQueue
 from infra.outbox_monitoring import MonitoredOutbox, OutboxMonitor
+from infra.saga_monitoring import SagaDashboardRow
 from infra.service_queue import ServiceQueue
 from infra.services import SERVICES, ServiceStack, stack_base_name
 from infra.stack_registry import StackRegistration
@@ -170,6 +171,8 @@ def build_system(app: App, *, nag: bool = True) -> System:
     )
     OutboxMonitor(monitoring, "OrdersOutbox", outbox=MonitoredOutbox.of("orders", orders.outbox),
                   alarm_topic=core.alarms.topic, dashboard=monitoring.monitor.dashboard)
+    SagaDashboardRow(monitoring, "OrderSagas", service_name=order_saga.function.service_name,
+                     dashboard=monitoring.monitor.dashboard)
     for stack in [child for child in app.node.children if isinstance(child, Stack)]:
         StackRegistration(stack)  # every stack of the system (added services too), found by clients
     if nag:

@@ -41,6 +41,16 @@ def traffic_of_every_style(system: System, customer: str) -> None:
     assert len(quotes) == 3
     system.sqs.send_message(QueueUrl=orders, MessageBody="not JSON", MessageGroupId=customer,
                             MessageDeduplicationId=f"poison-{customer}")
+    # an order placed through the saga: its orchestrator, billing's credit and inventory
+    sku = f"sku-{customer}"
+    credit = client.send(system.outputs["BillingCommandQueueUrl"], "billing.SetCreditLimit",
+                         {"customer_id": customer, "limit": "100.00"})
+    restock = client.send(system.outputs["InventoryCommandQueueUrl"], "inventory.Restock",
+                          {"sku": sku, "quantity": 5}, partitionkey=sku)
+    system.drain()
+    assert client.get_reply(credit) is not None and client.get_reply(restock) is not None
+    placed = client.send(system.outputs["OrderSagasQueueUrl"], "orders.PlaceOrder",
+                         {"customer_id": customer, "lines": [{"sku": sku, "quantity": 1, "unit_price": "10.00"}]})
     # an order through the HTTP front door: the API's function, the outbox and its relay
     status, _, _ = HttpApiRouter(system.cloud).invoke(
         "POST", system.outputs["OrdersApiUrl"] + "orders",
@@ -49,6 +59,8 @@ def traffic_of_every_style(system: System, customer: str) -> None:
     assert status == 202
     system.drain()
     assert client.get_reply(correlation_id) is not None
+    placed_reply = client.get_reply(placed)
+    assert placed_reply is not None and placed_reply.outcome.result["status"] == "approved"
 
 
 def metric_key(metric: dict[str, Any]) -> MetricKey:

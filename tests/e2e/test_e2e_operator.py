@@ -24,7 +24,7 @@ def body_of(message: dict[str, Any]) -> dict[str, Any]:
     """A dead letter's body as JSON, or {} for one that is not JSON (other tests of the package poison the queue)."""
     try:
         body = json.loads(message["Body"])
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return {}
     return body if isinstance(body, dict) else {}
 

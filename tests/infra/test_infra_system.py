@@ -17,6 +17,7 @@ from aws_cdk import App
 
 from infra.function_code import FUNCTIONS_DIR
 from infra.outbox_monitoring import RELAY_METRICS
+from infra.saga_monitoring import SAGA_METRICS
 from infra.system import System, build_system, cdk_context
 from messaging.consumer import METRICS
 from messaging.reply_store import REPLY_TTL_SECONDS
@@ -411,7 +412,8 @@ def test_the_dashboard_reads_each_functions_metrics_under_the_service_name_it_em
             for line in widget["properties"]["metrics"] if line[0] == "FifoMessaging" and line[2] == "service"}
     # Then every metric the runtime emits is read for every function's service name, and nothing else is
     assert read == ({(metric, service) for metric in METRICS for service in services}
-                    | {(metric, service) for metric in RELAY_METRICS for service in relay_services})
+                    | {(metric, service) for metric in RELAY_METRICS for service in relay_services}
+                    | {(metric, "order-saga") for metric in SAGA_METRICS})
     assert relay_services == {"orders-outbox-relay"}
     assert {"quotes-economy", "quotes-express", "quotes-standard"} <= services
 
@@ -758,3 +760,11 @@ def test_the_order_saga_alarms_on_failed_and_overdue_sagas(assembly: Assembly) -
         assert alarm["Dimensions"] == [{"Name": "service", "Value": "order-saga"}]
         assert alarm["AlarmActions"] == [{"Fn::ImportValue": alarm["AlarmActions"][0]["Fn::ImportValue"]}]
         assert alarm["AlarmActions"][0]["Fn::ImportValue"].startswith("MessagingCore:")
+
+
+def test_the_saga_row_reads_every_metric_the_orchestrator_emits() -> None:
+    # Given the metric names the saga orchestrator emits / Then the dashboard's saga row lists exactly those
+    from messaging.saga import orchestrator  # noqa: PLC0415
+
+    emitted = {value for name, value in vars(orchestrator).items() if name.startswith("SAGAS_")}
+    assert set(SAGA_METRICS) == emitted == set(orchestrator.SAGA_METRICS)

@@ -168,8 +168,10 @@ def _saga_metrics(out: str) -> list[str]:
     for line in out.splitlines():
         if line.startswith("{") and '"_aws"' in line:
             record = json.loads(line)
-            for directive in record["_aws"]["CloudWatchMetrics"]:
-                names += [m["Name"] for m in directive["Metrics"] if m["Name"].startswith("Sagas")]
+            for directive in record["_aws"]["CloudWatchMetrics"]:  # each counted as many times as its value
+                names += [m["Name"] for m in directive["Metrics"] if m["Name"].startswith("Sagas")
+                          for _ in range(int(sum(record[m["Name"]]) if isinstance(record[m["Name"]], list)
+                                             else record[m["Name"]]))]
     return names
 
 

@@ -46,6 +46,7 @@ OVERDUE_GRACE_SECONDS = 60.0
 # retried after a lost commit counts again, so they are at-least-once counts.
 SAGAS_STARTED, SAGAS_COMPLETED, SAGAS_REJECTED = "SagasStarted", "SagasCompleted", "SagasRejected"
 SAGAS_FAILED, SAGAS_TIMED_OUT, SAGAS_OVERDUE = "SagasFailed", "SagasTimedOut", "SagasOverdue"
+SAGA_METRICS = (SAGAS_STARTED, SAGAS_COMPLETED, SAGAS_REJECTED, SAGAS_FAILED, SAGAS_TIMED_OUT, SAGAS_OVERDUE)
 
 
 class SagaOrchestrator:
@@ -142,13 +143,14 @@ class SagaOrchestrator:
             names.append(SAGAS_TIMED_OUT)
         if state.status in ("running", "compensating") and self._clock() > state.deadline + OVERDUE_GRACE_SECONDS:
             names.append(SAGAS_OVERDUE)
-        if not names or self._consumer is None:
+        if self._consumer is None:
             return
         from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit  # noqa: PLC0415
 
+        # every saga metric, zeros included (as the consumers do), so the dashboard shows 0 rather than a gap
         metrics = EphemeralMetrics(namespace=self._consumer.settings.metrics_namespace, service=self._consumer.service)
-        for name in names:
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        for name in SAGA_METRICS:
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=names.count(name))
         metrics.flush_metrics()
 
     def _apply(self, transition: engine.Transition, ctx: MessageContext, *, previous_version: int | None) -> None:
