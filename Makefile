@@ -29,6 +29,9 @@ $(STAMP): $(REQUIREMENTS) pyproject.toml functions/pyproject.toml
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable functions  # the runtime (messaging)
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable .  # the fifo-messaging command
+	@# The editable install maps the service packages that exist now; functions/ on the path finds one added later
+	@# (make service) too, as the checkout's tests do (pytest's pythonpath).
+	@echo "$(CURDIR)/functions" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/fifo-messaging-services.pth"
 	@$(PY) -m cli.aws_endpoint $(VENV)/bin/aws  # the pinned AWS CLI v1, honouring AWS_ENDPOINT_URL for every service
 	@touch $@
 

@@ -82,8 +82,9 @@ def test_the_installed_packages_come_from_the_virtualenv_with_every_runtime_modu
     # Then every package is the virtualenv's, the runtime has each module of functions/messaging (found, not listed)
     site = str(venv_bin.parent)
     assert all(path.startswith(site) for path in found["files"]), found["files"]
-    assert found["modules"] == sorted(p.stem for p in (ROOT / "functions" / "messaging").glob("*.py")
-                                      if p.stem != "__init__")
+    runtime = ROOT / "functions" / "messaging"
+    assert found["modules"] == sorted([p.stem for p in runtime.glob("*.py") if p.stem != "__init__"]
+                                      + [p.parent.name for p in runtime.glob("*/__init__.py")])
     # And the wheel's metadata declares the runtime's dependencies as ranges
     assert found["version"] == "0.1.0"
     assert any(r.startswith("pydantic") and "<3" in r for r in found["requires"]), found["requires"]
