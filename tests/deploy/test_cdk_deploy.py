@@ -24,7 +24,8 @@ from tests.support.servers import free_port
 
 pytestmark = pytest.mark.deploy
 REPO = Path(__file__).resolve().parents[2]
-STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "Monitoring")
+STACKS = ("MessagingCore", "Orders", "Billing", "Notifications", "Quotes", "BillingCredit", "Inventory", "OrderSaga",
+          "Monitoring")
 ORDER = {"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}
 
 
