@@ -48,6 +48,7 @@ from messaging.client import partition_key_for
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope, Kind, message
 from messaging.errors import ConcurrentWriteConflict, InvalidMessage, InvalidRequest, MessageTooLarge, StateConflict
+from messaging.tracecontext import is_valid, new_traceparent
 from messaging.unit_of_work import (
     MAX_TRANSACTION_ITEMS,
     Create,
@@ -169,10 +170,13 @@ class OutboxTransaction:
         kind: Kind = Kind.COMMAND,
         replyto: str | None = None,
         id: str | None = None,
+        traceparent: str | None = None,
     ) -> Envelope:
         """Stage a message for an SQS queue; return it as it will be sent (its ``id`` is the correlation id of a
-        reply). Give ``id`` to make a retried producer call stage the very same message."""
-        return self._stage(queue_url, kind, type, data, partitionkey=partitionkey, replyto=replyto, id=id)
+        reply). Give ``id`` to make a retried producer call stage the very same message; ``traceparent`` continues
+        a W3C trace (else the message starts one)."""
+        return self._stage(queue_url, kind, type, data, partitionkey=partitionkey, replyto=replyto, id=id,
+                           traceparent=traceparent)
 
     def publish(
         self,
@@ -183,9 +187,11 @@ class OutboxTransaction:
         partitionkey: str | None = None,
         kind: Kind = Kind.EVENT,
         id: str | None = None,
+        traceparent: str | None = None,
     ) -> Envelope:
         """Stage a message (an event by default) for an SNS topic; return it as it will be published."""
-        return self._stage(topic_arn, kind, type, data, partitionkey=partitionkey, replyto=None, id=id)
+        return self._stage(topic_arn, kind, type, data, partitionkey=partitionkey, replyto=None, id=id,
+                           traceparent=traceparent)
 
     def _stage(
         self,
@@ -197,6 +203,7 @@ class OutboxTransaction:
         partitionkey: str | None,
         replyto: str | None,
         id: str | None,
+        traceparent: str | None = None,
     ) -> Envelope:
         if not (destination.startswith("arn:") or destination.startswith("http")):
             raise InvalidRequest(f"destination must be an SNS topic ARN or an SQS queue URL, not {destination!r}")
@@ -205,8 +212,11 @@ class OutboxTransaction:
         producer = self._producer
         body = dict(data or {})
         key = partition_key_for(type, body, partitionkey, producer.shard_keys)
+        if traceparent is not None and not is_valid(traceparent):
+            raise InvalidRequest("traceparent must be 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags> (W3C)")
         try:
-            envelope = message(kind, type, body, source=producer.source, partitionkey=key, replyto=replyto, id=id)
+            envelope = message(kind, type, body, source=producer.source, partitionkey=key, replyto=replyto, id=id,
+                               traceparent=traceparent or new_traceparent())
             raw = producer.codec.encode(envelope)
         except InvalidMessage as exc:
             raise InvalidRequest(f"{exc.field or 'message'}: {exc.reason}") from exc

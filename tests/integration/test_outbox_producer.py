@@ -24,6 +24,7 @@ from messaging.producer import (
     OutboxProducer,
     WriteConflict,
 )
+from messaging.tracecontext import is_valid, trace_id_of
 from tests.support.aws import AWS_ENV, create_state_table
 
 pytestmark = pytest.mark.integration
@@ -167,3 +168,22 @@ def test_bad_messages_are_refused_when_staged(
     # Then nothing was committed
     assert backend.items("orders-state") == []
     assert backend.items("orders-outbox") == []
+
+
+def test_a_staged_message_carries_a_trace_context_started_or_continued(backend: Backend) -> None:
+    # Given a producer staging one message with a given trace context and one without
+    given = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    producer = producer_on(backend)
+    with producer.transaction() as tx:
+        tx.send(QUEUE, "orders.CreateOrder", {"customer_id": "c-1", "lines": []}, id="cmd-1", traceparent=given)
+        tx.send(QUEUE, "orders.CreateOrder", {"customer_id": "c-2", "lines": []}, id="cmd-2")
+    # When the outbox is read back
+    decoded = {d.id: d for d in (CloudEventJsonCodec().decode(i["message"]["S"])
+                                 for i in backend.items("orders-outbox"))}
+    # Then the first continues the given trace and the second starts a valid one of its own
+    assert decoded["cmd-1"].traceparent == given
+    assert is_valid(decoded["cmd-2"].traceparent or "")
+    assert trace_id_of(decoded["cmd-2"].traceparent) != trace_id_of(given)
+    # And a malformed trace context is refused when staged
+    with pytest.raises(InvalidRequest), producer.transaction() as tx:
+        tx.send(QUEUE, "orders.CreateOrder", {"customer_id": "c-3", "lines": []}, traceparent="00-nope")
