@@ -38,9 +38,9 @@ from cli.queues import (
     _receive,
     _release,
     _send_back,
+    cloud_event_identity,
     redrive_count,
 )
-from cli.whereabouts import identity
 
 NO_CODE = "(no code: maxReceiveCount)"
 """What ``--group-by code`` calls a message SQS moved after ``maxReceiveCount`` receives (no failure attribute)."""
@@ -79,7 +79,7 @@ def count_by_code(messages: Sequence[DeadLetter]) -> dict[str, int]:
 
 
 def _matches(message: dict[str, Any], wanted: str) -> bool:
-    return message.get("MessageId") == wanted or identity(str(message.get("Body", "")))[1] == wanted
+    return message.get("MessageId") == wanted or cloud_event_identity(str(message.get("Body", "")))[1] == wanted
 
 
 def _select(sqs: Any, url: str, wanted: Sequence[str], visibility: int) -> tuple[dict[str, dict[str, Any]], list[str]]:

@@ -412,7 +412,7 @@ def _dead_letter(message: dict[str, Any]) -> DeadLetter:
     sent = system.get("SentTimestamp")
     count = system.get("ApproximateReceiveCount")
     body: str = message.get("Body", "")
-    message_type, message_id = _cloud_event_identity(body)
+    message_type, message_id = cloud_event_identity(body)
     return DeadLetter(
         message_id=message["MessageId"],
         group_id=system.get("MessageGroupId"),
@@ -430,7 +430,7 @@ def _dead_letter(message: dict[str, Any]) -> DeadLetter:
     )
 
 
-def _cloud_event_identity(body: str) -> tuple[str | None, str | None]:
+def cloud_event_identity(body: str) -> tuple[str | None, str | None]:
     """``type`` and ``id`` of a CloudEvent body, if it is one (DLQ bodies may be anything)."""
     try:
         document = json.loads(body)

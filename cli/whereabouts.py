@@ -18,14 +18,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cli.endpoints import QueueEndpoint
-from cli.queues import peek, queue_name_of, redrive_count
+from cli.queues import cloud_event_identity, peek, queue_name_of, redrive_count
 from cli.trace import Journey
 
 WAITING, DEAD_LETTERED = "waiting", "dead-lettered"
@@ -79,22 +78,10 @@ class Location:
         return record
 
 
-def identity(body: str) -> tuple[str | None, str | None]:
-    """``type`` and ``id`` of a CloudEvent body (None for anything else)."""
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):  # a hostile body nested deeper than the parser goes
-        return None, None
-    if not isinstance(document, dict):
-        return None, None
-    kind, ident = document.get("type"), document.get("id")
-    return (kind if isinstance(kind, str) else None, ident if isinstance(ident, str) else None)
-
-
 def find_in(messages: Sequence[dict[str, Any]], wanted: str) -> int | None:
     """The index of the message ``wanted`` names (SQS message id or CloudEvent id) among received ``messages``."""
     for index, message in enumerate(messages):
-        if message.get("MessageId") == wanted or identity(str(message.get("Body", "")))[1] == wanted:
+        if message.get("MessageId") == wanted or cloud_event_identity(str(message.get("Body", "")))[1] == wanted:
             return index
     return None
 
@@ -104,10 +91,10 @@ def _location(state: str, url: str, messages: Sequence[dict[str, Any]], index: i
     system = message.get("Attributes") or {}
     attributes = message.get("MessageAttributes") or {}
     group = system.get("MessageGroupId")
-    ahead = tuple(identity(str(m.get("Body", "")))[1] or str(m.get("MessageId")) for m in messages[:index]
+    ahead = tuple(cloud_event_identity(str(m.get("Body", "")))[1] or str(m.get("MessageId")) for m in messages[:index]
                   if group is not None and (m.get("Attributes") or {}).get("MessageGroupId") == group)
     sent = system.get("SentTimestamp")
-    kind, ident = identity(str(message.get("Body", "")))
+    kind, ident = cloud_event_identity(str(message.get("Body", "")))
     count = system.get("ApproximateReceiveCount")
     return Location(
         state=state,
