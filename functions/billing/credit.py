@@ -4,12 +4,16 @@ State (the credit table, ``STATE_TABLE_NAME``): ``pk = CUSTOMER#<id>, sk = CREDI
 ``pk = CUSTOMER#<id>, sk = RESERVATION#<order id>`` with ``amount`` and ``status``. Writes are staged with the
 values read as their condition (optimistic concurrency, :mod:`messaging.state_items`).
 
-Example:
+Example (a customer without a limit has no credit to reserve):
+    >>> from billing.models import ReserveCredit
     >>> from messaging.state_items import InMemoryStateItems
-    >>> from messaging.unit_of_work import InMemoryCommitter
+    >>> from messaging.unit_of_work import InMemoryCommitter, unit_of_work
     >>> credit = CreditService(InMemoryStateItems(InMemoryCommitter(), "credit"))
-    >>> credit.limit_of("c-1") is None
-    True
+    >>> with unit_of_work():
+    ...     credit.reserve(ReserveCredit(customer_id="c-1", order_id="o-1", amount=Decimal(5)))
+    Traceback (most recent call last):
+    ...
+    messaging.errors.CommandRejected: credit_limit_exceeded: customer c-1 has no credit limit
 """
 
 from __future__ import annotations
