@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from messaging.contracts import Catalogue
 from messaging.envelope import Envelope, Kind, message
 from messaging.errors import InvalidMessage, InvalidRequest
 from messaging.fifo import is_valid_fifo_id, shard_key_value
 from messaging.tracecontext import is_valid, new_traceparent
+
+if TYPE_CHECKING:
+    from messaging.contracts import Catalogue
 
 __all__ = ["invalid_request", "partition_key_for", "prepare_envelope", "shard_keys_with"]
 

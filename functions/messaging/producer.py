@@ -45,7 +45,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from messaging.aws import LazyClient
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, message_size
 from messaging.codec import CloudEventJsonCodec
-from messaging.contracts import Catalogue
 from messaging.envelope import Envelope, Kind
 from messaging.errors import ConcurrentWriteConflict, InvalidMessage, InvalidRequest, MessageTooLarge, StateConflict
 from messaging.preparation import invalid_request, prepare_envelope, shard_keys_with
@@ -61,6 +60,8 @@ from messaging.unit_of_work import _transact_item as transact_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from messaging.contracts import Catalogue
 
 __all__ = [
     "OUTBOX_TTL_SECONDS",
