@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
+from aws_cdk import App, Stack
+from aws_cdk import aws_iam as iam
 
+from infra.consumer_function import ConsumerFunction
 from infra.function_code import FUNCTIONS_DIR
 from infra.outbox_monitoring import RELAY_METRICS
 from infra.reply_channel import REPLY_SENDERS_SID
@@ -847,3 +849,17 @@ def test_the_reply_path_reads_nothing_to_store_a_reply_and_writes_nothing_to_sen
                     table_actions.setdefault(function_of[assembly.target(stack, role)], set()).update(actions)
     # Then the router may only put a reply, and a requester (the HTTP front door) only query its replies
     assert table_actions == {"reply-router": {"dynamodb:PutItem"}, "orders-api": {"dynamodb:Query"}}
+
+
+def test_a_role_kept_on_another_path_cannot_be_made_a_reply_sender(assembly: Assembly) -> None:
+    # Given a function whose role was put on another IAM path
+    stack = Stack(App(context={"aws:cdk:bundling-stacks": []}), "Elsewhere")
+    function = ConsumerFunction(stack, "Fn", function_name="elsewhere", handler="x.handler", service_name="x")
+    role = function.role.node.default_child
+    assert isinstance(role, iam.CfnRole)
+    role.path = "/teams/payments/"
+    # When it is named a responder of the reply channel
+    # Then it is refused (the queue's policy would deny its sends), and its path is left as it was
+    with pytest.raises(ValueError, match="is on the path '/teams/payments/'"):
+        assembly.system.core.replies.allow_replies_from(function)
+    assert role.path == "/teams/payments/"
