@@ -3,7 +3,8 @@
 Replies reach the requester through the reply queue and the reply router, which stores them in a
 :class:`~messaging.reply_store.ReplyStore` by correlation id; the client polls that store (with a short backoff), so
 many concurrent requesters never see each other's replies and a requester that went away can collect them later.
-Each request is registered in the store before it is sent; the router answers only registered requests.
+A request needs nothing but its message: the router stores every reply the reply queue takes (the queue's policy
+says who may send there), and the request's id, a random UUID, is the only key its replies are read by.
 
 Arguments are checked before anything is sent (:class:`~messaging.errors.InvalidRequest`): ``data`` a JSON object,
 the ``partitionkey`` a valid FIFO group id, filled from the type's declared shard-key field when not given
@@ -45,7 +46,6 @@ from messaging.delayed import DelayedDelivery
 from messaging.envelope import Envelope, Kind, ReplyOutcome, message
 from messaging.errors import InvalidMessage, InvalidRequest, ReplyTimeout
 from messaging.fifo import is_valid_fifo_id, shard_key_value
-from messaging.reply_store import REPLY_TTL_SECONDS
 from messaging.tracecontext import is_valid, new_traceparent
 
 if TYPE_CHECKING:
@@ -175,11 +175,6 @@ class MessagingClient:
         except InvalidMessage as exc:
             raise InvalidRequest(f"{exc.field or 'message'}: {exc.reason}") from exc
 
-    def expect_reply(self, correlation_id: str) -> None:
-        """Register a request sent by other means (a raw :class:`~messaging.channels.QueueSender`), so that the
-        reply router stores its replies; :meth:`send`, :meth:`request` and :meth:`scatter_gather` do it themselves."""
-        self.reply_store.expect(correlation_id, ttl_seconds=REPLY_TTL_SECONDS)
-
     def notify(
         self,
         queue_url: str,
@@ -216,7 +211,6 @@ class MessagingClient:
         envelope = self.prepare(
             Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url, traceparent=traceparent
         )
-        self.expect_reply(envelope.id)
         self._deliver(queue_url, envelope, deliver_at)
         return envelope.id
 
@@ -292,7 +286,6 @@ class MessagingClient:
         request = self.prepare(
             Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url, traceparent=traceparent
         )
-        self.expect_reply(request.id)
         TopicPublisher(topic_arn, client=self._sns.get(), codec=self._codec).publish(request)
 
         def enough(replies: list[Reply]) -> bool:
