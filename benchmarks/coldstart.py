@@ -5,9 +5,9 @@ medians over ``runs`` each.
 The AWS APIs are a moto server in this process (``ThreadedMotoServer``), so the probe imports nothing but the handler
 (moto in the probe would import boto3 before the clock starts and hide the import cost we measure).
 
-Every probe is on its handler's normal path: the reply router's first message answers a request registered in the
-reply store (as the product's client registers it), and after each probe :meth:`ProbeWorld.check_normal_path`
-fails the run if the message was dead-lettered or, for the reply router, its reply was not stored.
+Every probe is on its handler's normal path: the reply router's first message is a reply to a request (a fresh
+random correlation id, as a client draws it), and after each probe :meth:`ProbeWorld.check_normal_path` fails the run
+if the message was dead-lettered or, for the reply router, its reply was not stored.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from messaging.reply_store import DynamoDbReplyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
-REGISTRATION_TTL_SECONDS = 3600
 HANDLERS = {
     # name: (product module, baseline module)
     "orders": ("orders.handler", "chaos.naive.orders"),
@@ -145,8 +144,6 @@ class ProbeWorld:
             "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}],
         }
         self.correlation_id = str(uuid.uuid4())
-        if handler == "reply_router":
-            self.reply_store.expect(self.correlation_id, REGISTRATION_TTL_SECONDS)  # as the client does
         bodies: dict[str, Callable[[], dict[str, Any]]] = {
             "orders": lambda: _cloud_event(
                 "orders.CreateOrder",
@@ -170,12 +167,12 @@ class ProbeWorld:
 
     def check_normal_path(self, handler: str, module: str) -> None:
         """Raise when the last probe left its normal path: a message in the dead-letter queue, or (reply router)
-        no stored reply to the registered request."""
+        no stored reply to the request."""
         dead = self._sqs.receive_message(QueueUrl=self.env["DEAD_LETTER_QUEUE_URL"], MaxNumberOfMessages=10)
         if dead.get("Messages"):
             raise RuntimeError(f"cold start of {module}: its first message was dead-lettered")
         if handler == "reply_router" and not self.reply_store.get(self.correlation_id):
-            raise RuntimeError(f"cold start of {module}: no reply stored for the registered request")
+            raise RuntimeError(f"cold start of {module}: no reply stored for the request")
 
 
 def probe(world: ProbeWorld, handler: str, module: str) -> tuple[float, float]:

@@ -64,7 +64,7 @@ def final_state(dynamodb: Any, sqs: Any, outputs: dict[str, Any], history: Histo
     """The state the checker judges (the dead-letter queues are emptied as they are read)."""
     billing = [item["sk"]["S"] for item in scan(dynamodb, outputs["BillingTableName"])]
     notifications = [item["sk"]["S"] for item in scan(dynamodb, outputs["NotificationsTableName"])]
-    # What a client reads: the reply store's query for each request it registered.
+    # What a client reads: the reply store's query for each request it sent.
     read = {
         s.correlation_id: [Reply.of(r.source, r.id, r.data) for r in replies.get(s.correlation_id)]
         for s in history.sent

@@ -52,7 +52,7 @@ from localcloud import LocalCloud
 from localcloud.awslambda.runtime import InvocationResult, LocalFunction
 from messaging.claim_check import ClaimCheck
 from messaging.envelope import Envelope
-from messaging.reply_store import REPLY_TTL_SECONDS, DynamoDbReplyStore
+from messaging.reply_store import DynamoDbReplyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NAIVE_HANDLERS = {
@@ -272,7 +272,7 @@ class ChaosRun:
             order_id_of=derived_order_id if self.config.consumer == "ours" else None,
         )
         orders_queue = outputs["OrdersCommandQueueUrl"]
-        # A requester registers its requests in the reply table (the reply router keeps replies to those only).
+        # Where a requester reads its replies (the reply router stores them by correlation id).
         self._replies = DynamoDbReplyStore(outputs["ReplyTableName"], client=cloud.client("dynamodb"))
         self._claims = ClaimCheck(outputs["ClaimCheckBucketName"], client=cloud.client("s3"))
         first = workload.first_phase()
@@ -300,9 +300,7 @@ class ChaosRun:
         step = self.config.send_chunk
         for start in range(0, len(messages), step):
             chunk = messages[start : start + step]
-            for message in chunk:  # what MessagingClient.send does before sending a request
-                if message.envelope is None or message.envelope.replyto:
-                    self._replies.expect(message.message_id, ttl_seconds=REPLY_TTL_SECONDS)
+            for message in chunk:
                 self._sent[message.tag] = message
             wire: list[Outgoing] = []
             for message in chunk:

@@ -5,8 +5,8 @@ Example:
     $ fifo-messaging --endpoint-url http://localhost:4566 request orders-command orders.CreateOrder \\
           --data '{"customer_id": "customer-42", "lines": [{"sku": "book", "quantity": 1, "unit_price": "12.50"}]}'
 
-Exit codes: 0 success; 1 a failure reply, a timeout, or a failed operation (AWS, configuration, missing output, an
-id nobody registered for ``reply``, a dead letter not found); 2 bad arguments (checked before anything is sent: the
+Exit codes: 0 success; 1 a failure reply, a timeout, or a failed operation (AWS, configuration, missing output, a
+dead letter not found); 2 bad arguments (checked before anything is sent: the
 partition key, the JSON, the size, and against the catalogue: the type, its kind, the data's schema; an unknown queue or
 topic, one named where the other is expected; a refused
 confirmation), in one line on stderr; 3 ``reply``: no reply yet. Every error line reads ``error: ...``.
@@ -301,15 +301,11 @@ def cmd_reply(run: Run) -> int:
     else:
         reply = run.conn.messaging.get_reply(run.args.correlation_id)
     if reply is None:
-        if not run.conn.messaging.reply_store.is_expected(run.args.correlation_id):
-            run.out.err.write(f"error: no request {run.args.correlation_id} was registered (or its registration "
-                              "expired): no reply will be stored for it (send registers requests; a raw sender calls "
-                              "expect_reply)\n")
-            return EXIT_ERROR
         if run.out.as_json:
             run.out.json({"correlation_id": run.args.correlation_id, "outcome": None})
         else:
-            run.out.err.write(f"no reply to {run.args.correlation_id} yet\n")
+            run.out.err.write(f"no reply to {run.args.correlation_id} yet (replies are kept for a day; an id no "
+                              "request was sent with never gets one)\n")
         return EXIT_NO_REPLY
     _show_replies(run, [reply_record(reply)], single=True)
     return EXIT_OK if reply.outcome.ok else EXIT_ERROR

@@ -124,6 +124,21 @@ def build_document(catalogue: Mapping[str, MessageType], templates: Mapping[str,
     return document
 
 
+READING_REPLIES = (
+    "A request is a command with `replyto` = the system's reply queue (stack output `ReplyQueueUrl`) and an `id` "
+    "nobody can guess (a random UUID, version 4): the requester sends it and writes nothing else, before or after. "
+    "The reply router stores every reply that reaches the reply queue in the reply table (stack output "
+    "`ReplyTableName`), one item per reply: `correlationid` (partition key, the request's `id`), `replyid` (sort key, "
+    "`<reply source>|<reply id>`), `body` (the reply CloudEvent as JSON), `stored_at` (epoch milliseconds), "
+    "`expires_at` (epoch seconds, one day after it was stored). A requester reads its replies with a DynamoDB "
+    "`Query` (`correlationid = <request id>`, `ConsistentRead: true`; `dynamodb:Query` is the only permission it "
+    "needs), oldest first by `stored_at`, skipping items whose `expires_at` is past or that have no `body`; none yet "
+    "means not yet. Only the system's responders may send to the reply queue (its policy denies every other "
+    "principal)."
+)
+"""How a requester in any language sends a request and reads its reply (the README's wire contract says the same)."""
+
+
 def _info() -> dict[str, Any]:
     codes = ", ".join(f"`{code}`" for code in CODES)
     return {
@@ -140,7 +155,8 @@ def _info() -> dict[str, Any]:
             "absent); `traceparent` carries the W3C trace context.\n\n"
             "Readers are tolerant: a field of `data` they do not know is ignored, unless the message is strict "
             "(`x-strict`). A message a consumer cannot process is moved to its queue's dead-letter queue with a "
-            f"failure code ({codes})."
+            f"failure code ({codes}).\n\n"
+            f"Requests and replies: {READING_REPLIES}"
         ),
     }
 
@@ -331,7 +347,8 @@ def _operations(  # noqa: PLR0917 - the parts of the topology, passed along
             operation["reply"] = {
                 "address": {
                     "location": "$message.header#/replyto",
-                    "description": "a command with replyto is answered there (the reply queue of the system)",
+                    "description": "a command with replyto is answered there (the reply queue of the system); the "
+                    "requester reads the reply from the reply table by the command's id (see info.description)",
                 },
                 "channel": {"$ref": f"#/channels/{reply_channel.id}"},
                 "messages": [{"$ref": f"#/channels/{reply_channel.id}/messages/{REPLY}"}],

@@ -3,7 +3,8 @@
 Replies reach the requester through the reply queue and the reply router, which stores them in a
 :class:`~messaging.reply_store.ReplyStore` by correlation id; the client polls that store (with a short backoff), so
 many concurrent requesters never see each other's replies and a requester that went away can collect them later.
-Each request is registered in the store before it is sent; the router answers only registered requests.
+A request needs nothing but its message: the router stores every reply the reply queue takes (the queue's policy
+says who may send there), and the request's id, a random UUID, is the only key its replies are read by.
 
 Arguments are checked before anything is sent (:class:`~messaging.errors.InvalidRequest`): ``data`` a JSON object,
 the ``partitionkey`` a valid FIFO group id, filled from the type's declared shard-key field when not given
@@ -44,7 +45,6 @@ from messaging.delayed import DelayedDelivery
 from messaging.envelope import Envelope, Kind, ReplyOutcome
 from messaging.errors import InvalidMessage, InvalidRequest, ReplyTimeout
 from messaging.preparation import invalid_request, prepare_envelope
-from messaging.reply_store import REPLY_TTL_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -127,11 +127,6 @@ class MessagingClient:
         except InvalidMessage as exc:
             raise invalid_request(exc) from exc
 
-    def expect_reply(self, correlation_id: str) -> None:
-        """Register a request sent by other means (a raw :class:`~messaging.channels.QueueSender`), so that the
-        reply router stores its replies; :meth:`send`, :meth:`request` and :meth:`scatter_gather` do it themselves."""
-        self.reply_store.expect(correlation_id, ttl_seconds=REPLY_TTL_SECONDS)
-
     def notify(
         self,
         queue_url: str,
@@ -168,7 +163,6 @@ class MessagingClient:
         envelope = self.prepare(
             Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url, traceparent=traceparent
         )
-        self.expect_reply(envelope.id)
         self._deliver(queue_url, envelope, deliver_at)
         return envelope.id
 
@@ -244,7 +238,6 @@ class MessagingClient:
         request = self.prepare(
             Kind.COMMAND, type, data, partitionkey=partitionkey, replyto=self.reply_queue_url, traceparent=traceparent
         )
-        self.expect_reply(request.id)
         TopicPublisher(topic_arn, client=self._sns.get(), codec=self._codec).publish(request)
 
         def enough(replies: list[Reply]) -> bool:

@@ -123,15 +123,6 @@ class ReplyToNotAllowed(PermanentMessageError):  # noqa: N818 - names of the pub
         self.replyto = replyto
 
 
-class UnknownCorrelationId(PermanentMessageError):  # noqa: N818 - names of the public API
-    """A reply whose ``correlationid`` names no request a requester registered (forged, or for an expired request)."""
-
-    code = "unknown_correlationid"
-
-    def __init__(self, correlation_id: str) -> None:
-        super().__init__(f"no request {correlation_id[:256]!r} is awaiting a reply", field="correlationid")
-
-
 class MessageTooLarge(PermanentMessageError):  # noqa: N818 - names of the public API
     """A message the handler produced (an event, the reply) is larger than its channel takes."""
 

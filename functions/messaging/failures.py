@@ -125,7 +125,6 @@ CODES: dict[str, FailureCode] = dict(
         _code("unsupported_data_version", "this consumer does not read this version of the message's data"),
         _code("dataref_unresolvable", "the data the message's dataref points to cannot be read"),
         _code("replyto_not_allowed", "replyto is not an allowed reply address", answered=False),
-        _code("unknown_correlationid", "the reply answers no request awaiting one", answered=False),
         _code("message_id_conflict", "source and id were already used by a message with different content"),
         _code("state_conflict", "the request conflicts with existing state"),
         _code("message_too_large", "a message this request produced is over the 256 KiB channel limit"),

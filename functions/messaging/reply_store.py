@@ -3,17 +3,16 @@
 One reply per (``correlationid``, ``replyid``) with ``replyid = f"{source}|{id}"``: a redelivered reply is a duplicate,
 while replies of several responders to one request (scatter-gather) are kept side by side.
 
-A requester registers each request before sending it (:meth:`ReplyStore.expect`, an item with ``replyid``
-:data:`REQUEST_MARKER`), and the reply router stores only replies to registered requests: a reply whose
-``correlationid`` nobody awaits (forged, or to a request that expired) is dead-lettered as ``unknown_correlationid``.
+Requesters write nothing here before sending: the router stores every reply that reaches the reply queue, and a
+requester reads its own correlation id. Who may put a reply there is the reply queue's policy (only the roles of the
+system's responders may send to it, :class:`infra.reply_channel.ReplyChannel`); a reply is found only by the id of the
+request it answers, a random UUID the requester draws when it sends, so no one can plant a reply for a request not yet
+made, and a reply nobody asked for is never read and expires with the others (README, "Replies need no registration").
 
 Example:
     >>> from messaging.envelope import ReplyOutcome, command, reply_to
     >>> store = InMemoryReplyStore()
     >>> request = command("quotes.RequestQuote", {}, source="/client", partitionkey="p-1")
-    >>> store.expect(request.id, ttl_seconds=3600)
-    >>> store.is_expected(request.id), store.is_expected("someone-else")
-    (True, False)
     >>> reply = reply_to(request, ReplyOutcome.success({"price": 7}), source="/quotes/standard")
     >>> store.put(reply, ttl_seconds=3600), store.put(reply, ttl_seconds=3600)
     (True, False)
@@ -36,10 +35,8 @@ from messaging.envelope import Envelope
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-REQUEST_MARKER = "#request"
-"""``replyid`` of the item that registers a request (never a reply's: those hold ``|``)."""
 REPLY_TTL_SECONDS = 24 * 60 * 60
-"""How long replies, and the registrations of the requests they answer, are kept: one day."""
+"""How long replies are kept: one day."""
 
 
 class ReplyStore(Protocol):
@@ -51,14 +48,6 @@ class ReplyStore(Protocol):
 
     def get(self, correlation_id: str) -> list[Envelope]:
         """All unexpired replies to ``correlation_id``, oldest first (strongly consistent)."""
-        ...
-
-    def expect(self, correlation_id: str, ttl_seconds: int) -> None:
-        """Register a request (its id is the correlation id of its replies) before it is sent."""
-        ...
-
-    def is_expected(self, correlation_id: str) -> bool:
-        """True if a requester registered ``correlation_id`` and the registration has not expired."""
         ...
 
 
@@ -79,16 +68,7 @@ class InMemoryReplyStore:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._items: dict[str, dict[str, tuple[float, float, Envelope]]] = {}
-        self._expected: dict[str, float] = {}
         self._lock = threading.Lock()
-
-    def expect(self, correlation_id: str, ttl_seconds: int) -> None:
-        with self._lock:
-            self._expected[correlation_id] = self._clock() + ttl_seconds
-
-    def is_expected(self, correlation_id: str) -> bool:
-        with self._lock:
-            return self._expected.get(correlation_id, float("-inf")) > self._clock()
 
     def put(self, reply: Envelope, ttl_seconds: int) -> bool:
         correlation_id, key, now = _correlation_id(reply), reply_key(reply), self._clock()
@@ -143,26 +123,6 @@ class DynamoDbReplyStore(DynamoDbTableAdapter):
             return False
         return True
 
-    def expect(self, correlation_id: str, ttl_seconds: int) -> None:
-        now = time.time()
-        self.client.put_item(
-            TableName=self.table_name,
-            Item={
-                "correlationid": {"S": correlation_id},
-                "replyid": {"S": REQUEST_MARKER},
-                "stored_at": {"N": str(int(now * 1000))},
-                "expires_at": {"N": str(int(now + ttl_seconds))},
-            },
-        )
-
-    def is_expected(self, correlation_id: str) -> bool:
-        item = self.client.get_item(
-            TableName=self.table_name,
-            Key={"correlationid": {"S": correlation_id}, "replyid": {"S": REQUEST_MARKER}},
-            ConsistentRead=True,
-        ).get("Item")
-        return item is not None and int(item["expires_at"]["N"]) >= int(time.time())
-
     def stage(self, reply: Envelope, ttl_seconds: int) -> None:
         """Stage the reply into the unit of work of the message being handled (what the reply router does): the key
         is the reply's own identity, so the router's dedup record rides on the reply item."""
@@ -188,8 +148,8 @@ class DynamoDbReplyStore(DynamoDbTableAdapter):
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        live = [
-            item for item in items if int(item["expires_at"]["N"]) >= now and item["replyid"]["S"] != REQUEST_MARKER
-        ]
+        # An item without a body is no reply: a registration, as requesters wrote them before replies needed none
+        # (harmless, it expires within a day).
+        live = [item for item in items if int(item["expires_at"]["N"]) >= now and "body" in item]
         replies = [(int(item["stored_at"]["N"]), self._codec.decode(item["body"]["S"])) for item in live]
         return [reply for _, reply in sorted(replies, key=lambda pair: (pair[0], pair[1].time))]

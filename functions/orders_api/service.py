@@ -1,5 +1,5 @@
-"""Order requests taken over HTTP: the request record, its reply registration and its CreateOrder command are
-committed in one transaction through the outbox (:mod:`messaging.producer`); the reply is read from the reply store.
+"""Order requests taken over HTTP: the request record and its CreateOrder command are committed in one transaction
+through the outbox (:mod:`messaging.producer`); the reply is read from the reply store, by the command's id.
 
 The ``Idempotency-Key`` (scoped by the caller) is the command's identity: the command id is derived from it, and the
 request record, keyed by that id, is created only once. The same key with the same body answers the same request
@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from messaging.aws import DynamoDbTableAdapter
 from messaging.errors import ConcurrentWriteConflict
 from messaging.producer import InMemoryOutboxStore, OutboxProducer, WriteConflict
-from messaging.reply_store import REPLY_TTL_SECONDS, REQUEST_MARKER, ReplyStore
+from messaging.reply_store import REPLY_TTL_SECONDS, ReplyStore
 from orders.models import CreateOrder
 
 SOURCE = "/orders/api"
@@ -202,12 +202,6 @@ class OrderRequests:
                 "created_at": {"N": str(int(now * 1000))},
                 "expires_at": expires,
             })
-            tx.create(settings.reply_table, {  # the registration the reply router stores replies for
-                "correlationid": {"S": request_id},
-                "replyid": {"S": REQUEST_MARKER},
-                "stored_at": {"N": str(int(now * 1000))},
-                "expires_at": expires,
-            }, key=("correlationid", "replyid"))
             tx.send(settings.command_queue_url, "orders.CreateOrder", order.model_dump(mode="json"),
                     partitionkey=order.customer_id, replyto=settings.reply_queue_url, id=request_id)
 

@@ -21,7 +21,6 @@ def test_a_restock_is_answered_and_applied_once(system: System) -> None:
     sku = f"sku-{uuid.uuid4().hex[:10]}"
     message = command("inventory.Restock", {"sku": sku, "quantity": 3}, source="/tests/inventory", partitionkey=sku,
                       replyto=system.outputs["ReplyQueueUrl"])
-    system.client.expect_reply(message.id)
     sender = QueueSender(system.outputs["InventoryCommandQueueUrl"], client=system.sqs)
     # When it is sent, and delivered again after the broker's 5-minute deduplication window, then another restock
     sender.send(message)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -183,7 +185,6 @@ def test_duplicated_create_order_yields_one_order_one_event_one_reply(system: Sy
         partitionkey=customer,
         replyto=system.outputs["ReplyQueueUrl"],
     )
-    system.client.expect_reply(message.id)  # a raw sender registers its request, as client.send does
     sender = QueueSender(system.orders_queue, client=system.sqs)
     sender.send(message)
     system.drain()
@@ -201,6 +202,45 @@ def test_duplicated_create_order_yields_one_order_one_event_one_reply(system: Sy
     replies = system.client.get_replies(message.id)
     assert len(replies) == 1
     assert _result(replies[0])["customer_id"] == customer
+
+
+def test_a_requester_in_any_language_needs_only_the_wire_contract(system: System, customer: str) -> None:
+    # Given a request built by hand as the README's wire contract says (no runtime library): a command with a random
+    # UUID as its id and the reply queue as replyto, and nothing registered anywhere
+    request_id = str(uuid.uuid4())
+    body = json.dumps({
+        "specversion": "1.0", "id": request_id, "source": "/tests/any-language", "type": "orders.CreateOrder",
+        "kind": "command", "time": "2026-11-24T10:00:00Z", "datacontenttype": "application/json",
+        "partitionkey": customer, "replyto": system.outputs["ReplyQueueUrl"], "data": order_data(customer),
+    })
+    # When it is sent with a plain SendMessage, and the system runs
+    system.sqs.send_message(QueueUrl=system.orders_queue, MessageBody=body, MessageGroupId=customer,
+                            MessageDeduplicationId=hashlib.sha256(f"/tests/any-language\n{request_id}".encode())
+                            .hexdigest())
+    system.drain()
+    # Then a plain DynamoDB Query of the reply table by the request's id finds its one reply, the CloudEvent as sent
+    items = system.dynamodb.query(
+        TableName=system.outputs["ReplyTableName"], KeyConditionExpression="correlationid = :id",
+        ExpressionAttributeValues={":id": {"S": request_id}}, ConsistentRead=True,
+    )["Items"]
+    (item,) = items
+    reply = json.loads(item["body"]["S"])
+    assert (reply["kind"], reply["correlationid"], reply["data"]["outcome"]) == ("reply", request_id, "success")
+    assert item["replyid"]["S"] == f"{reply['source']}|{reply['id']}"
+    assert int(item["expires_at"]["N"]) > int(item["stored_at"]["N"]) // 1000
+
+
+def test_the_deployed_reply_queue_keeps_its_sender_policy(system: System) -> None:
+    # Given the deployed reply queue (the local cloud stores its policy; like moto, it does not evaluate it)
+    attributes = system.sqs.get_queue_attributes(QueueUrl=system.outputs["ReplyQueueUrl"], AttributeNames=["Policy"])
+    statements = {s.get("Sid"): s for s in json.loads(attributes["Attributes"]["Policy"])["Statement"]}
+    # Then it denies SendMessage to every principal that is not a role on the reply-sender path
+    deny = statements["OnlyTheSystemsRespondersSendReplies"]  # infra.reply_channel.REPLY_SENDERS_SID
+    assert (deny["Effect"], deny["Action"]) == ("Deny", "sqs:SendMessage")
+    assert deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"].endswith(":role/fifo-messaging/default/reply-senders/*")
+    # And a responder's role is on that path
+    role = system.cloud.client("lambda").get_function(FunctionName="orders")["Configuration"]["Role"]
+    assert ":role/fifo-messaging/default/reply-senders/" in role
 
 
 def test_poison_messages_are_dead_lettered_with_a_reason_and_do_not_block_their_group(

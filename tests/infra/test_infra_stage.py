@@ -3,6 +3,7 @@ bundling), beside the default stage whose names stay unprefixed (see test_infra_
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -98,3 +99,16 @@ def test_stage_names_that_cannot_prefix_resources_are_refused() -> None:
             check_stage(bad)
     # And the stack names of the default stage are unprefixed
     assert (stack_name(None, "Orders"), stack_name("qa-2", "Orders")) == ("Orders", "qa-2-Orders")
+
+
+def test_a_stages_reply_queue_takes_replies_from_its_own_responders_only(templates: dict[str, dict[str, Any]]) -> None:
+    # Then the responders' roles are on the stage's reply-sender path, and the stage's reply queue admits that path
+    path = "/fifo-messaging/dev/reply-senders/"
+    def of_type(stack: str, type_: str) -> list[dict[str, Any]]:
+        return [r["Properties"] for r in templates[stack]["Resources"].values() if r["Type"] == type_]
+
+    assert path in [role.get("Path") for role in of_type("dev-Orders", "AWS::IAM::Role")]
+    policies = [json.dumps(p["PolicyDocument"]) for p in of_type("dev-MessagingCore", "AWS::SQS::QueuePolicy")]
+    senders = [p for p in policies if "aws:PrincipalArn" in p]
+    assert len(senders) == 1
+    assert f":role{path}*" in senders[0] and "/default/" not in senders[0]

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
+from aws_cdk import App, Stack
+from aws_cdk import aws_iam as iam
 
+from infra.consumer_function import ConsumerFunction
 from infra.function_code import FUNCTIONS_DIR
 from infra.outbox_monitoring import RELAY_METRICS
+from infra.reply_channel import REPLY_SENDERS_SID
 from infra.saga_monitoring import SAGA_METRICS
 from infra.system import System, build_system, cdk_context
 from messaging.consumer import METRICS
@@ -790,3 +793,95 @@ def test_the_saga_row_reads_every_metric_the_orchestrator_emits() -> None:
 
     emitted = {value for name, value in vars(orchestrator).items() if name.startswith("SAGAS_")}
     assert set(SAGA_METRICS) == emitted == set(orchestrator.SAGA_METRICS)
+
+
+def _path_of(assembly: Assembly, stack: str, resource: Any) -> str | None:
+    """The construct path a policy's resource names, None for ARNs built by hand ("*", a Scheduler pattern)."""
+    if not isinstance(resource, dict) or not {"Ref", "Fn::GetAtt", "Fn::ImportValue"} & set(resource):
+        return None
+    return assembly.path(*assembly.target(stack, resource))
+
+
+def _reply_senders(assembly: Assembly) -> dict[str, dict[str, Any]]:
+    """Function name -> role properties of every function whose role may send to the reply queue."""
+    function_of = {}
+    for stack, _, function in assembly.resources("AWS::Lambda::Function"):
+        function_of[assembly.target(stack, function["Properties"]["Role"])] = function["Properties"]["FunctionName"]
+    senders = {}
+    for stack, _, policy in assembly.resources("AWS::IAM::Policy"):
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if "sqs:SendMessage" not in actions or "*" in resources:
+                continue
+            if any(_path_of(assembly, stack, r) == REPLY_QUEUE_PATH for r in resources):
+                for role in policy["Properties"]["Roles"]:
+                    key = assembly.target(stack, role)
+                    senders[function_of[key]] = assembly.resource(*key)["Properties"]
+    return senders
+
+
+REPLY_QUEUE_PATH = "MessagingCore/Replies/Queue/Queue/Resource"
+
+
+def test_only_the_systems_responders_may_send_to_the_reply_queue(assembly: Assembly) -> None:
+    # Given the reply queue's policy
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for s, _, p in assembly.resources("AWS::SQS::QueuePolicy")
+        if any(assembly.path(*assembly.target(s, q)) == REPLY_QUEUE_PATH for q in p["Properties"]["Queues"])
+    ]
+    assert len(policies) == 1
+    statements = {statement.get("Sid"): statement for statement in policies[0]}
+    # Then it denies SendMessage to every principal whose ARN is not a role under the stage's reply-sender path
+    deny = statements[REPLY_SENDERS_SID]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", {"AWS": "*"}, "sqs:SendMessage")
+    (condition,) = deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]["Fn::Join"][1][-1:]
+    assert condition == ":role/fifo-messaging/default/reply-senders/*"
+    assert {"Ref": "AWS::AccountId"} in deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]["Fn::Join"][1]
+    # And TLS-only stays
+    assert any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policies[0])
+    # And exactly the responders' roles, each allowed to send there, are on that path (a function granted the send
+    # whose role is elsewhere would be refused by the queue; one on the path without the grant could not send)
+    senders = _reply_senders(assembly)
+    responders = {"orders", "billing-credit", "order-saga", "quotes-standard", "quotes-express", "quotes-economy",
+                  *assembly.added_functions}
+    assert set(senders) == responders
+    assert {name: role.get("Path") for name, role in senders.items()} == dict.fromkeys(
+        responders, "/fifo-messaging/default/reply-senders/")
+    other_paths = {
+        role["Properties"].get("Path") for _, _, role in assembly.resources("AWS::IAM::Role")
+    } - {None, "/fifo-messaging/default/reply-senders/"}
+    assert other_paths == set()
+
+
+def test_the_reply_path_reads_nothing_to_store_a_reply_and_writes_nothing_to_send_a_request(assembly: Assembly) -> None:
+    # Given the grants on the reply table
+    table_actions: dict[str, set[str]] = {}
+    function_of = {}
+    for stack, _, function in assembly.resources("AWS::Lambda::Function"):
+        function_of[assembly.target(stack, function["Properties"]["Role"])] = function["Properties"]["FunctionName"]
+    for stack, _, policy in assembly.resources("AWS::IAM::Policy"):
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if any((_path_of(assembly, stack, r) or "").startswith("MessagingCore/Replies/Table/") for r in resources):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                for role in policy["Properties"]["Roles"]:
+                    table_actions.setdefault(function_of[assembly.target(stack, role)], set()).update(actions)
+    # Then the router may only put a reply, and a requester (the HTTP front door) only query its replies
+    assert table_actions == {"reply-router": {"dynamodb:PutItem"}, "orders-api": {"dynamodb:Query"}}
+
+
+def test_a_role_kept_on_another_path_cannot_be_made_a_reply_sender(assembly: Assembly) -> None:
+    # Given a function whose role was put on another IAM path
+    stack = Stack(App(context={"aws:cdk:bundling-stacks": []}), "Elsewhere")
+    function = ConsumerFunction(stack, "Fn", function_name="elsewhere", handler="x.handler", service_name="x")
+    role = function.role.node.default_child
+    assert isinstance(role, iam.CfnRole)
+    role.path = "/teams/payments/"
+    # When it is named a responder of the reply channel
+    # Then it is refused (the queue's policy would deny its sends), and its path is left as it was
+    with pytest.raises(ValueError, match="is on the path '/teams/payments/'"):
+        assembly.system.core.replies.allow_replies_from(function)
+    assert role.path == "/teams/payments/"

@@ -1,5 +1,5 @@
-"""The cold-start probe's first messages are on their handlers' normal path: the reply router answers a registered
-request (as the product's client registers it), and a probe that left its normal path fails the run."""
+"""The cold-start probe's first messages are on their handlers' normal path: the reply router's is a reply to a
+request (a fresh correlation id, as a client draws it), and a probe that left its normal path fails the run."""
 
 from __future__ import annotations
 
@@ -25,15 +25,17 @@ def world() -> Iterator[ProbeWorld]:
         server.stop()
 
 
-def test_the_reply_routers_first_message_answers_a_registered_request(world: ProbeWorld) -> None:
-    # When the reply router's first message is made
+def test_the_reply_routers_first_message_answers_a_fresh_request(world: ProbeWorld) -> None:
+    # When the reply router's first message is made, twice
     event = world.first_message("reply_router")
-    # Then its correlation id is a request registered in the reply store
+    first = world.correlation_id
+    world.first_message("reply_router")
+    # Then it is a reply to a correlation id of its own, drawn afresh for each probe
     reply = json.loads(event["Records"][0]["body"])
-    assert reply["correlationid"] == world.correlation_id
-    assert world.reply_store.is_expected(world.correlation_id)
+    assert (reply["kind"], reply["correlationid"]) == ("reply", first)
+    assert world.correlation_id != first
     # And until a router stores its reply, the probe is not on its normal path
-    with pytest.raises(RuntimeError, match="no reply stored for the registered request"):
+    with pytest.raises(RuntimeError, match="no reply stored for the request"):
         world.check_normal_path("reply_router", "reply_router.handler")
 
 

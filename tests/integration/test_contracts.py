@@ -149,15 +149,17 @@ def test_reply_store_contract_expired_replies_are_gone_and_can_be_stored_again(r
     assert reply_store.get(request.id) == [reply]
 
 
-def test_reply_store_contract_a_registered_request_is_expected_until_it_expires(reply_store: ReplyStore) -> None:
-    # Given one registered request, one expired registration and one request nobody registered
-    live, expired, stranger = _request(), _request(), _request()
-    reply_store.expect(live.id, ttl_seconds=3600)
-    reply_store.expect(expired.id, ttl_seconds=-5)
-    # Then only the live one is awaited
-    assert [reply_store.is_expected(r.id) for r in (live, expired, stranger)] == [True, False, False]
-    # And the registration is not a reply
-    assert reply_store.get(live.id) == []
+def test_the_dynamodb_reply_store_reads_past_a_registration_an_older_requester_wrote(messaging: Messaging) -> None:
+    # Given a request registered the way requesters did before replies needed no registration, and its reply
+    store = DynamoDbReplyStore(messaging.reply_table, client=messaging.dynamodb)
+    request = _request()
+    messaging.dynamodb.put_item(TableName=messaging.reply_table, Item={
+        "correlationid": {"S": request.id}, "replyid": {"S": "#request"}, "stored_at": {"N": "0"},
+        "expires_at": {"N": str(int(time.time()) + 3600)}})
+    reply = reply_to(request, ReplyOutcome.success({"price": 7}), source="/quotes/standard")
+    assert store.put(reply, ttl_seconds=3600) is True
+    # Then a requester reads the reply alone
+    assert store.get(request.id) == [reply]
 
 
 def test_reply_store_contract_rejects_an_uncorrelated_message(reply_store: ReplyStore) -> None:
