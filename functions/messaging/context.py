@@ -39,6 +39,35 @@ _EVENT_ID_NAMESPACE = uuid.UUID("0b5c7f4e-8f3a-4d0c-9a86-3f3f54d1c2aa")
 _DERIVED_ID_NAMESPACE = uuid.UUID("3e0f2b7a-5c1d-4e8b-9f6a-7d2c4b1e0a93")
 
 
+def emitted_event(
+    type: str,
+    data: Mapping[str, Any],
+    *,
+    request: Envelope,
+    source: str,
+    position: int,
+    partitionkey: str | None,
+    kind: Kind,
+    catalogue: Mapping[str, MessageType],
+    traceparent: str,
+) -> Envelope:
+    """The ``position``-th event emitted by ``source`` while handling ``request``: its id is derived from the
+    request's identity and the position, its ``dataschema`` from the catalogue, so the same request and data give the
+    same event (what :meth:`MessageContext.emit` sends and a replay of the stored outcome rebuilds)."""
+    seed = f"{source}\n{request.source}\n{request.id}\n{position}"
+    return Envelope(
+        type=type,
+        source=source,
+        kind=kind,
+        data=data,
+        id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, seed)),
+        partitionkey=partitionkey,
+        dataschema=declared.dataschema if (declared := catalogue.get(type)) is not None else None,
+        traceparent=traceparent,
+        tracestate=request.tracestate,
+    )
+
+
 class MessageContext:
     """What a handler gets besides its payload: the incoming envelope, the Lambda context, a logger, ``emit`` and
     ``derived_id``."""
@@ -92,17 +121,9 @@ class MessageContext:
         body = data.model_dump(mode="json") if hasattr(data, "model_dump") else dict(data or {})  # type: ignore[union-attr]
         key = partitionkey if partitionkey is not None else self.envelope.partitionkey
         validate_partition_key(key)
-        seed = f"{self._source}\n{self.envelope.source}\n{self.envelope.id}\n{len(self._emitted)}"
-        emitted = Envelope(
-            type=type,
-            source=self._source,
-            kind=kind,
-            data=body,
-            id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, seed)),
-            partitionkey=key,
-            dataschema=declared.dataschema if (declared := self._catalogue.get(type)) is not None else None,
-            traceparent=self.traceparent,
-            tracestate=self.envelope.tracestate,
+        emitted = emitted_event(
+            type, body, request=self.envelope, source=self._source, position=len(self._emitted), partitionkey=key,
+            kind=kind, catalogue=self._catalogue, traceparent=self.traceparent,
         )
         size = envelope_size(emitted, _CODEC)
         if size > CHANNEL_LIMIT_BYTES:
