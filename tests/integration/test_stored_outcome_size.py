@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from benchmarks.units import item_size
 from messaging.codec import CloudEventJsonCodec
-from messaging.envelope import Envelope, command
+from messaging.envelope import Envelope, ReplyOutcome, command, reply_to
 from messaging.unit_of_work import APPLIED_OUTCOME, RECORD_OUTCOME
 from tests.support.aws import (
     AWS_ENV,
@@ -156,3 +156,28 @@ def test_a_quote_stores_nothing(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -
     quote = request("quotes.RequestQuote", {"weight_kg": "2.5", "destination": "DE"}, cloud.replies)
     # When a responder answers it, Then nothing is written
     assert cloud.run("quotes.handler", "orders-state", quote, monkeypatch) == []
+
+
+def test_the_place_order_saga_s_outcomes_are_compact_and_its_own_records_one_write_unit(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The saga's start rides its dedup record on the saga's state item, which holds 879 bytes before any outcome
+    (the saga's body and the dedup attributes): its two sends (the ReserveCredit command and the timeout's schedule,
+    about 830 bytes compact) keep that item at 2 write units (3 in the wire-JSON form). The later transitions keep a
+    dedup record of their own, one write unit."""
+    # Given a PlaceOrder (it starts a saga: a ReserveCredit command, a scheduled timeout, the state)
+    place = request("orders.PlaceOrder", {"customer_id": CUSTOMER, "lines": LINES}, cloud.replies)
+    # When the orchestrator starts it
+    [state] = cloud.run("order_saga.handler", "order-sagas-state", place, monkeypatch)
+    # Then the state item with the outcome is 2 write units, the sends stored without their derived attributes
+    assert item_size(state) <= 2 * ONE_WRITE_UNIT
+    sends = stored_outcome([state])["s"]
+    assert [send["m"]["type"] for send in sends] == ["billing.ReserveCredit", "saga.Timeout"]
+    assert not any({"source", "time", "specversion"} & set(send["m"]) for send in sends)
+    # And when Billing's reply arrives, the transition's own dedup record (its outcome: the next command) is one
+    # write unit
+    [sent] = cloud.sqs.receive_message(QueueUrl=cloud.billing_queue)["Messages"]
+    reply = reply_to(codec.decode(sent["Body"]), ReplyOutcome.success({"reserved": "12.50"}), source="/billing-credit")
+    written = cloud.run("order_saga.handler", "order-sagas-state", reply, monkeypatch)
+    [record] = [item for item in written if RECORD_OUTCOME in item]
+    assert item_size(record) < ONE_WRITE_UNIT
