@@ -89,11 +89,13 @@ def execute(
                 raise
             work.clear()  # a rejection has no effects
             ctx.logger.info("command rejected", extra={"code": rejected.code, "reason": rejected.message})
-            result = outbox.outcome(request, ReplyOutcome.failure(rejected.code, rejected.message), events=())
+            failure = ReplyOutcome.failure(rejected.code, rejected.message)
+            result = outbox.outcome(request, failure, events=(), at=ctx.time)
         else:
             replies = request.kind is Kind.COMMAND and not ctx.reply_deferred
             outcome = ReplyOutcome.success(as_result(returned)) if replies else None
-            result = outbox.outcome(request, outcome, events=ctx.emitted, outgoing=ctx.outgoing, catalogue=catalogue)
+            result = outbox.outcome(request, outcome, events=ctx.emitted, outgoing=ctx.outgoing, at=ctx.time,
+                                    catalogue=catalogue)
     if not idempotent:
         if work.writes:
             raise ConfigurationError(f"{request.type}: a handler registered idempotent=False staged writes")

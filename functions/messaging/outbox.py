@@ -51,7 +51,7 @@ from messaging import failures
 from messaging.channels import EventPublisher, QueueSender
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, message_size
 from messaging.codec import CloudEventJsonCodec, rfc3339
-from messaging.context import Outgoing, emitted_event
+from messaging.context import Outgoing, emitted_event, event_id, millisecond_now
 from messaging.delivery import Action, Message, Step
 from messaging.envelope import SCHEMA_VERSION, Envelope, Kind, ReplyOutcome, reply_to, trace_seed
 from messaging.errors import ConfigurationError, MessageTooLarge, PermanentMessageError
@@ -90,10 +90,6 @@ class Outcome:
     stored: dict[str, Any] = field(default_factory=dict)
 
 
-def _millisecond(moment: datetime) -> datetime:
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def _millis(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
@@ -102,10 +98,23 @@ def _from_millis(millis: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=millis)
 
 
-def _json(data: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``data`` as it reads back from JSON (what a replay gets)."""
-    loaded: dict[str, Any] = json.loads(json.dumps(dict(data or {})))
-    return loaded
+def _derivable(
+    evt: Envelope, request: Envelope, *, source: str, position: int, traceparent: str,
+    catalogue: Mapping[str, MessageType],
+) -> bool:
+    """True if :func:`~messaging.context.emitted_event` rebuilds ``evt`` from its type, data, key and kind."""
+    declared = catalogue.get(evt.type)
+    return (
+        evt.id == event_id(request, source, position)
+        and evt.source == source
+        and evt.traceparent == traceparent
+        and evt.tracestate == request.tracestate
+        and evt.dataschema == (declared.dataschema if declared is not None else None)
+        and evt.datacontenttype == "application/json"
+        and evt.data is not None
+        and (evt.replyto, evt.correlationid, evt.subject, evt.dataref) == (None, None, None, None)
+        and not evt.extensions
+    )
 
 
 def _shares_result(data: Mapping[str, Any], result: Mapping[str, Any]) -> bool:
@@ -154,13 +163,13 @@ class Outbox:
         millisecond), and the compact form the commit stores (:meth:`stored_form`; ``catalogue`` gave the events
         their ``dataschema``). A reply over the channel limit raises :class:`~messaging.errors.MessageTooLarge`
         before anything commits."""
-        moment = at or _millisecond(datetime.now(UTC))
+        moment = at or millisecond_now()
         reply = None
         if outcome is not None and request.replyto is not None:
             reply = replace(self.reply_envelope(request, outcome), time=moment)
             if message_size(self._codec.encode(reply)) > CHANNEL_LIMIT_BYTES:
                 raise MessageTooLarge(f"the reply is over the {CHANNEL_LIMIT_BYTES:,}-byte limit", field="reply")
-        stamped = tuple(replace(evt, time=moment) for evt in events)
+        stamped = tuple(evt if evt.time == moment else replace(evt, time=moment) for evt in events)
         sends = tuple(replace(item, envelope=replace(item.envelope, time=moment)) for item in outgoing)
         result = Outcome(outcome, stamped, sends, reply, moment)
         result.stored = self.stored_form(result, request, catalogue)
@@ -230,13 +239,17 @@ class Outbox:
     ) -> dict[str, Any]:
         """The compact JSON form of ``outcome`` (see the module docstring)."""
         source, traceparent = self._source(), self._traceparent(request)
-        stored: dict[str, Any] = {"v": STORED_VERSION, "t": _millis(outcome.at or _millisecond(datetime.now(UTC)))}
+        stored: dict[str, Any] = {"v": STORED_VERSION, "t": _millis(outcome.at or millisecond_now())}
         if outcome.result is not None:
-            stored["o"] = _json(outcome.result.to_data())
+            stored["o"] = outcome.result.to_data()
         result = stored["o"].get("result") or {} if outcome.result is not None and outcome.result.ok else {}
         events = []
         for position, evt in enumerate(outcome.events):
-            data = _json(evt.data)
+            if not _derivable(evt, request, source=source, position=position, traceparent=traceparent,
+                              catalogue=catalogue or {}):
+                events.append({"m": self._compact(evt, source, request, traceparent)})  # not rebuilt exactly: whole
+                continue
+            data = dict(evt.data or {})
             item: dict[str, Any] = {"y": evt.type}
             if _shares_result(data, result):
                 item["r"] = 1
@@ -247,13 +260,6 @@ class Outbox:
                 item["p"] = evt.partitionkey
             if evt.kind is not Kind.EVENT:
                 item["k"] = evt.kind.value
-            rebuilt = emitted_event(
-                evt.type, {**result, **data} if item.get("r") else data, request=request, source=source,
-                position=position, partitionkey=item.get("p", request.partitionkey), kind=evt.kind,
-                catalogue=catalogue or {}, traceparent=traceparent,
-            )
-            if self._codec.encode(replace(rebuilt, time=evt.time)) != self._codec.encode(evt):
-                item = {"m": self._compact(evt, source, request, traceparent)}  # not rebuilt exactly: keep it whole
             events.append(item)
         if events:
             stored["e"] = events
