@@ -355,3 +355,17 @@ def test_a_poison_message_is_dead_lettered_in_its_turn_after_the_earlier_records
     assert response == {"batchItemFailures": []}
     assert [ReplyOutcome.from_data(r.data).ok for r in world.replies()] == [True, False]
     assert len(world.dead_letters()) == 1
+
+
+def test_a_dead_letter_that_cannot_be_sent_fails_its_record_and_the_rest_of_its_group(world: World) -> None:
+    # Given a poison message, then a valid command of the same customer, and a DLQ that cannot be reached
+    poison = codec.decode(codec.encode(create("x", key="c-1")).replace("orders.CreateOrder", "orders.Teleport"))
+    valid = create("ok", key="c-1")
+    world.sqs.fail_urls.add(world.consumer.settings.dead_letter_queue_url or "")
+    records = [record_of(poison), record_of(valid)]
+    # When the batch is handled
+    response = world.handle(*records)
+    # Then both are reported failed (the valid one is committed; SQS retries both, in order) and nothing was sent
+    assert failed_ids(response) == [records[0]["messageId"], records[1]["messageId"]]
+    assert world.replies() == []
+    assert len(world.store.items("orders")) == 1
