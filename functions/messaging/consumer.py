@@ -121,7 +121,7 @@ class _Route:
 
 @dataclass(slots=True)
 class _Invocation:
-    """Per-invocation state: the Lambda context and metric counts."""
+    """Per-invocation state: the Lambda context, the batch's deliveries and metric counts."""
 
     context: LambdaContext | None
     delivery: BatchDelivery
