@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 MAX_BATCH_SIZE = 10
 """SNS ``PublishBatch`` and SQS ``SendMessageBatch`` take at most 10 entries per call."""
+NO_RESULT = "NoResult"
+"""Code of an entry a batch answer mentioned neither as successful nor as failed (reported failed, transiently)."""
 MAX_BATCH_BYTES = CHANNEL_LIMIT_BYTES
 """... and at most 256 KiB of messages (bodies and attributes) per call."""
 
@@ -168,6 +170,12 @@ def _send_in_batches(
                     sender_fault=bool(bad.get("SenderFault", False)),
                 )
             )
+        answered = {str(entry["Id"]) for entry in [*response.get("Successful", []), *response.get("Failed", [])]}
+        result.failed.extend(  # an entry the answer does not mention is not known to be sent: never dropped silently
+            FailedEntry(envelopes[position].id, NO_RESULT, "the answer did not mention this entry", False)
+            for n, position in enumerate(chunk)
+            if str(n) not in answered
+        )
     return result
 
 

@@ -55,7 +55,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from messaging.channels import BatchResult, FailedEntry
+from messaging.channels import NO_RESULT, BatchResult, FailedEntry
 from messaging.envelope import Envelope
 from messaging.errors import DeliveryRejected, PermanentMessageError, PublishFailed
 from messaging.failures import is_sender_fault, rejection_of
@@ -266,6 +266,10 @@ class BatchDelivery:
         for failure in result.failed:
             record, _ = entries[by_id[failure.id]]
             record.fail(_failure(failure))
+        answered = {*result.succeeded, *(failure.id for failure in result.failed)}
+        for envelope, (record, _) in zip(envelopes, entries, strict=True):
+            if envelope.id not in answered:  # not known to be sent: retried, never dropped
+                record.fail(PublishFailed([(envelope.id, NO_RESULT, "the answer did not mention this message")]))
 
     # -- after a round -------------------------------------------------------------------------------------------
 

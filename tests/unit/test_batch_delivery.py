@@ -369,3 +369,24 @@ def test_a_dead_letter_that_cannot_be_sent_fails_its_record_and_the_rest_of_its_
     assert failed_ids(response) == [records[0]["messageId"], records[1]["messageId"]]
     assert world.replies() == []
     assert len(world.store.items("orders")) == 1
+
+
+def test_an_entry_the_answer_does_not_mention_is_reported_failed_not_dropped() -> None:
+    # Given SNS answering a batch of two with one entry only
+    class Sns:
+        def publish_batch(self, **kwargs: Any) -> dict[str, Any]:
+            first = kwargs["PublishBatchRequestEntries"][0]
+            return {"Successful": [{"Id": first["Id"], "MessageId": "m"}], "Failed": []}
+
+    publisher = TopicPublisher("arn:aws:sns:eu-west-1:123456789012:t.fifo", client=Sns())  # type: ignore[arg-type]
+    envelopes = [event("t.E", {}, source="/s", partitionkey=f"g{n}", id=f"e-{n}") for n in range(2)]
+    # When both are published
+    result = publisher.publish_batch(envelopes)
+    # Then the unmentioned one is reported failed, transiently
+    assert result.succeeded == ["e-0"]
+    assert [(f.id, f.code, f.sender_fault) for f in result.failed] == [("e-1", "NoResult", False)]
+    # And a record whose message was not mentioned is retried, not taken as delivered
+    batch = BatchDelivery(publisher=lambda: publisher, queue=lambda url: None)
+    for envelope in envelopes:
+        batch.add(envelope.id, envelope.partitionkey, [Message(envelope)])
+    assert batch.deliver() == ["e-1"]
