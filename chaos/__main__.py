@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ambiguous-rate", type=_rate, default=rates.ambiguous, help="per write that took effect")
     parser.add_argument("--crash-rate", type=_rate, default=rates.crash, help="per write that took effect")
     parser.add_argument("--timeout-rate", type=_rate, default=rates.timeout, help="per write, before it")
+    parser.add_argument("--entry-rate", type=_rate, default=rates.entry,
+                        help="per entry of a PublishBatch / SendMessageBatch (the entry fails, the others go through)")
     parser.add_argument("--poison-rate", type=_rate, default=defaults.poison_rate, help="per CreateOrder")
     parser.add_argument("--duplicate-rate", type=_rate, default=defaults.duplicate_rate, help="per message")
     parser.add_argument("--assembly", type=Path, default=None, help="synthesized cloud assembly (default: synth)")
@@ -125,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             ambiguous=args.ambiguous_rate,
             crash=args.crash_rate,
             timeout=args.timeout_rate,
+            entry=args.entry_rate,
         ),
         poison_rate=args.poison_rate,
         duplicate_rate=args.duplicate_rate,

@@ -9,6 +9,11 @@ only on calls made from a function invocation (the local cloud runs each invocat
   waits past the function timeout, the local cloud gives up on the invocation (its batch fails and comes back after
   the visibility timeout), and the abandoned run goes on afterwards and makes its calls late, as a timed-out Lambda
   run may still finish;
+- ``before-parameter-build`` / ``after-call``: a **failed entry** of a batch call (``PublishBatch``,
+  ``SendMessageBatch``): the entry is taken out of the request and reported in the response's ``Failed`` list
+  (``InternalError``, not the sender's fault) while the other entries go through, as AWS reports each entry of a batch
+  on its own; a later entry of the same message group in that call is not stopped by it (what the delivery per
+  batch must survive without reordering a group, :mod:`messaging.delivery`);
 - ``after-call`` (the call took effect): a **crash**, :class:`FunctionCrash`, a ``BaseException`` the consumer does
   not catch, so no code of ours runs after it (the function died after its side effect, before the acknowledgement),
   or an **ambiguous** 5xx: the write happened but the caller is told it failed;
@@ -72,6 +77,8 @@ TRANSIENT_ERRORS: dict[str, tuple[tuple[str, int], ...]] = {
     "sns": (("Throttled", 400), ("InternalError", 500)),
     "sqs": (("RequestThrottled", 400), ("InternalError", 500), ("ServiceUnavailable", 503)),
 }
+BATCH_ENTRIES = {"PublishBatch": "PublishBatchRequestEntries", "SendMessageBatch": "Entries"}
+"""The batch calls whose entries can fail on their own, and the request list of each."""
 AMBIGUOUS_ERRORS: dict[str, tuple[str, int]] = {
     "dynamodb": ("InternalServerError", 500),
     "sns": ("InternalError", 500),
@@ -91,9 +98,11 @@ class FaultRates:
     ambiguous: float = 0.005
     crash: float = 0.01
     timeout: float = 0.002
+    entry: float = 0.03
+    """Per entry of a ``PublishBatch`` / ``SendMessageBatch`` call: the entry fails, the others go through."""
 
     def __post_init__(self) -> None:
-        for name in ("transient", "ambiguous", "crash", "timeout"):
+        for name in ("transient", "ambiguous", "crash", "timeout", "entry"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"fault rate {name} must be between 0 and 1, not {value}")
@@ -190,6 +199,12 @@ class FaultInjector:
     def _remember_params(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if self.sabotage.drop_conditions and self._function() is not None:
             _drop_conditions(model.name, params)
+        key = BATCH_ENTRIES.get(model.name)
+        if key is not None and self._function() is not None and params.get(key):
+            failed = [entry for entry in params[key] if self._draw("entry_failed", self.rates.entry)]
+            if failed:
+                params[key] = [entry for entry in params[key] if entry not in failed]
+                context["chaos_failed_entries"] = failed
         context["chaos_params"] = dict(params)
 
     def _draw(self, kind: str, rate: float) -> bool:
@@ -206,6 +221,9 @@ class FaultInjector:
         if function is None:
             return None
         operation = model.name
+        key = BATCH_ENTRIES.get(operation)
+        if key is not None and context.get("chaos_failed_entries") and not context.get("chaos_params", {}).get(key):
+            return _all_failed(context["chaos_failed_entries"])  # every entry failed: nothing to send
         if operation in ("Publish", "PublishBatch") and self._draw("publish_dropped", self.sabotage.publish_drop_rate):
             return _acknowledged(operation, context.get("chaos_params", {}))
         if operation in WRITE_OPERATIONS and self._draw("timeout", self.rates.timeout):
@@ -217,12 +235,21 @@ class FaultInjector:
         return None
 
     def _after_call(
-        self, client: Any, service: str, *, http_response: Any, model: Any, context: dict[str, Any], **_: Any
+        self, client: Any, service: str, *, http_response: Any, model: Any, context: dict[str, Any], **kwargs: Any
     ) -> None:
         function = self._function()
         if function is None or http_response is None or http_response.status_code >= 300:
             return
         operation = model.name
+        failed_entries = context.get("chaos_failed_entries")
+        if failed_entries and isinstance(kwargs.get("parsed"), dict):
+            parsed = kwargs["parsed"]
+            ids = {entry["Id"] for entry in failed_entries}
+            parsed["Successful"] = [ok for ok in parsed.get("Successful", []) if ok.get("Id") not in ids]
+            if not any(bad.get("Id") in ids for bad in parsed.get("Failed", [])):
+                parsed["Failed"] = [*parsed.get("Failed", []), *_failed_entries(failed_entries)]
+            if not context.get("chaos_params", {}).get(BATCH_ENTRIES.get(operation, ""), True):
+                return  # nothing was sent: nothing to record or to crash after
         if self.recorder is not None:
             self.recorder(function, service, operation, context.get("chaos_params", {}))
         if operation not in WRITE_OPERATIONS:
@@ -280,6 +307,20 @@ def _acknowledged(operation: str, params: dict[str, Any]) -> tuple[Any, dict[str
     else:
         parsed = {**entry(), "ResponseMetadata": metadata}
     return AWSResponse("https://sns.invalid/", 200, HTTPHeaders(), None), parsed
+
+
+def _failed_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"Id": entry["Id"], "Code": "InternalError", "Message": "injected fault: entry failed",
+             "SenderFault": False} for entry in entries]
+
+
+def _all_failed(entries: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    """The answer to a batch call whose every entry failed (none is sent)."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders  # noqa: PLC0415
+
+    metadata = {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4())}
+    parsed = {"Successful": [], "Failed": _failed_entries(entries), "ResponseMetadata": metadata}
+    return AWSResponse("https://batch.invalid/", 200, HTTPHeaders(), None), parsed
 
 
 def _client_error(client: Any, operation: str, code: str, status: int, params: dict[str, Any]) -> Exception:

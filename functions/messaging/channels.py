@@ -3,8 +3,11 @@
 Every message goes out as CloudEvents JSON with ``MessageGroupId`` = ``partitionkey`` and a deterministic
 ``MessageDeduplicationId`` (:mod:`messaging.fifo`), plus the message attributes ``type`` and ``kind`` (so SNS filter
 policies work with either filter-policy scope). Batches go 10 per call (the SNS/SQS limit); entries the service
-rejects are reported in :class:`BatchResult`, never dropped. boto3 clients are injected or created lazily on first
-use, never at import time.
+rejects are reported in :class:`BatchResult`, never dropped; a whole call refused as the sender's fault is sent again
+entry by entry, so the refusal is reported for the one entry at fault (SNS refuses a whole ``PublishBatch`` for one
+malformed entry). The delivery per Lambda batch (:mod:`messaging.delivery`) and the client's batch sends
+(:meth:`~messaging.client.MessagingClient.notify_batch`) keep message groups in order on top of them. boto3
+clients are injected or created lazily on first use, never at import time.
 
 Example:
     >>> from messaging.envelope import event
@@ -25,9 +28,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from messaging.aws import LazyClient
+from messaging.claim_check import CHANNEL_LIMIT_BYTES, message_size
 from messaging.codec import CloudEventJsonCodec
 from messaging.envelope import Envelope
 from messaging.errors import PublishFailed
+from messaging.failures import is_sender_fault
 from messaging.fifo import deduplication_id, message_group_id
 
 if TYPE_CHECKING:
@@ -36,6 +41,10 @@ if TYPE_CHECKING:
 
 MAX_BATCH_SIZE = 10
 """SNS ``PublishBatch`` and SQS ``SendMessageBatch`` take at most 10 entries per call."""
+NO_RESULT = "NoResult"
+"""Code of an entry a batch answer mentioned neither as successful nor as failed (reported failed, transiently)."""
+MAX_BATCH_BYTES = CHANNEL_LIMIT_BYTES
+"""... and at most 256 KiB of messages (bodies and attributes) per call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,8 @@ class BatchResult:
 
     succeeded: list[str] = field(default_factory=list)
     failed: list[FailedEntry] = field(default_factory=list)
+    calls: int = field(default=0, repr=False, compare=False)
+    """API calls it took."""
 
     @property
     def ok(self) -> bool:
@@ -105,40 +116,66 @@ def _entry(body_key: str, body: str, envelope: Envelope, *, fifo: bool) -> dict[
     return entry
 
 
+def _chunks(entries: Sequence[dict[str, Any]], body_key: str) -> list[list[int]]:
+    """Positions of ``entries`` cut into calls of at most 10 entries and 256 KiB."""
+    chunks: list[list[int]] = []
+    size = 0
+    for position, entry in enumerate(entries):
+        entry_size = message_size(entry[body_key], entry.get("MessageAttributes"))
+        if not chunks or len(chunks[-1]) >= MAX_BATCH_SIZE or size + entry_size > MAX_BATCH_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(position)
+        size += entry_size
+    return chunks
+
+
 def _send_in_batches(
     envelopes: Sequence[Envelope],
     entries: Sequence[dict[str, Any]],
     call: Callable[[list[dict[str, Any]]], Any],
+    body_key: str,
 ) -> BatchResult:
-    """Send ``entries`` (one per envelope, prepared in advance) 10 per call; an entry's ``Id`` is its position in the
-    call, mapped back to the envelope id in the result."""
+    """Send ``entries`` (one per envelope, prepared in advance) in calls of 10 entries and 256 KiB at most, in order;
+    an entry's ``Id`` is its position in the call, mapped back to the envelope id in the result. A call refused as a
+    whole as the sender's fault is made again entry by entry, to find the entry at fault."""
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
     result = BatchResult()
-    for start in range(0, len(envelopes), MAX_BATCH_SIZE):
-        chunk = envelopes[start : start + MAX_BATCH_SIZE]
-        batch = [
-            {"Id": str(position), **entry} for position, entry in enumerate(entries[start : start + MAX_BATCH_SIZE])
-        ]
+    pending = _chunks(entries, body_key)
+    while pending:
+        chunk = pending.pop(0)
+        batch = [{"Id": str(n), **entries[position]} for n, position in enumerate(chunk)]
+        result.calls += 1
         try:
             response = call(batch)
         except ClientError as exc:
             error = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
             code, message = str(error.get("Code", "ClientError")), str(error.get("Message", exc))
-            result.failed.extend(FailedEntry(env.id, code, message, 400 <= status < 500) for env in chunk)
+            fault = 400 <= status < 500
+            if len(chunk) > 1 and is_sender_fault(code, status=status):
+                pending[:0] = [[position] for position in chunk]  # one by one: which entry is at fault?
+                continue
+            result.failed.extend(FailedEntry(envelopes[p].id, code, message, fault) for p in chunk)
             continue
         for ok in response.get("Successful", []):
-            result.succeeded.append(chunk[int(ok["Id"])].id)
+            result.succeeded.append(envelopes[chunk[int(ok["Id"])]].id)
         for bad in response.get("Failed", []):
             result.failed.append(
                 FailedEntry(
-                    id=chunk[int(bad["Id"])].id,
+                    id=envelopes[chunk[int(bad["Id"])]].id,
                     code=str(bad.get("Code", "")),
                     message=str(bad.get("Message", "")),
                     sender_fault=bool(bad.get("SenderFault", False)),
                 )
             )
+        answered = {str(entry["Id"]) for entry in [*response.get("Successful", []), *response.get("Failed", [])]}
+        result.failed.extend(  # an entry the answer does not mention is not known to be sent: never dropped silently
+            FailedEntry(envelopes[position].id, NO_RESULT, "the answer did not mention this entry", False)
+            for n, position in enumerate(chunk)
+            if str(n) not in answered
+        )
     return result
 
 
@@ -169,13 +206,13 @@ class TopicPublisher:
         return response["MessageId"]
 
     def publish_batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
-        """Publish envelopes with ``PublishBatch``, 10 per call, in order."""
+        """Publish envelopes with ``PublishBatch``, 10 per call (256 KiB at most), in order."""
         entries = [self._entry(env) for env in envelopes]  # validates every envelope before sending any
 
         def call(batch: list[dict[str, Any]]) -> Any:
             return self.client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=batch)  # type: ignore[arg-type]
 
-        return _send_in_batches(envelopes, entries, call)
+        return _send_in_batches(envelopes, entries, call, "Message")
 
 
 class QueueSender:
@@ -214,10 +251,10 @@ class QueueSender:
         return response["MessageId"]
 
     def send_batch(self, envelopes: Sequence[Envelope]) -> BatchResult:
-        """Send envelopes with ``SendMessageBatch``, 10 per call, in order."""
+        """Send envelopes with ``SendMessageBatch``, 10 per call (256 KiB at most), in order."""
         entries = [self._entry(env) for env in envelopes]  # validates every envelope before sending any
 
         def call(batch: list[dict[str, Any]]) -> Any:
             return self.client.send_message_batch(QueueUrl=self.queue_url, Entries=batch)  # type: ignore[arg-type]
 
-        return _send_in_batches(envelopes, entries, call)
+        return _send_in_batches(envelopes, entries, call, "MessageBody")

@@ -16,9 +16,11 @@ A service registers one handler per message type and hands each Lambda event to 
 Each record goes: decode -> route by (``kind``, ``type``) -> ``partitionkey`` check -> ``replyto`` allowlist check ->
 ``dataref`` resolved (:mod:`claim check <messaging.claim_check>`) -> payload model (the tolerant reader, data versions
 and upcasters of the type's catalogue entry, :mod:`messaging.contracts`) -> declared shard key check ->
-handler inside a :mod:`unit of work <messaging.unit_of_work>` -> commit -> publish the events -> send the reply
-(commands with ``replyto``). Records are processed with Powertools
-``SqsFifoPartialProcessor(skip_group_on_error=True)``: a failing record stops only its own message group.
+handler inside a :mod:`unit of work <messaging.unit_of_work>` -> commit. Records are processed with Powertools
+``SqsFifoPartialProcessor(skip_group_on_error=True)``: a failing record stops only its own message group. After the
+batch's commits, what the records send (events, messages to queues, replies, dead letters) leaves in as few
+``PublishBatch`` / ``SendMessageBatch`` calls as order allows (:mod:`messaging.delivery`); a record whose delivery
+fails is reported in ``batchItemFailures`` with every later record of its group.
 
 Effectively once. The handler performs no effect itself: its repositories stage writes, ``ctx.emit`` and the return
 value are collected into one JSON outcome (reply and events). The commit is one conditional write of the staged state
@@ -26,7 +28,8 @@ together with the message's dedup record holding that outcome (:class:`~messagin
 run of the same (``source``, ``id``) - a redelivery, a crash after the commit, a timed-out run finishing late - loses
 the condition and gets the stored outcome back, which it publishes and sends again with the same ids (so SNS/SQS
 deduplicate the copies and downstream consumers recognise them). Events and the reply leave only after the commit
-(:mod:`messaging.outbox` builds the stored outcome, delivers it and dead-letters poison messages).
+(:mod:`messaging.outbox` builds the compact stored outcome, rebuilds it for a replay and dead-letters poison
+messages).
 A run past its Lambda deadline does not commit (:class:`~messaging.errors.DeadlinePassed`, transient): the runtime
 has given up on it and a retry may already hold the message, so the late run must not apply state behind its back.
 
@@ -40,8 +43,6 @@ message is handled (and the rejection is committed, so a redelivery answers the 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from collections import Counter
@@ -55,30 +56,29 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from messaging import failures, unit_of_work
+from messaging import failures
 from messaging.aws import LazyClient
-from messaging.channels import EventPublisher, TopicPublisher
+from messaging.channels import EventPublisher, QueueSender, TopicPublisher
 from messaging.claim_check import ClaimCheck
 from messaging.codec import CloudEventJsonCodec
 from messaging.context import MessageContext
 from messaging.contracts import MessageType
 from messaging.delayed import DelayedDelivery
-from messaging.envelope import Envelope, Kind, ReplyOutcome, trace_seed
+from messaging.delivery import BatchDelivery
+from messaging.envelope import Envelope, Kind, trace_seed
 from messaging.errors import (
-    CommandRejected,
     ConfigurationError,
     DataRefUnresolvable,
-    DeadlinePassed,
-    MessageIdConflict,
     PermanentMessageError,
     ReplyToNotAllowed,
     UnknownMessageType,
 )
-from messaging.fifo import check_shard_key, dedup_id_of, validate_partition_key
-from messaging.outbox import MESSAGES_DEAD_LETTERED, REPLIES_SENT, Outbox
+from messaging.execution import MESSAGES_PROCESSED, execute, hand_over
+from messaging.fifo import check_shard_key, validate_partition_key
+from messaging.outbox import MESSAGES_DEAD_LETTERED, REPLIES_SENT, Outbox, Outcome
 from messaging.settings import ConsumerSettings
 from messaging.tracecontext import continue_trace, trace_id_of
-from messaging.unit_of_work import Committer, DedupRecord, DynamoDbCommitter
+from messaging.unit_of_work import Committer, DynamoDbCommitter
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -102,7 +102,6 @@ _LOG_KEYS = ("cloudevent_id", "cloudevent_type", "partitionkey", "correlationid"
 a message by either id) and, for a message a redrive brought back, how many times it was redriven."""
 
 # Metric names (namespace FifoMessaging, dimension service).
-MESSAGES_PROCESSED = "MessagesProcessed"
 MESSAGES_RETRIED = "MessagesRetried"
 DUPLICATE_DELIVERIES = "DuplicateDeliveries"
 # MessagesDeadLettered and RepliesSent are counted by the outbox (messaging.outbox).
@@ -122,27 +121,11 @@ class _Route:
 
 @dataclass(slots=True)
 class _Invocation:
-    """Per-invocation state: the Lambda context and metric counts."""
+    """Per-invocation state: the Lambda context, the batch's deliveries and metric counts."""
 
     context: LambdaContext | None
+    delivery: BatchDelivery
     counts: Counter[str] = field(default_factory=Counter)
-
-
-def _as_result(returned: Any) -> dict[str, Any]:
-    if returned is None:
-        return {}
-    if hasattr(returned, "model_dump"):  # a pydantic model (pydantic is imported by the services that use models)
-        return dict(returned.model_dump(mode="json"))
-    if isinstance(returned, Mapping):
-        return dict(returned)
-    raise TypeError(f"a command handler must return a mapping, a pydantic model or None, not {type(returned).__name__}")
-
-
-def content_check(envelope: Envelope) -> str:
-    """Digest of what a message says (``type`` and ``data``): a reuse of its (``source``, ``id``) with other content
-    is a :class:`~messaging.errors.MessageIdConflict`, not a duplicate."""
-    canonical = json.dumps([envelope.type, envelope.data or {}], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class MessageConsumer:
@@ -349,7 +332,10 @@ class MessageConsumer:
         """Process a Lambda SQS event; return the partial batch response ``{"batchItemFailures": [...]}``."""
         if not event.get("Records"):
             return {"batchItemFailures": []}
-        invocation = _Invocation(context=context)
+        delivery = BatchDelivery(
+            publisher=self._publisher, queue=lambda url: QueueSender(url, client=self._sqs.get(), codec=self._codec)
+        )
+        invocation = _Invocation(context=context, delivery=delivery)
         processor = SqsFifoPartialProcessor(skip_group_on_error=True)
         processor.raise_on_entire_batch_failure = False  # report every record instead of failing the invocation
 
@@ -362,7 +348,9 @@ class MessageConsumer:
             )
         finally:
             self.logger.thread_safe_remove_keys(_LOG_KEYS)
-        failures_ = response.get("batchItemFailures", [])
+        failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        failed.update(delivery.deliver())
+        failures_ = [{"itemIdentifier": r["messageId"]} for r in event["Records"] if r.get("messageId") in failed]
         invocation.counts[MESSAGES_RETRIED] += len(failures_)
         self._flush_metrics(invocation.counts)
         return {"batchItemFailures": list(failures_)}
@@ -420,9 +408,9 @@ class MessageConsumer:
                     traceparent=traceparent,
                     catalogue=self._catalogue,
                 )
-                result, duplicate = self._execute(route, payload, ctx)
+                outcome, duplicate = self._execute(route, payload, ctx)
             except PermanentMessageError as error:
-                self._outbox.dead_letter(record, error, envelope, invocation.counts)
+                self._hand_over(record, invocation, envelope, error, duplicate=False)
                 return
             except Exception:
                 logger.exception("processing failed; SQS will retry", extra={"sqs_message_id": record.message_id})
@@ -430,20 +418,16 @@ class MessageConsumer:
             if duplicate:
                 invocation.counts[DUPLICATE_DELIVERIES] += 1
                 logger.info("duplicate delivery: the message was already applied, replaying its stored outcome")
-            try:
-                delivered = self._outbox.deliver(envelope, result, invocation.counts)
-            except Exception as exc:
-                # Failure policy: a delivery SNS/SQS refuse for good is a permanent failure; anything else is retried.
-                rejected = failures.rejection_of(exc)
-                if rejected is None:
-                    raise
-                self._outbox.dead_letter(record, rejected, envelope, invocation.counts)
-                return
-            invocation.counts[MESSAGES_PROCESSED] += 1
-            # One line per message (what happened, the events and the reply it sent): the record of its journey.
-            logger.info(
-                "message processed", extra={"kind": envelope.kind.value, "duplicate": duplicate, **delivered}
-            )
+            self._hand_over(record, invocation, envelope, outcome, duplicate=duplicate)
+
+    def _hand_over(
+        self, record: SQSRecord, invocation: _Invocation, envelope: Envelope | None,
+        outcome: Outcome | PermanentMessageError, *, duplicate: bool,
+    ) -> None:
+        """Queue the record's deliveries or dead letter for after the batch (:func:`messaging.execution.hand_over`)."""
+        keys = {name: value for name, value in self.logger.thread_safe_get_current_keys().items() if name in _LOG_KEYS}
+        hand_over(invocation.delivery, record, envelope, outcome, duplicate=duplicate, outbox=self._outbox,
+                  logger=self.logger, counts=invocation.counts, log_keys=keys)
 
     @property
     def tracer(self) -> Tracer | None:
@@ -491,41 +475,10 @@ class MessageConsumer:
 
         return reader.read(data, dataschema=envelope.dataschema, unknown=unknown)
 
-    def _execute(self, route: _Route, payload: Any, ctx: MessageContext) -> tuple[dict[str, Any], bool]:
-        """Run the handler in a unit of work, then commit its writes with the dedup record; return (outcome,
-        duplicate). A duplicate returns the outcome the first commit stored."""
-        request = ctx.envelope
-        with unit_of_work.unit_of_work() as work:
-            try:
-                returned = route.handler(payload, ctx)
-            except CommandRejected as rejected:
-                if request.kind is not Kind.COMMAND:
-                    raise
-                work.clear()  # a rejection has no effects
-                ctx.logger.info("command rejected", extra={"code": rejected.code, "reason": rejected.message})
-                result = self._outbox.outcome(request, ReplyOutcome.failure(rejected.code, rejected.message), events=())
-            else:
-                replies = request.kind is Kind.COMMAND and not ctx.reply_deferred
-                outcome = ReplyOutcome.success(_as_result(returned)) if replies else None
-                result = self._outbox.outcome(request, outcome, events=ctx.emitted, outgoing=ctx.outgoing)
-        if not route.idempotent:
-            if work.writes:
-                raise ConfigurationError(f"{request.type}: a handler registered idempotent=False staged writes")
-            return result, False
-        remaining = ctx.remaining_time_in_millis()
-        if remaining is not None and remaining <= 0:
-            # A timed-out run that carries on (its calls were in flight) must not commit: its retry already runs.
-            raise DeadlinePassed(f"the invocation timed out before {request.id} was committed")
-        record = DedupRecord(
-            key=dedup_id_of(request.source, request.id),
-            check=content_check(request),
-            outcome=json.dumps(result, separators=(",", ":")),
-            expires_at=int(self._clock()) + self.settings.idempotency_expiry_seconds,
+    def _execute(self, route: _Route, payload: Any, ctx: MessageContext) -> tuple[Outcome, bool]:
+        """Run the handler in a unit of work and commit (:func:`messaging.execution.execute`): (outcome, duplicate)."""
+        return execute(
+            route.handler, payload, ctx, idempotent=route.idempotent, outbox=self._outbox,
+            committer=lambda: self.committer, catalogue=self._catalogue,
+            expires_at=lambda: int(self._clock()) + self.settings.idempotency_expiry_seconds,
         )
-        commit = self.committer.commit(work.writes, record)
-        if commit.committed or commit.stored is None:
-            return result, False
-        if commit.stored.check != record.check:
-            raise MessageIdConflict()
-        stored: dict[str, Any] = json.loads(commit.stored.outcome)
-        return stored, True

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, envelope_size
 from messaging.codec import CloudEventJsonCodec
-from messaging.envelope import Envelope, Kind, trace_seed
+from messaging.envelope import Envelope, Kind, trace_seed, utc_now
 from messaging.errors import MessageTooLarge
 from messaging.fifo import validate_partition_key
 from messaging.tracecontext import continue_trace
@@ -39,6 +39,47 @@ _EVENT_ID_NAMESPACE = uuid.UUID("0b5c7f4e-8f3a-4d0c-9a86-3f3f54d1c2aa")
 _DERIVED_ID_NAMESPACE = uuid.UUID("3e0f2b7a-5c1d-4e8b-9f6a-7d2c4b1e0a93")
 
 
+def emitted_event(
+    type: str,
+    data: Mapping[str, Any],
+    *,
+    request: Envelope,
+    source: str,
+    position: int,
+    partitionkey: str | None,
+    kind: Kind,
+    catalogue: Mapping[str, MessageType],
+    traceparent: str,
+    time: datetime | None = None,
+) -> Envelope:
+    """The ``position``-th event emitted by ``source`` while handling ``request``: its id is derived from the
+    request's identity and the position, its ``dataschema`` from the catalogue, so the same request and data give the
+    same event (what :meth:`MessageContext.emit` sends and a replay of the stored outcome rebuilds)."""
+    return Envelope(
+        type=type,
+        source=source,
+        kind=kind,
+        data=data,
+        id=event_id(request, source, position),
+        time=time or utc_now(),
+        partitionkey=partitionkey,
+        dataschema=declared.dataschema if (declared := catalogue.get(type)) is not None else None,
+        traceparent=traceparent,
+        tracestate=request.tracestate,
+    )
+
+
+def event_id(request: Envelope, source: str, position: int) -> str:
+    """The id of the ``position``-th event ``source`` emits while handling ``request``."""
+    return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{source}\n{request.source}\n{request.id}\n{position}"))
+
+
+def millisecond_now() -> datetime:
+    """Now, to the millisecond (the ``time`` of what a message's run sends: the stored outcome keeps milliseconds)."""
+    now = utc_now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 class MessageContext:
     """What a handler gets besides its payload: the incoming envelope, the Lambda context, a logger, ``emit`` and
     ``derived_id``."""
@@ -63,6 +104,8 @@ class MessageContext:
         self.logger = logger
         self.record = record
         self._source = source
+        self.time = millisecond_now()
+        """When the handling began: the ``time`` of the events it emits (and of all the message sends)."""
         self._emitted: list[Envelope] = []
         self._outgoing: list[Outgoing] = []
         self._reply_deferred = False
@@ -92,17 +135,9 @@ class MessageContext:
         body = data.model_dump(mode="json") if hasattr(data, "model_dump") else dict(data or {})  # type: ignore[union-attr]
         key = partitionkey if partitionkey is not None else self.envelope.partitionkey
         validate_partition_key(key)
-        seed = f"{self._source}\n{self.envelope.source}\n{self.envelope.id}\n{len(self._emitted)}"
-        emitted = Envelope(
-            type=type,
-            source=self._source,
-            kind=kind,
-            data=body,
-            id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, seed)),
-            partitionkey=key,
-            dataschema=declared.dataschema if (declared := self._catalogue.get(type)) is not None else None,
-            traceparent=self.traceparent,
-            tracestate=self.envelope.tracestate,
+        emitted = emitted_event(
+            type, body, request=self.envelope, source=self._source, position=len(self._emitted), partitionkey=key,
+            kind=kind, catalogue=self._catalogue, traceparent=self.traceparent, time=self.time,
         )
         size = envelope_size(emitted, _CODEC)
         if size > CHANNEL_LIMIT_BYTES:

@@ -44,8 +44,8 @@ def test_every_fault_kind_and_every_kind_of_message_was_sent(ours: Report) -> No
     # Given the short seeded run of the product under faults
     summary = ours.summary()
     # Then every kind of fault happened at least once
-    for kind in ("transient", "ambiguous", "crash", "timeout", "duplicate_in_window", "duplicate_after_window",
-                 "duplicate_redrive", "poison"):
+    for kind in ("transient", "ambiguous", "crash", "timeout", "entry_failed", "duplicate_in_window",
+                 "duplicate_after_window", "duplicate_redrive", "poison"):
         assert ours.faults.get(kind, 0) > 0, kind
     # And the workload held claim checks, cancels racing their creates, and poison the consumer must answer
     workload = summary["workload"]
