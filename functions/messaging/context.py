@@ -110,6 +110,13 @@ class MessageContext:
         self._outgoing: list[Outgoing] = []
         self._reply_deferred = False
 
+    def restart(self) -> None:
+        """Forget what a run of the handler emitted, sent and deferred: the handler runs again (its commit lost to a
+        concurrent write) and says it all anew. ``time`` stays: the events keep the time handling began."""
+        self._emitted.clear()
+        self._outgoing.clear()
+        self._reply_deferred = False
+
     @property
     def emitted(self) -> tuple[Envelope, ...]:
         """The events emitted so far (published only after the commit)."""

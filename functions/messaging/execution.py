@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +32,7 @@ from messaging.delivery import Action, BatchDelivery
 from messaging.envelope import Envelope, Kind, ReplyOutcome
 from messaging.errors import (
     CommandRejected,
+    ConcurrentWriteConflict,
     ConfigurationError,
     DeadlinePassed,
     MessageIdConflict,
@@ -47,6 +50,14 @@ if TYPE_CHECKING:
     from messaging.contracts import MessageType
 
 MESSAGES_PROCESSED = "MessagesProcessed"
+
+#: Runs of a handler per delivery when its commit meets a concurrent write (another message changed the state it
+#: read). The conflict is transient: each new run reads the new state. Retrying in the invocation costs milliseconds;
+#: leaving it to SQS costs the queue's visibility timeout (minutes) and holds the message group meanwhile.
+CONFLICT_ATTEMPTS = 3
+#: Upper bound of the random pause before the n-th new run, times n (seconds): full jitter, so two writers of one
+#: hot item part ways.
+CONFLICT_PAUSE_SECONDS = 0.02
 
 
 def as_result(returned: Any) -> dict[str, Any]:
@@ -77,9 +88,40 @@ def execute(
     committer: Callable[[], Committer],
     catalogue: Mapping[str, MessageType],
     expires_at: Callable[[], int],
+    pause: Callable[[float], None] = time.sleep,
 ) -> tuple[Outcome, bool]:
     """Run ``handler`` in a unit of work, then commit its writes with the dedup record; return (outcome, duplicate).
-    A duplicate returns the outcome the first commit stored, rebuilt. ``idempotent=False`` keeps no record."""
+    A duplicate returns the outcome the first commit stored, rebuilt. ``idempotent=False`` keeps no record.
+
+    A commit that meets a concurrent write (:class:`~messaging.errors.ConcurrentWriteConflict`: the state the handler
+    read changed) runs the handler again on the new state, at most :data:`CONFLICT_ATTEMPTS` runs in all, each with
+    a fresh context (what the lost run emitted is dropped); the last conflict is raised and SQS retries the message.
+    """
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return _execute_once(handler, payload, ctx, idempotent=idempotent, outbox=outbox, committer=committer,
+                                 catalogue=catalogue, expires_at=expires_at)
+        except ConcurrentWriteConflict as conflict:
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+            ctx.logger.info("concurrent write; running the handler again on the new state",
+                            extra={"attempt": attempt + 1, "conflict": str(conflict)})
+            ctx.restart()
+            pause(random.uniform(0, CONFLICT_PAUSE_SECONDS * attempt))  # noqa: S311 - jitter, not security
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _execute_once(
+    handler: Callable[[Any, MessageContext], Any],
+    payload: Any,
+    ctx: MessageContext,
+    *,
+    idempotent: bool,
+    outbox: Outbox,
+    committer: Callable[[], Committer],
+    catalogue: Mapping[str, MessageType],
+    expires_at: Callable[[], int],
+) -> tuple[Outcome, bool]:
     request = ctx.envelope
     with unit_of_work.unit_of_work() as work:
         try:
