@@ -40,6 +40,7 @@ from cli.queues import (
     _send_back,
     cloud_event_identity,
     redrive_count,
+    source_queue_url,
 )
 
 NO_CODE = "(no code: maxReceiveCount)"
@@ -111,15 +112,14 @@ def _dlq_of(queue: QueueEndpoint) -> str:
 def retry(sqs: Any, queue: QueueEndpoint, ids: Sequence[str], *, visibility: int = 60) -> Outcome:
     """Move the named messages of ``queue``'s DLQ back to ``queue`` (see the module notes)."""
     dlq = _dlq_of(queue)
-    if not queue.url:
-        raise UnknownName(f"queue {queue.name} has no queue URL output to retry to")
+    url = source_queue_url(queue, "retry")
     outcome = Outcome(queue.name, "retried")
     found, held = _select(sqs, dlq, ids, visibility)
     try:
         run = uuid.uuid4().hex
         by_message = {message["MessageId"]: name for name, message in found.items()}
         for name, message in found.items():  # one at a time: a failure never lets a later one overtake it
-            sent, errors = _send_back(sqs, queue.url, [message], run)
+            sent, errors = _send_back(sqs, url, [message], run)
             if sent:
                 _delete(sqs, dlq, [message])
                 outcome.done.append(name)
@@ -173,8 +173,7 @@ def edit_retry(sqs: Any, queue: QueueEndpoint, wanted: str, corrected: dict[str,
     """Send ``corrected`` (a CloudEvent with the dead letter's ``source`` and ``id``) to ``queue`` in place of the
     dead letter ``wanted``, then delete the dead letter. Raises :class:`BadCorrection` before anything is sent."""
     dlq = _dlq_of(queue)
-    if not queue.url:
-        raise UnknownName(f"queue {queue.name} has no queue URL output to retry to")
+    url = source_queue_url(queue, "retry")
     outcome = Outcome(queue.name, "corrected and retried")
     found, held = _select(sqs, dlq, [wanted], visibility)
     try:
@@ -189,14 +188,14 @@ def edit_retry(sqs: Any, queue: QueueEndpoint, wanted: str, corrected: dict[str,
             raise
         system = message.get("Attributes") or {}
         params: dict[str, Any] = {
-            "QueueUrl": queue.url,
+            "QueueUrl": url,
             "MessageBody": body,
             "MessageAttributes": {
                 REDRIVE_RUN_ATTRIBUTE: {"DataType": "String", "StringValue": uuid.uuid4().hex},
                 "redrive-count": {"DataType": "Number", "StringValue": str(redrive_count(message) + 1)},
             },
         }
-        if queue.url.endswith(".fifo"):
+        if url.endswith(".fifo"):
             params["MessageGroupId"] = system.get("MessageGroupId") or "redrive"
             digest = hashlib.sha256(f"edit\n{message['MessageId']}\n{body}".encode()).hexdigest()
             params["MessageDeduplicationId"] = digest

@@ -63,7 +63,9 @@ class UnknownName(EndpointsError):  # noqa: N818
 
 @dataclass(frozen=True, slots=True)
 class QueueEndpoint:
-    """A service queue and its dead-letter queue, as the stack outputs name them (``<Name>QueueUrl``)."""
+    """A service queue and its dead-letter queue, as the stack outputs name them (``<Name>QueueUrl``,
+    ``<Name>DeadLetterQueueUrl``); a dead-letter queue with no queue behind it (an event source's, as the outbox
+    relay's ``OrdersOutboxRelay``) has no :attr:`url`."""
 
     name: str
     url: str | None

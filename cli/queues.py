@@ -214,6 +214,15 @@ def list_dead_letters(sqs: Any, queue: QueueEndpoint, *, limit: int = 100, peek_
     )
 
 
+def source_queue_url(queue: QueueEndpoint, action: str) -> str:
+    """The URL of the queue ``queue``'s dead letters go back to; :class:`UnknownName` for a DLQ with no queue behind
+    it (an event source's on-failure destination, as the outbox relay's), whose messages are listed and deleted."""
+    if not queue.url:
+        raise UnknownName(f"{queue.name} has no queue to {action} to (no {queue.name}QueueUrl output): its dead-letter "
+                          "queue holds what an event source could not deliver; list and delete its messages")
+    return queue.url
+
+
 def redrive(
     sqs: Any,
     queue: QueueEndpoint,
@@ -229,9 +238,7 @@ def redrive(
     at most the messages present at the start (or ``limit``), each at most once (see the module notes)."""
     if not queue.dead_letter_url:
         raise UnknownName(f"queue {queue.name} has no dead-letter queue output")
-    target = destination_url or queue.url
-    if not target:
-        raise UnknownName(f"queue {queue.name} has no queue URL output to redrive to")
+    target = destination_url or source_queue_url(queue, "redrive")
     dlq = queue.dead_letter_url
     present = _int(_attributes(sqs, dlq), "ApproximateNumberOfMessages") or 0
     budget = present if limit is None else min(present, limit)

@@ -111,9 +111,13 @@ class TransactionalOutbox(Construct):
             )
         self.relay.add_environment("RELAY_DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
         CfnOutput(self, "Name", value=self.table.table_name).override_logical_id(output_name)
-        CfnOutput(self, "DeadLetterUrl", value=self.dead_letter_queue.queue_url).override_logical_id(
-            output_name.removesuffix("TableName") + "RelayDlqUrl"
+        # <Name>DeadLetterQueueUrl, as every dead-letter queue's output (the DLQ tools find them by that suffix);
+        # <Name>DlqUrl is its first name, kept for those who read it.
+        relay = output_name.removesuffix("TableName") + "Relay"
+        CfnOutput(self, "DeadLetterQueueUrl", value=self.dead_letter_queue.queue_url).override_logical_id(
+            f"{relay}DeadLetterQueueUrl"
         )
+        CfnOutput(self, "DeadLetterUrl", value=self.dead_letter_queue.queue_url).override_logical_id(f"{relay}DlqUrl")
 
     @property
     def stream_arn(self) -> str:

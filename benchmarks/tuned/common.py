@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 import chaos.naive
-from chaos.naive.common import cloud_event
+from chaos.naive.common import reply
 
 _instances = itertools.count(1)
 REPLY_NAMESPACE = uuid.UUID("6b1f2c9e-3f4a-5b6c-8d7e-9f0a1b2c3d4e")
@@ -69,24 +69,22 @@ def derived_id(request: dict[str, Any], source: str) -> str:
 
 
 def reply_once(sqs: Any, request: dict[str, Any], source: str, outcome: dict[str, Any]) -> None:
-    """Send the reply to the request's ``replyto`` (if any) with an id derived from the request, so that a
-    redelivered request sends the same reply again (FIFO deduplication drops it within five minutes; after that,
-    the reply router overwrites the same item)."""
-    replyto = request.get("replyto")
-    if not replyto:
-        return
-    event = cloud_event(
-        f"{request['type']}.Reply",
-        source,
-        outcome,
-        request.get("partitionkey") or request["id"],
-        kind="reply",
-        correlationid=request["id"],
-    )
-    event["id"] = derived_id(request, source)
-    sqs.send_message(
-        QueueUrl=replyto,
-        MessageBody=json.dumps(event),
-        MessageGroupId=event["partitionkey"],
-        MessageDeduplicationId=event["id"],
-    )
+    """The documentation's reply (:func:`chaos.naive.common.reply`), sent under an id derived from the request, so
+    that a redelivered request sends the same reply again (FIFO deduplication drops it within five minutes; after
+    that, the reply router overwrites the same item)."""
+    reply(_DerivedReplyId(sqs, derived_id(request, source)), request, source, outcome)
+
+
+class _DerivedReplyId:
+    """An SQS client for :func:`chaos.naive.common.reply` that sends its reply with the CloudEvent ``id`` and the
+    deduplication id set to ``reply_id`` (the reply is otherwise the documentation's, to the letter)."""
+
+    def __init__(self, sqs: Any, reply_id: str) -> None:
+        self._sqs = sqs
+        self._reply_id = reply_id
+
+    def send_message(self, *, MessageBody: str, **request: Any) -> Any:  # noqa: N803 - boto3's parameter names
+        event = json.loads(MessageBody)
+        event["id"] = self._reply_id
+        request["MessageDeduplicationId"] = self._reply_id
+        return self._sqs.send_message(MessageBody=json.dumps(event), **request)

@@ -8,16 +8,17 @@ import functools
 import os
 from typing import Any
 
-from billing.credit import CreditService, DynamoDbCreditItems
+from billing.credit import CreditService
 from billing.models import SHARD_KEYS, ReleaseCredit, ReserveCredit, SetCreditLimit
 from messaging.consumer import MessageConsumer, MessageContext
+from messaging.state_items import DynamoDbStateItems
 
 consumer = MessageConsumer(service="billing-credit", shard_keys=SHARD_KEYS)
 
 
 @functools.cache
 def credit_service() -> CreditService:
-    return CreditService(DynamoDbCreditItems(os.environ["STATE_TABLE_NAME"]))
+    return CreditService(DynamoDbStateItems(os.environ["STATE_TABLE_NAME"]))
 
 
 @consumer.command("billing.SetCreditLimit", model=SetCreditLimit)

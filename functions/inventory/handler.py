@@ -11,15 +11,16 @@ import os
 from typing import Any
 
 from inventory.models import SHARD_KEYS, ReleaseStock, ReserveStock, Restock
-from inventory.service import DynamoDbItems, InventoryService
+from inventory.service import InventoryService
 from messaging.consumer import MessageConsumer, MessageContext
+from messaging.state_items import DynamoDbStateItems
 
 consumer = MessageConsumer(service="inventory", shard_keys=SHARD_KEYS)
 
 
 @functools.cache
 def inventory_service() -> InventoryService:
-    return InventoryService(DynamoDbItems(os.environ["STATE_TABLE_NAME"]))
+    return InventoryService(DynamoDbStateItems(os.environ["STATE_TABLE_NAME"]))
 
 
 @consumer.command("inventory.Restock", model=Restock)

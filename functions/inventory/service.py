@@ -3,12 +3,12 @@
 State (``STATE_TABLE_NAME``): ``pk = SKU#<sku>, sk = STOCK`` with ``available``; ``pk = RESERVATION#<order id>,
 sk = STOCK`` with the lines and ``status`` (``reserved`` / ``released``). Writes are staged into the unit of work
 with the values read as their condition, so two reservations of one SKU in different message groups never both take
-the last unit: the loser is retried on the new stock.
+the last unit: the loser is retried on the new stock (:mod:`messaging.state_items`).
 
 Example:
+    >>> from messaging.state_items import InMemoryStateItems
     >>> from messaging.unit_of_work import InMemoryCommitter
-    >>> from inventory.models import Restock
-    >>> service = InventoryService(InMemoryItems(InMemoryCommitter(), "inventory"))
+    >>> service = InventoryService(InMemoryStateItems(InMemoryCommitter(), "inventory"))
     >>> service.available("pen") is None
     True
 """
@@ -19,10 +19,8 @@ import json
 from typing import Any
 
 from inventory.models import ReleaseStock, ReserveStock, Restock
-from messaging import unit_of_work
-from messaging.aws import DynamoDbTableAdapter
 from messaging.errors import CommandRejected
-from messaging.unit_of_work import InMemoryCommitter
+from messaging.state_items import StateItems
 
 OUT_OF_STOCK = "out_of_stock"
 
@@ -35,41 +33,10 @@ def _reservation_key(order_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"RESERVATION#{order_id}"}, "sk": {"S": "STOCK"}}
 
 
-class Items:
-    """Port: read an item of the state table (writes are staged into the unit of work)."""
-
-    table_name: str
-
-    def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        raise NotImplementedError
-
-
-class DynamoDbItems(Items, DynamoDbTableAdapter):
-    def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        item: dict[str, Any] | None = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get(
-            "Item"
-        )
-        return item
-
-
-class InMemoryItems(Items):
-    """The items of an in-memory committer's table (unit tests)."""
-
-    def __init__(self, committer: InMemoryCommitter, table_name: str) -> None:
-        self.committer = committer
-        self.table_name = table_name
-
-    def get(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        for item in self.committer.items(self.table_name):
-            if all(item.get(k) == v for k, v in key.items()):
-                return dict(item)
-        return None
-
-
 class InventoryService:
     """Restock, reserve and release (see the module docstring)."""
 
-    def __init__(self, items: Items) -> None:
+    def __init__(self, items: StateItems) -> None:
         self._items = items
 
     def available(self, sku: str) -> int | None:
@@ -78,20 +45,19 @@ class InventoryService:
         return int(item["available"]["N"]) if item else None
 
     def restock(self, command: Restock) -> dict[str, Any]:
-        work, table = unit_of_work.current(), self._items.table_name
+        items = self._items
         current = self.available(command.sku)
         if current is None:
-            work.create(table, {**_stock_key(command.sku), "available": {"N": str(command.quantity)}},
-                        key=("pk", "sk"))
+            items.create({**_stock_key(command.sku), "available": {"N": str(command.quantity)}})
             return {"sku": command.sku, "available": command.quantity}
         total = current + command.quantity
-        work.update(table, _stock_key(command.sku), {"available": {"N": str(total)}},
-                    expected={"available": {"N": str(current)}})
+        items.update(_stock_key(command.sku), {"available": {"N": str(total)}},
+                     expected={"available": {"N": str(current)}})
         return {"sku": command.sku, "available": total}
 
     def reserve(self, command: ReserveStock) -> dict[str, Any]:
         """Take the lines from stock for the order; :class:`CommandRejected` ``out_of_stock`` if any is short."""
-        work, table = unit_of_work.current(), self._items.table_name
+        items = self._items
         wanted: dict[str, int] = {}
         for line in command.lines:
             wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
@@ -99,23 +65,23 @@ class InventoryService:
             current = self.available(sku)
             if current is None or current < quantity:
                 raise CommandRejected(OUT_OF_STOCK, f"{sku}: {current or 0} available, {quantity} wanted")
-            work.update(table, _stock_key(sku), {"available": {"N": str(current - quantity)}},
-                        expected={"available": {"N": str(current)}})
-        work.create(table, {**_reservation_key(command.order_id), "status": {"S": "reserved"},
-                            "lines": {"S": json.dumps(wanted, sort_keys=True)}}, key=("pk", "sk"))
+            items.update(_stock_key(sku), {"available": {"N": str(current - quantity)}},
+                         expected={"available": {"N": str(current)}})
+        items.create({**_reservation_key(command.order_id), "status": {"S": "reserved"},
+                      "lines": {"S": json.dumps(wanted, sort_keys=True)}})
         return {"order_id": command.order_id, "reserved": wanted}
 
     def release(self, command: ReleaseStock) -> dict[str, Any]:
         """Give back what the order reserved (nothing if it reserved nothing or was released already)."""
-        work, table = unit_of_work.current(), self._items.table_name
+        items = self._items
         reservation = self._items.get(_reservation_key(command.order_id))
         if reservation is None or reservation["status"]["S"] != "reserved":
             return {"order_id": command.order_id, "released": {}}
         lines: dict[str, int] = json.loads(reservation["lines"]["S"])
         for sku, quantity in sorted(lines.items()):
             current = self.available(sku) or 0
-            work.update(table, _stock_key(sku), {"available": {"N": str(current + quantity)}},
-                        expected={"available": {"N": str(current)}})
-        work.update(table, _reservation_key(command.order_id), {"status": {"S": "released"}},
-                    expected={"status": {"S": "reserved"}})
+            items.update(_stock_key(sku), {"available": {"N": str(current + quantity)}},
+                         expected={"available": {"N": str(current)}})
+        items.update(_reservation_key(command.order_id), {"status": {"S": "released"}},
+                     expected={"status": {"S": "reserved"}})
         return {"order_id": command.order_id, "released": lines}

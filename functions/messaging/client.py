@@ -30,7 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,10 +43,9 @@ from messaging.codec import CloudEventJsonCodec
 from messaging.contracts import Catalogue
 from messaging.delayed import DelayedDelivery
 from messaging.delivery import send_in_order
-from messaging.envelope import Envelope, Kind, ReplyOutcome, message
+from messaging.envelope import Envelope, Kind, ReplyOutcome
 from messaging.errors import InvalidMessage, InvalidRequest, PublishFailed, ReplyTimeout
-from messaging.fifo import is_valid_fifo_id, shard_key_value
-from messaging.tracecontext import is_valid, new_traceparent
+from messaging.preparation import invalid_request, prepare_envelope
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -74,33 +72,6 @@ class Reply:
         if envelope.kind is not Kind.REPLY or not envelope.correlationid:
             raise ValueError("not a reply: kind must be reply and correlationid set")
         return cls(envelope, ReplyOutcome.from_data(envelope.data), envelope.correlationid, envelope.source)
-
-
-def partition_key_for(
-    type: str, data: Mapping[str, Any], partitionkey: str | None, shard_keys: Mapping[str, str]
-) -> str:
-    """The ``partitionkey`` a message of ``type`` goes with: the given one, or the value of the type's declared
-    shard-key field; raises :class:`~messaging.errors.InvalidRequest` if there is none, it contradicts the declared
-    field, or it cannot be a FIFO ``MessageGroupId``.
-
-    Example:
-        >>> shard_keys = {"orders.CreateOrder": "customer_id"}
-        >>> partition_key_for("orders.CreateOrder", {"customer_id": "c-42"}, None, shard_keys)
-        'c-42'
-    """
-    declared = shard_keys.get(type)
-    expected = shard_key_value(data, declared) if declared else None
-    if partitionkey is None:
-        if declared is None:
-            raise InvalidRequest(f"partitionkey is required: {type} declares no shard key to take it from")
-        if expected is None:
-            raise InvalidRequest(f"partitionkey not given and data.{declared} (the shard key of {type}) is missing")
-        partitionkey = expected
-    elif declared is not None and partitionkey != expected:
-        raise InvalidRequest(f"partitionkey {partitionkey!r} is not data.{declared}, the shard key of {type}")
-    if not is_valid_fifo_id(partitionkey):
-        raise InvalidRequest("partitionkey must be 1-128 letters, digits and ASCII punctuation")
-    return partitionkey
 
 
 class MessagingClient:
@@ -146,35 +117,16 @@ class MessagingClient:
         replyto: str | None = None,
         traceparent: str | None = None,
     ) -> Envelope:
-        """The envelope as it will be sent, every argument checked (see the module docstring); ``data`` that does not
+        """The envelope as it will be sent, every argument checked (see the module docstring and
+        :func:`~messaging.preparation.prepare_envelope`, which the outbox producer shares); ``data`` that does not
         fit the channel is already in the claim-check bucket. Raises :class:`~messaging.errors.InvalidRequest`."""
-        if data is not None and not isinstance(data, Mapping):
-            raise InvalidRequest(f"data must be a JSON object (a mapping), not {data.__class__.__name__}")
-        body = dict(data or {})
+        envelope = prepare_envelope(kind, type, data, source=self.source, shard_keys=self.shard_keys,
+                                    catalogue=self.catalogue, partitionkey=partitionkey, replyto=replyto,
+                                    traceparent=traceparent)
         try:
-            json.dumps(body)
-        except (TypeError, ValueError) as exc:
-            raise InvalidRequest(f"data is not JSON-serializable: {exc}") from exc
-        dataschema = None
-        if self.catalogue is not None and (type in self.catalogue or type not in self.shard_keys):
-            dataschema = self.catalogue.check(kind, type, body).dataschema
-        if traceparent is not None and not is_valid(traceparent):
-            raise InvalidRequest("traceparent must be 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags> (W3C)")
-        key = partition_key_for(type, body, partitionkey, self.shard_keys)
-        try:
-            envelope = message(
-                kind,
-                type,
-                body,
-                source=self.source,
-                partitionkey=key,
-                replyto=replyto,
-                dataschema=dataschema,
-                traceparent=traceparent or new_traceparent(),
-            )
             return offload_if_large(envelope, self.claim_check, self._codec)
         except InvalidMessage as exc:
-            raise InvalidRequest(f"{exc.field or 'message'}: {exc.reason}") from exc
+            raise invalid_request(exc) from exc
 
     def notify(
         self,

@@ -44,11 +44,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from messaging.aws import LazyClient
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, message_size
-from messaging.client import partition_key_for
 from messaging.codec import CloudEventJsonCodec
-from messaging.envelope import Envelope, Kind, message
+from messaging.envelope import Envelope, Kind
 from messaging.errors import ConcurrentWriteConflict, InvalidMessage, InvalidRequest, MessageTooLarge, StateConflict
-from messaging.tracecontext import is_valid, new_traceparent
+from messaging.preparation import invalid_request, prepare_envelope, shard_keys_with
 from messaging.unit_of_work import (
     MAX_TRANSACTION_ITEMS,
     Create,
@@ -61,6 +60,8 @@ from messaging.unit_of_work import _transact_item as transact_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from messaging.contracts import Catalogue
 
 __all__ = [
     "OUTBOX_TTL_SECONDS",
@@ -210,23 +211,20 @@ class OutboxTransaction:
         if len(self.work.writes) + len(self.items) + 1 > MAX_TRANSACTION_ITEMS:
             raise InvalidRequest(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} writes and messages")
         producer = self._producer
-        body = dict(data or {})
-        key = partition_key_for(type, body, partitionkey, producer.shard_keys)
-        if traceparent is not None and not is_valid(traceparent):
-            raise InvalidRequest("traceparent must be 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags> (W3C)")
+        envelope = prepare_envelope(kind, type, data, source=producer.source, shard_keys=producer.shard_keys,
+                                    catalogue=producer.catalogue, partitionkey=partitionkey, replyto=replyto, id=id,
+                                    traceparent=traceparent)
         try:
-            envelope = message(kind, type, body, source=producer.source, partitionkey=key, replyto=replyto, id=id,
-                               traceparent=traceparent or new_traceparent())
             raw = producer.codec.encode(envelope)
         except InvalidMessage as exc:
-            raise InvalidRequest(f"{exc.field or 'message'}: {exc.reason}") from exc
+            raise invalid_request(exc) from exc
         if message_size(raw) > CHANNEL_LIMIT_BYTES:
             raise MessageTooLarge(f"the message is over the {CHANNEL_LIMIT_BYTES:,}-byte channel limit", field="data")
         now = producer.clock()
         self.items.append(
             OutboxItem(
                 table=producer.table,
-                partitionkey=key,
+                partitionkey=str(envelope.partitionkey),  # always set: prepare_envelope gives or refuses one
                 sort_key=f"{int(now * 1000):013d}#{envelope.id}",
                 destination=destination,
                 message=raw,
@@ -244,7 +242,9 @@ class OutboxProducer:
     """Stages and commits a producer's writes and messages (see the module docstring).
 
     ``table``: the outbox table (``pk``/``sk``, stream ``NEW_IMAGE``); ``source``: the CloudEvents ``source`` of the
-    messages; ``shard_keys``: message type -> the ``data`` field its ``partitionkey`` is taken from (as the client's).
+    messages; ``shard_keys``: message type -> the ``data`` field its ``partitionkey`` is taken from; ``catalogue``:
+    what staged messages are checked against (type, kind, ``data`` read as the type's model; the message names its
+    ``dataschema``). Messages are prepared as the client prepares them (:mod:`messaging.preparation`).
 
     Example:
         >>> producer = OutboxProducer("outbox", source="/web", store=InMemoryOutboxStore())
@@ -263,12 +263,14 @@ class OutboxProducer:
         store: OutboxStore | None = None,
         client: DynamoDBClient | None = None,
         shard_keys: Mapping[str, str] | None = None,
+        catalogue: Catalogue | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.table = table
         self.source = source
         self.store: Any = store if store is not None else DynamoDbOutboxStore(client)
-        self.shard_keys = dict(shard_keys or {})
+        self.catalogue = catalogue
+        self.shard_keys = shard_keys_with(catalogue, shard_keys)
         self.clock = clock
         self.codec = CloudEventJsonCodec()
 

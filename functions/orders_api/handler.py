@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from messaging.errors import TransientMessagingError
 from messaging.producer import OutboxProducer
 from messaging.reply_store import DynamoDbReplyStore
-from orders.models import SHARD_KEYS, CreateOrder
+from orders.models import CreateOrder
 from orders_api.http import HttpRequest, Problem, response
 from orders_api.service import (
     SOURCE,
@@ -46,7 +46,10 @@ def order_requests() -> OrderRequests:
     settings = Settings.from_env()
     import os  # noqa: PLC0415
 
-    producer = OutboxProducer(os.environ["OUTBOX_TABLE_NAME"], source=SOURCE, shard_keys=SHARD_KEYS)
+    from catalogue import CATALOGUE  # noqa: PLC0415 - loaded with the service, on the first request
+
+    # The commands it stages are checked against the catalogue and name their data version, as the client's do.
+    producer = OutboxProducer(os.environ["OUTBOX_TABLE_NAME"], source=SOURCE, catalogue=CATALOGUE)
     return OrderRequests(producer, DynamoDbRequestRecords(), DynamoDbReplyStore(settings.reply_table),
                          settings=settings)
 

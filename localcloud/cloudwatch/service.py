@@ -35,6 +35,7 @@ from localcloud.cloudwatch.aggregate import MetricAggregator, minute_of
 from localcloud.cloudwatch.alarms import AlarmEvaluator
 from localcloud.logs import emf
 from localcloud.motopatches import MOTO_LOCK
+from localcloud.periodic import PeriodicWorker
 from localcloud.sqs import metrics as sqs_metrics
 
 log = logging.getLogger("localcloud.cloudwatch")
@@ -66,9 +67,8 @@ class CloudWatch:
         self._published: int | None = None
         """Start of the last minute whose AWS/SQS data was published."""
         self._tick_lock = threading.Lock()
-        self._wake = threading.Condition()
-        self._stop = False
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker("cloudwatch", self.tick, self._until_next_tick, log=log,
+                                      failure="publishing CloudWatch metrics failed")
 
     # ------------------------------------------------------------------------------------------------ sources
     def attach(self, function: LocalFunction) -> None:
@@ -101,49 +101,28 @@ class CloudWatch:
     # ---------------------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
         """Publish from now on: each minute as it ends, on every clock advance, and a flush every few seconds."""
-        with self._wake:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stop = False
-            if self._published is None:
-                self._published = minute_of(self._clock.now()) - 60
-            self._thread = threading.Thread(target=self._run, name="cloudwatch", daemon=True)
-            self._thread.start()
-        self._clock.on_advance(self._on_clock_advance)
+        if self._published is None:
+            self._published = minute_of(self._clock.now()) - 60
+        if self._worker.start():
+            self._clock.on_advance(self._on_clock_advance)
 
     def stop(self) -> None:
         """Stop the thread (what was gathered is flushed)."""
-        with self._wake:
-            self._stop = True
-            self._wake.notify_all()
-            thread = self._thread
-        if thread is not None:
-            thread.join(5)
-        self._thread = None
+        self._worker.stop()
         self._clock.remove_listener(self._on_clock_advance)
         self.flush()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker.running
 
     def _on_clock_advance(self) -> None:
         if self.running:
             self.tick()
 
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if self._stop:
-                    return
-                until_minute = 60 - (self._clock.now() % 60) + 0.05
-                self._wake.wait(min(self.flush_interval, until_minute))
-                if self._stop:
-                    return
-            try:
-                self.tick()
-            except Exception:
-                log.exception("publishing CloudWatch metrics failed")
+    def _until_next_tick(self) -> float:
+        """The next flush, or the end of the current minute if that comes first."""
+        return min(self.flush_interval, 60 - (self._clock.now() % 60) + 0.05)
 
     # ------------------------------------------------------------------------------------------------ publishing
     def flush(self) -> int:

@@ -56,15 +56,21 @@ def confirm_location(name: str, form: Mapping[str, str], action: str) -> str:
     return f"{queue_path(name)}/confirm?{urlencode(query)}"
 
 
-def _check(topology: Topology, name: str, action: str, form: Mapping[str, str]) -> tuple[QueueInfo, QueueInfo] | None:
+def _check(topology: Topology, name: str, action: str, form: Mapping[str, str]
+           ) -> tuple[QueueInfo, QueueInfo | None] | None:
+    """The DLQ and the queue it serves (None for an event source's DLQ, which only deletes); None: no such queue."""
     dlq = topology.queue(name)
     if dlq is None:
         return None
     if action not in ACTIONS:
         raise BadRequest(f"nothing to do called {action[:40]!r} (the actions are {', '.join(ACTIONS)})")
     source = topology.source_of(name)
-    if source is None:
+    function = topology.failing_function_of(name)
+    if source is None and function is None:
         raise BadRequest(f"{name} is not the dead-letter queue of a deployed queue: there is nothing to {action}")
+    if source is None and action != "delete":
+        raise BadRequest(f"{name} is the on-failure destination of function {function}'s event source: no queue is "
+                         f"behind it to {action} into (delete its messages once dealt with)")
     unknown = sorted(set(form) - {"limit", "confirm", "id", "code", "action"})
     if unknown:
         raise BadRequest(f"unknown form field {unknown[0]!r} (an action takes id, code, limit and confirm)")
@@ -92,7 +98,8 @@ def confirm_page(cloud: Cloud, topology: Topology, name: str, query: Mapping[str
     if checked is None:
         return None
     _, source = checked
-    parts = [html("<p>{}</p>", _what(action, queue_link(source.name)))]
+    target = queue_link(source.name) if source is not None else html("the event source it came from")
+    parts = [html("<p>{}</p>", _what(action, target))]
     hidden = {k: v for k, v in query.items() if k in ("id", "code", "limit") and v}
     if action != "redrive":
         chosen = _chosen(cloud, name, query)
@@ -116,17 +123,18 @@ def act(cloud: Cloud, topology: Topology, name: str, action: str, form: Mapping[
     dlq, source = checked
     if form.get("confirm") != "yes":
         return confirm_location(name, form, action)
-    endpoint = QueueEndpoint(source.name, source.url, dlq.url)
+    endpoint = QueueEndpoint(source.name, source.url, dlq.url) if source is not None else QueueEndpoint(
+        name, None, dlq.url)
     sqs = cloud.client("sqs")
     try:
         if action == "redrive":
             result = redrive(sqs, endpoint, limit=parse_limit({k: v for k, v in form.items() if k == "limit"}))
-            notice = (f"Redrive {result.run_id[:8]}: moved {result.moved} message(s) back to {source.name} (bound: "
+            notice = (f"Redrive {result.run_id[:8]}: moved {result.moved} message(s) back to {endpoint.name} (bound: "
                       f"{result.budget}); skipped {result.skipped}; {len(result.failed)} failed.")
         else:
             chosen = _chosen(cloud, name, form)
             outcome = (dl.retry if action == "retry" else dl.delete)(sqs, endpoint, chosen)
-            where = f" back to {source.name}" if action == "retry" else ""
+            where = f" back to {endpoint.name}" if action == "retry" else ""
             notice = (f"{outcome.action.capitalize()} {len(outcome.done)} message(s){where}; "
                       f"{len(outcome.missing)} not found; {len(outcome.failed)} failed.")
     except (ClientError, BotoCoreError) as exc:

@@ -4,7 +4,9 @@ The messages are read from moto's models (:mod:`.state`), never received, so loo
 count goes up and no FIFO group is held. On a dead-letter queue each message shows the failure the consumer attached
 (``failure-code``, ``failure-reason``, ``failure-field``) or, when SQS moved it after ``maxReceiveCount``, that it has
 none, with its Retry and Delete links; the messages are counted per failure code (Retry all / Delete all of a code);
-the Redrive button offers the product's bounded redrive. Every action asks first (:mod:`.dead_letters`).
+the Redrive button offers the product's bounded redrive. The DLQ of a function's event source (an on-failure
+destination, as the outbox relay's) is shown the same way, with Delete only: no queue is behind it to retry into.
+Every action asks first (:mod:`.dead_letters`).
 
 Example::
 
@@ -25,6 +27,10 @@ from localcloud.console.topology import QueueInfo, Topology
 from localcloud.console.triggers import consumers_cell
 
 MAX_REDRIVE_LIMIT = 10_000
+ACTIONS_WITH_SOURCE = ("retry", "delete")
+"""What can be done to one dead letter of a queue's DLQ."""
+ACTIONS_WITHOUT_SOURCE = ("delete",)
+"""... and of an event source's on-failure destination, which has no queue to retry into."""
 
 
 class BadRequest(Exception):  # noqa: N818 - named after the HTTP status it becomes
@@ -56,19 +62,27 @@ def queue_page(cloud: Cloud, topology: Topology, name: str, *, notice: str | Non
     parts = [html("<p>{}</p>", join(facts, " "))]
     if notice:
         parts.insert(0, html('<p class="card" role="status">{}</p>', notice[:400]))
+    function = topology.failing_function_of(name)
+    actions = ACTIONS_WITH_SOURCE if source is not None else ACTIONS_WITHOUT_SOURCE
     if source is not None:
         parts.append(html("<p>Dead-letter queue of {}.</p>", queue_link(source.name)))
         parts.append(_redrive_form(name, source, depth.visible))
+    elif function is not None:
+        parts.append(html("<p>Dead-letter queue of the event source of function <b>{}</b> (its on-failure "
+                          "destination, and where it puts what it cannot deliver). No queue is behind it to move "
+                          "messages back to: delete them once dealt with.</p>", function))
+    if topology.is_dead_letter_queue(name):
         counts = count_by_code([m.failure_code for m in messages])
         if counts:
             parts.append(html("<h2>By failure code</h2>"))
-            parts.append(code_table(name, counts))
+            parts.append(code_table(name, counts, actions))
     total = queue_size(cloud, name)
     parts.append(html("<h2>Messages ({})</h2>", total))
     if not messages:
         parts.append(html('<p class="muted">The queue is empty.</p>'))
     else:
-        parts.append(_dead_letter_table(name, messages) if source is not None else _message_table(messages))
+        parts.append(_dead_letter_table(name, messages, actions) if topology.is_dead_letter_queue(name)
+                     else _message_table(messages))
         if total > len(messages):
             parts.append(html('<p class="muted">The oldest {} of {} messages are shown.</p>', len(messages), total))
     return page(f"Queue {name}", join(parts))
@@ -109,7 +123,7 @@ def count_by_code(codes: Sequence[str | None]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def _dead_letter_table(name: str, messages: list[QueuedMessage]) -> Markup:
+def _dead_letter_table(name: str, messages: list[QueuedMessage], actions: Sequence[str]) -> Markup:
     rows = []
     for m in messages:
         if m.failure_code is not None:
@@ -123,7 +137,7 @@ def _dead_letter_table(name: str, messages: list[QueuedMessage]) -> Markup:
             failure = html("{} <span class=\"muted\">(came back from redrive {})</span>", failure,
                            m.attributes["redrive-run"][:8])
         rows.append((m.message_id, m.group_id or "-", m.type or "-", _identity(m), failure, age(m.age_seconds),
-                     _body(m), action_links(name, m.message_id)))
+                     _body(m), action_links(name, m.message_id, actions)))
     return table(("message id", "group", "type", "CloudEvent id (journey)", "failure", "age", "body", "actions"),
                  rows)
 
@@ -150,15 +164,15 @@ def parse_limit(form: Mapping[str, str]) -> int | None:
     return int(text)
 
 
-def action_links(name: str, message_id: str) -> Markup:
-    """The Retry and Delete links of one dead letter (to their confirmation pages)."""
+def action_links(name: str, message_id: str, actions: Sequence[str] = ACTIONS_WITH_SOURCE) -> Markup:
+    """The links of one dead letter's ``actions`` (Retry, Delete) to their confirmation pages."""
     return join((link(f"/queues/{quote(name, safe='')}/confirm?{urlencode({'action': a, 'id': message_id})}",
-                      a.capitalize()) for a in ("retry", "delete")), " ")
+                      a.capitalize()) for a in actions), " ")
 
 
-def code_table(name: str, counts: Mapping[str, int]) -> Markup:
-    """Messages per failure code, each code with Retry all / Delete all links."""
+def code_table(name: str, counts: Mapping[str, int], actions: Sequence[str] = ACTIONS_WITH_SOURCE) -> Markup:
+    """Messages per failure code, each code with its ``actions`` (Retry all, Delete all)."""
     rows = [(code, count, join((link(f"/queues/{quote(name, safe='')}/confirm?{urlencode({'action': a, 'code': code})}",
-                                     f"{a.capitalize()} all") for a in ("retry", "delete")), " "))
+                                     f"{a.capitalize()} all") for a in actions), " "))
             for code, count in counts.items()]
     return table(("failure code", "messages", "actions"), rows, numeric=(1,))

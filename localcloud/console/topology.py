@@ -74,16 +74,22 @@ class StackInfo:
 
 @dataclass
 class Topology:
-    """Stacks with their topics and queues, and which queues are dead-letter queues of which."""
+    """Stacks with their topics and queues, and which queues are dead-letter queues of which: of a queue (its
+    redrive policy) or of a function's event source (the mapping's on-failure destination, as the outbox relay's)."""
 
     stacks: list[StackInfo]
+    failure_destinations: dict[str, str] = field(default_factory=dict)
+    """Queue name -> the function whose event source mapping sends its failure records there."""
 
     @classmethod
     def of(cls, deployment: Deployment) -> Topology:
         """Read the topology of everything deployed."""
         consumers: dict[str, list[str]] = {}
+        failure_destinations: dict[str, str] = {}
         for mapping in deployment.mappings:
             consumers.setdefault(mapping.event_source_arn, []).append(mapping.function_name)
+            if mapping.on_failure_destination.startswith("arn:aws:sqs:"):
+                failure_destinations[mapping.on_failure_destination.rsplit(":", 1)[-1]] = mapping.function_name
         subscriptions: dict[str, list[SubscriptionInfo]] = {}
         for stack in deployment.stacks.values():
             for state in stack.resources.values():
@@ -112,7 +118,7 @@ class Topology:
                     info.topics.append(TopicInfo(stack.name, str(state.attrs.get("TopicName", "")), arn,
                                                  tuple(subscriptions.get(arn, ()))))
             stacks.append(info)
-        return cls(stacks)
+        return cls(stacks, failure_destinations)
 
     @property
     def queues(self) -> list[QueueInfo]:
@@ -123,8 +129,16 @@ class Topology:
         return next((queue for queue in self.queues if queue.name == name), None)
 
     def source_of(self, dead_letter_queue: str) -> QueueInfo | None:
-        """The queue whose redrive policy names ``dead_letter_queue`` as its DLQ (None: not a DLQ)."""
+        """The queue whose redrive policy names ``dead_letter_queue`` as its DLQ (None: not a queue's DLQ)."""
         return next((queue for queue in self.queues if queue.dead_letter_queue == dead_letter_queue), None)
+
+    def failing_function_of(self, dead_letter_queue: str) -> str | None:
+        """The function whose event source sends its failures to ``dead_letter_queue`` (None: no function's)."""
+        return self.failure_destinations.get(dead_letter_queue)
+
+    def is_dead_letter_queue(self, name: str) -> bool:
+        """True for the DLQ of a queue or of a function's event source."""
+        return self.source_of(name) is not None or self.failing_function_of(name) is not None
 
 
 def topology_page(cloud: Cloud, topology: Topology, triggers: Mapping[str, Sequence[tuple[str, str]]] | None = None

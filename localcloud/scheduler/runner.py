@@ -32,6 +32,7 @@ from moto.scheduler.models import scheduler_backends
 
 from localcloud.clock import CLOCK, Clock
 from localcloud.motopatches import MOTO_LOCK
+from localcloud.periodic import PeriodicWorker
 
 log = logging.getLogger("localcloud.scheduler")
 
@@ -108,32 +109,20 @@ class ScheduleRunner:
         self._skipped: set[tuple[str, str]] = set()
         self._seen_offset: dict[tuple[str, str, float], float] = {}
         self._fire_lock = threading.Lock()
-        self._wake = threading.Condition()
-        self._stop = False
-        self._thread: threading.Thread | None = None
+        self._worker = PeriodicWorker("scheduler", self.fire_due, lambda: self.interval, log=log,
+                                      failure="firing schedules failed")
 
     # ---------------------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
         """Fire due schedules from now on (idempotent)."""
-        with self._wake:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stop = False
-            self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
-            self._thread.start()
-        self._clock.on_advance(self._on_clock_advance)
-        self._clock.before_advance(self._note_offsets)
+        if self._worker.start():
+            self._clock.on_advance(self._worker.wake)
+            self._clock.before_advance(self._note_offsets)
 
     def stop(self) -> None:
         """Stop firing."""
-        with self._wake:
-            self._stop = True
-            self._wake.notify_all()
-            thread = self._thread
-        if thread is not None:
-            thread.join(5)
-        self._thread = None
-        self._clock.remove_listener(self._on_clock_advance)
+        self._worker.stop()
+        self._clock.remove_listener(self._worker.wake)
         self._clock.remove_listener(self._note_offsets)
 
     def _note_offsets(self) -> None:
@@ -145,24 +134,7 @@ class ScheduleRunner:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _on_clock_advance(self) -> None:
-        with self._wake:
-            self._wake.notify_all()
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if self._stop:
-                    return
-                self._wake.wait(self.interval)
-                if self._stop:
-                    return
-            try:
-                self.fire_due()
-            except Exception:
-                log.exception("firing schedules failed")
+        return self._worker.running
 
     # ------------------------------------------------------------------------------------------------- firing
     def _pending(self) -> list[_Due]:

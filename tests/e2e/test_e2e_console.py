@@ -10,17 +10,16 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 from werkzeug.test import Client
 
 from demo.run import System, order_data
-from localcloud.console import CONSOLE, ConsoleApi
-from localcloud.gateway import Gateway
+from localcloud.console import CONSOLE
 from tests.support.hostile import load_corpus
 from tests.support.html_pages import links, table_rows, visible_text
+from tests.support.operator import console_client
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +29,7 @@ HOSTILE_TYPE = "orders.<script>alert('type')</script>"
 @pytest.fixture(scope="module")
 def console(system: System) -> Client:
     """The console behind the gateway, as the server routes it."""
-
-    def moto_must_not_answer(environ: dict[str, Any], start_response: Any) -> Any:
-        raise AssertionError(f"a console request reached moto: {environ['PATH_INFO']}")
-
-    return Client(Gateway({}, backend=moto_must_not_answer, routes={CONSOLE: ConsoleApi(system.cloud)}))
+    return console_client(system)
 
 
 def get(console: Client, path: str, status: int = 200) -> str:

@@ -5,7 +5,6 @@ edit-retry, counts per code), each redriven message's hops saying it came back."
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -13,9 +12,8 @@ from typing import Any
 import pytest
 
 from cli import queues
-from cli.app import Connection, main
-from cli.endpoints import Endpoints
 from demo.run import System, order_data
+from tests.support.operator import cli
 
 pytestmark = pytest.mark.e2e
 
@@ -27,15 +25,6 @@ def body_of(message: dict[str, Any]) -> dict[str, Any]:
     except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def cli(system: System, *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    endpoints = Endpoints.from_outputs(system.outputs)
-    code = main(list(argv), connect=lambda args: Connection(args, endpoints=endpoints,
-                                                            client_factory=system.cloud.client),
-                stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

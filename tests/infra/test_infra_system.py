@@ -614,6 +614,28 @@ def test_environment_variables_come_with_the_linked_resources(assembly: Assembly
     assert env["orders"]["REPLY_TO_ALLOWLIST"] == reply_queue
 
 
+def test_every_dead_letter_queue_is_named_by_a_dead_letter_queue_url_output(assembly: Assembly) -> None:
+    # Given each stack's dead-letter queues: redrive targets and event source mappings' on-failure destinations
+    for stack, template in assembly.templates.items():
+        resources = template["Resources"]
+        dead_letter_queues = {
+            target["Fn::GetAtt"][0]
+            for resource in resources.values()
+            for target in (
+                resource.get("Properties", {}).get("RedrivePolicy", {}).get("deadLetterTargetArn"),
+                resource.get("Properties", {}).get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+            )
+            if isinstance(target, dict) and "Fn::GetAtt" in target
+            and resources[target["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
+        }
+        # Then each has an output <Name>DeadLetterQueueUrl (what fifo-messaging dlq and status find them by)
+        named = {output["Value"].get("Ref") for key, output in template.get("Outputs", {}).items()
+                 if key.endswith("DeadLetterQueueUrl") and isinstance(output["Value"], dict)}
+        assert dead_letter_queues <= named, stack
+    relay_dlq = assembly.templates["Orders"]["Outputs"]["OrdersOutboxRelayDeadLetterQueueUrl"]["Value"]
+    assert assembly.templates["Orders"]["Outputs"]["OrdersOutboxRelayDlqUrl"]["Value"] == relay_dlq
+
+
 def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> None:
     def queue(name: str) -> set[str]:
         return {f"{name}QueueUrl", f"{name}QueueArn", f"{name}DeadLetterQueueUrl"}
@@ -636,7 +658,7 @@ def test_stack_outputs_have_the_stable_names_clients_use(assembly: Assembly) -> 
         "OrderSaga": {"OrderSagaTableName"},
         "Orders": queue("OrdersCommand")
         | {"OrderEventsTopicArn", "OrdersTableName", "OrdersApiUrl", "OrdersOutboxTableName",
-           "OrdersOutboxRelayDlqUrl"},
+           "OrdersOutboxRelayDeadLetterQueueUrl", "OrdersOutboxRelayDlqUrl"},
         "Billing": queue("Billing") | {"BillingTableName"},
         "Notifications": queue("Notifications") | {"NotificationsTableName"},
         "Quotes": queue("QuoteStandard") | queue("QuoteExpress") | queue("QuoteEconomy") | {"QuoteRequestsTopicArn"},

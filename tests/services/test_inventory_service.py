@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from inventory.models import SHARD_KEYS, ReleaseStock, ReserveStock, Restock
-from inventory.service import InMemoryItems, InventoryService
+from inventory.service import InventoryService
 from messaging.errors import CommandRejected
+from messaging.state_items import InMemoryStateItems
 from messaging.unit_of_work import DedupRecord, InMemoryCommitter, unit_of_work
 
 pytestmark = pytest.mark.unit
@@ -20,7 +21,7 @@ class Inventory:
 
     def __init__(self) -> None:
         self.committer = InMemoryCommitter()
-        self.service = InventoryService(InMemoryItems(self.committer, "inventory"))
+        self.service = InventoryService(InMemoryStateItems(self.committer, "inventory"))
         self.count = 0
 
     def run(self, call: Any, command: Any) -> Any:
