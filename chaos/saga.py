@@ -32,6 +32,7 @@ import dataclasses
 import json
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,6 +78,8 @@ class SagaFigures:
 
     saga: str
     world: SagaWorld
+    seconds: float = 0.0
+    """Wall time of the phase (set-up, sagas, read back)."""
     _verdict: Verdict | None = field(default=None, repr=False)
 
     def verdict(self) -> Verdict:
@@ -96,7 +99,7 @@ class SagaFigures:
     def summary(self) -> dict[str, Any]:
         """The keys the run's JSON line gains besides the invariants' figures."""
         return {"saga": self.saga, "sagas": len(self.world.planned), "saga_shares": self.shares(),
-                "saga_outcomes": self.outcomes()}
+                "saga_outcomes": self.outcomes(), "saga_seconds": round(self.seconds, 1)}
 
 
 class ParticipantWrites:
@@ -203,6 +206,7 @@ class SagaPhase:
                                       source=SOURCE, sqs_client=cloud.client("sqs"))
 
     def run(self) -> SagaFigures:
+        started = time.monotonic()
         orders, limits, restocks = plan(self.sagas, self.seed)
         self._set_up(limits, restocks)
         planned: list[PlannedSaga] = []
@@ -216,7 +220,7 @@ class SagaPhase:
                 planned += self._start(held)
                 self.drain(f"sagas: {len(held)} with inventory held back past their deadline")
             self.drain("sagas: inventory runs again, the late reservations arrive")
-        return SagaFigures(self.saga, self._read_back(planned, restocks))
+        return SagaFigures(self.saga, self._read_back(planned, restocks), time.monotonic() - started)
 
     # ------------------------------------------------------------------------------------------------- phases
     def _set_up(self, limits: dict[str, Decimal], restocks: dict[str, int]) -> None:
@@ -324,5 +328,6 @@ def render_sagas(figures: SagaFigures) -> str:
     return (
         f"sagas ({figures.saga} orchestrator): {len(figures.world.planned)} PlaceOrder - {shares.get('approve', 0)} "
         f"within credit and stock, {shares.get('credit', 0)} over credit, {shares.get('stock', 0)} out of stock, "
-        f"{shares.get('held', 0)} with inventory held back past the deadline; answers: {outcomes}"
+        f"{shares.get('held', 0)} with inventory held back past the deadline; answers: {outcomes}; "
+        f"{figures.seconds:.1f} s"
     )
