@@ -249,7 +249,9 @@ class SagaPhase:
     def _held_back(self, queue_arn: str) -> Iterator[None]:
         """The queue's event source mapping disabled inside the block (what ``aws lambda
         update-event-source-mapping --no-enabled`` does), enabled again after it."""
-        mapping = next(m for m in self.cloud.deployment.mappings if m.event_source_arn == queue_arn)
+        mapping = next((m for m in self.cloud.deployment.mappings if m.event_source_arn == queue_arn), None)
+        if mapping is None:
+            raise RuntimeError(f"no event source mapping reads {queue_arn}: the saga scenario cannot hold it back")
         self.cloud.update_mapping(dataclasses.replace(mapping, enabled=False))
         try:
             yield
