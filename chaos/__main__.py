@@ -1,4 +1,5 @@
-"""``python -m chaos [--messages N] [--shards N] [--seed N] [--consumer ours|naive] [fault rates] [--sabotage S]``.
+"""``python -m chaos [--messages N] [--shards N] [--seed N] [--consumer ours|naive] [--saga ours|naive] [--sagas N]
+[fault rates] [--sabotage S]``.
 
 Runs the example system on the embedded local cloud under injected faults (:mod:`chaos.run`), prints a readable
 report and, as its last line, one JSON object with the figures. Exit status 0 when every invariant holds, 1 when one
@@ -22,6 +23,7 @@ if str(ROOT / "functions") not in sys.path:
 from chaos.faults import FaultRates, Sabotage  # noqa: E402
 from chaos.producer import PRODUCERS, render_producer  # noqa: E402
 from chaos.run import ChaosConfig, ChaosRun, Report, progress_line  # noqa: E402
+from chaos.saga import SAGAS, render_sagas  # noqa: E402
 from cli.arguments import positive_int  # noqa: E402
 from figures.record import command_line, machine_note, name_argument, write_record  # noqa: E402
 
@@ -39,6 +41,16 @@ def _rate(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     defaults, rates = ChaosConfig(), FaultRates()
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.split("\n\n")[0])
@@ -50,6 +62,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="HTTP producers through the outbox, or naive: save then publish")
     parser.add_argument("--producer-orders", type=int, default=defaults.producer_orders,
                         help="orders posted through the HTTP front door (0: none)")
+    parser.add_argument("--saga", choices=SAGAS, default=defaults.saga,
+                        help="the order saga's orchestrator: ours, or naive: state and sends as separate writes")
+    parser.add_argument("--sagas", type=_count, default=defaults.sagas,
+                        help="PlaceOrder sagas (refusals, a participant held past the deadline; 0: none)")
     parser.add_argument("--transient-rate", type=_rate, default=rates.transient, help="per AWS call")
     parser.add_argument("--ambiguous-rate", type=_rate, default=rates.ambiguous, help="per write that took effect")
     parser.add_argument("--crash-rate", type=_rate, default=rates.crash, help="per write that took effect")
@@ -101,6 +117,8 @@ def render(report: Report) -> str:
             lines.append(f"    {invariant.name}: {example}")
     if report.producer is not None:
         lines.append(render_producer(report.producer))
+    if report.sagas is not None:
+        lines.append(render_sagas(report.sagas))
     lines.append("")
     lines.append("every invariant holds" if summary["ok"] else "INVARIANTS VIOLATED")
     return "\n".join(lines)
@@ -110,6 +128,8 @@ def record_name(args: argparse.Namespace) -> str:
     """The record a ``--record`` run writes: its NAME, else ``chaos`` (``chaos-naive`` for the naive consumer)."""
     if isinstance(args.record, str):
         return args.record
+    if args.consumer == "ours" and args.saga != "ours":
+        return f"chaos-saga-{args.saga}"
     return "chaos" if args.consumer == "ours" else f"chaos-{args.consumer}"
 
 
@@ -134,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         sabotage=Sabotage.named(args.sabotage),
         producer=args.producer,
         producer_orders=args.producer_orders,
+        saga=args.saga,
+        sagas=args.sagas,
     )
     from localcloud import LocalCloudError, synthesize  # noqa: PLC0415 - after argument errors, which are cheap
 

@@ -101,7 +101,7 @@ class History:
             return
         if service != "dynamodb":
             return
-        for table, item in _writes(operation, params):
+        for table, item in writes_of(operation, params):
             owner = self.tables.get(table)
             if owner is None:
                 continue
@@ -114,7 +114,7 @@ class History:
                 self.effects.append(Effect(self._seq, owner, kind, key, shard, function))
 
 
-def _writes(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def writes_of(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(table, what was written) of a write call; for an update, the key plus the values it set."""
     if operation == "PutItem":
         yield params["TableName"], params.get("Item", {})

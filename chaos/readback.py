@@ -24,6 +24,9 @@ DEAD_LETTER_QUEUES = (
     "BillingDeadLetterQueueUrl",
     "NotificationsDeadLetterQueueUrl",
     "ReplyDeadLetterQueueUrl",
+    "OrderSagasDeadLetterQueueUrl",
+    "BillingCommandDeadLetterQueueUrl",
+    "InventoryCommandDeadLetterQueueUrl",
 )
 """The outputs naming the dead-letter queues the checker reads."""
 

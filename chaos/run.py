@@ -16,6 +16,8 @@ Phases, each drained completely (including abandoned runs of timed-out invocatio
    code;
 3. CancelOrder commands for some of the orders phase 1 created (their ids are read back from the orders table),
    and a second one for some orders a racing cancel took.
+4. PlaceOrder sagas (:mod:`chaos.saga`, ``sagas``): some refused by credit or stock, some with inventory held back
+   past their deadline; with ``saga="naive"`` the orchestrator is :mod:`chaos.naive.order_saga`.
 
 Faults (:mod:`chaos.faults`) are on during every phase. Every record a queue hands to a function is recorded
 (:meth:`chaos.history.History.record_delivery`): duplicates are counted where they are delivered, and the checker
@@ -45,6 +47,7 @@ from chaos.faults import FUNCTION_THREAD_PREFIX, FaultInjector, FaultRates, Sabo
 from chaos.history import History, Sent, duplicate_deliveries
 from chaos.producer import NAIVE_PRODUCER_HANDLERS, ProducerFigures, ProducerPhase
 from chaos.readback import final_state, record_deliveries, stored_orders
+from chaos.saga import NAIVE_SAGA_HANDLERS, ParticipantWrites, SagaFigures, SagaPhase
 from chaos.workload import SOURCE, Outgoing, Workload, claim_checked, entry
 from cli.endpoints import QueueEndpoint
 from cli.queues import redrive
@@ -101,6 +104,8 @@ class ChaosConfig:
     drain_timeout: float = 300.0  # per phase chunk: a stall detector, generous for a loaded machine
     sabotage: Sabotage = field(default_factory=Sabotage)
     send_chunk: int = SEND_CHUNK
+    saga: str = "ours"  # the order saga's orchestrator (chaos.saga); "naive": state and sends as separate writes
+    sagas: int = 40  # PlaceOrder sagas of the saga phase (0: none)
 
 
 @dataclass
@@ -113,6 +118,7 @@ class Report:
     duplicates_delivered: dict[str, int] = field(default_factory=dict)
     workload: dict[str, Any] = field(default_factory=dict)
     producer: ProducerFigures | None = None
+    sagas: SagaFigures | None = None
 
     def summary(self) -> dict[str, Any]:
         """The JSON line: each invariant's figure under its name, ``invariants`` (name -> the figure it must have),
@@ -132,6 +138,7 @@ class Report:
             "invocations": self.invocations,
             "seconds": round(self.seconds, 1),
             **(self.producer.summary() if self.producer else {}),
+            **(self.sagas.summary() if self.sagas else {}),
             "ok": v.ok,
         }
         sabotage = self.config.sabotage.describe()
@@ -144,7 +151,8 @@ Progress = Callable[[str], None]
 
 
 def prepare_assembly(
-    assembly: Path, target: Path, *, consumer: str, function_timeout: int, producer: str = "outbox"
+    assembly: Path, target: Path, *, consumer: str, function_timeout: int, producer: str = "outbox",
+    saga: str = "ours",
 ) -> Path:
     """Copy ``assembly`` into ``target`` with the functions' timeouts cut and, for the naive run, the baseline
     handlers in place of the product's (their code directory: ``functions/`` plus the ``chaos`` package)."""
@@ -153,7 +161,8 @@ def prepare_assembly(
     shutil.copytree(assembly, target)
     naive_code: Path | None = None
     handlers = {**(NAIVE_HANDLERS if consumer == "naive" else {}),
-                **(NAIVE_PRODUCER_HANDLERS if producer == "naive" else {})}
+                **(NAIVE_PRODUCER_HANDLERS if producer == "naive" else {}),
+                **(NAIVE_SAGA_HANDLERS if saga == "naive" else {})}
     if handlers:
         naive_code = target / "naive-code"
         naive_code.mkdir()
@@ -192,6 +201,7 @@ class ChaosRun:
         self.extra_faults: dict[str, int] = {}
         self._sent: dict[int, Outgoing] = {}
         self._racing = 0
+        self._sagas: SagaFigures | None = None
 
     def run(self) -> Report:
         started = time.monotonic()
@@ -202,6 +212,7 @@ class ChaosRun:
                 consumer=self.config.consumer,
                 function_timeout=self.config.function_timeout,
                 producer=self.config.producer,
+                saga=self.config.saga,
             )
             with LocalCloud() as cloud:
                 outputs = cloud.deploy(prepared).outputs
@@ -216,11 +227,17 @@ class ChaosRun:
                 )
                 for function in cloud.functions.values():
                     record_deliveries(function, history)
+                self._writes = ParticipantWrites(outputs)
+
+                def record_call(function: str, service: str, operation: str, params: dict[str, Any]) -> None:
+                    history.record_call(function, service, operation, params)
+                    self._writes.record_call(function, service, operation, params)
+
                 injector = FaultInjector(
                     self.config.rates,
                     seed=self.config.seed,
                     function_timeout=self.config.function_timeout,
-                    recorder=history.record_call,
+                    recorder=record_call,
                     sabotage=self.config.sabotage,
                 )
                 with injector.installed():
@@ -242,7 +259,7 @@ class ChaosRun:
         }
         return Report(
             self.config, verdict, faults, time.monotonic() - started, invocations, delivered, self._composition(),
-            producer,
+            producer, self._sagas,
         )
 
     def _composition(self) -> dict[str, Any]:
@@ -287,10 +304,17 @@ class ChaosRun:
         }
         cancels = workload.cancels(order_ids, self.rng)
         self._send(cloud, sqs, orders_queue, cancels, history, "phase 3: cancel orders")
-        self.progress("reading the final state back")
         # A scenario module's phase runs before the final state is read; its verdict joins this one (merge).
+        if self.config.sagas:
+            self._sagas = SagaPhase(cloud, outputs, history, self._writes, sagas=self.config.sagas,
+                                    seed=self.config.seed, saga=self.config.saga,
+                                    drain=lambda label: self._drain(cloud, label)).run()
+        self.progress("reading the final state back")
         state = final_state(cloud.client("dynamodb"), cloud.client("sqs"), outputs, history, self._replies)
-        return check(history.sent, history.effects, state)
+        verdict = check(history.sent, history.effects, state)
+        if self._sagas is not None:
+            verdict.merge(self._sagas.verdict())
+        return verdict
 
     def _send(  # noqa: PLR0917 - one phase's inputs
         self, cloud: LocalCloud, sqs: Any, queue_url: str, messages: list[Outgoing], history: History, label: str

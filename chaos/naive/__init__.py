@@ -8,4 +8,7 @@ registered with the Lambda context), inside it the business write, then ``Publis
 Two departures from the samples, both forced by the local cloud running concurrent invocations of one function as
 threads of one process (Lambda gives each its own process): the processor and the idempotency configuration are made
 per invocation instead of at import time.
+
+``orders_api`` is the baseline producer (``--producer naive``: save, then send) and ``order_saga`` the baseline saga
+orchestrator (``--saga naive``: the saga's transitions, its state put, then its sends, with fresh ids).
 """

@@ -5,8 +5,8 @@ A service reads what it needs (:meth:`StateItems.get`), decides, and stages its 
 (the commit fails if the key exists) and :meth:`StateItems.update` with ``expected`` = the attributes as read. The
 consumer commits them with the message's dedup record in one conditional write; when another message changed an item
 in between, the commit raises :class:`~messaging.errors.ConcurrentWriteConflict` (transient), nothing is written, and
-the consumer runs the handler again: the service reads the new values and decides again. Two message groups never both take the
-last unit of stock, and a version or a counter never goes back.
+the consumer runs the handler again: the service reads the new values and decides again. Two message groups never
+both take the last unit of stock, and a version or a counter never goes back.
 
 Two backends of one port (one contract suite runs on both): :class:`DynamoDbStateItems` (``GetItem`` with
 ``ConsistentRead``) and :class:`InMemoryStateItems` (the table of an

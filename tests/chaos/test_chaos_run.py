@@ -1,5 +1,5 @@
-"""A short seeded chaos run through the local cloud: the product holds every invariant, the naive consumer breaks the
-ones it must."""
+"""A short seeded chaos run through the local cloud: the product holds every invariant, the naive consumer, producer
+and saga orchestrator break the ones they must."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 # maxReceiveCount (10) behind the failed batches of its group, and the checker counted it (valid_in_dlq).
 RATES = FaultRates(transient=0.04, ambiguous=0.02, crash=0.02, timeout=0.01)
 SHORT = {"messages": 60, "shards": 8, "seed": 5, "poison_rate": 0.2, "duplicate_rate": 0.3, "function_timeout": 2,
-         "send_chunk": 24, "producer_orders": 40}
+         "send_chunk": 24, "producer_orders": 40, "sagas": 16}
+SAGA_INVARIANTS = ("sagas_unfinished", "compensations_missing", "compensations_duplicated", "steps_applied_twice",
+                   "saga_answers_wrong")
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +31,22 @@ def ours(example_assembly: Path) -> Report:
 
 @pytest.fixture(scope="module")
 def naive(example_assembly: Path) -> Report:
-    config = ChaosConfig(consumer="naive", rates=replace(RATES, timeout=0.0), **{**SHORT, "producer_orders": 0})  # type: ignore[arg-type]
+    config = ChaosConfig(consumer="naive", rates=replace(RATES, timeout=0.0),
+                         **{**SHORT, "producer_orders": 0, "sagas": 0})  # type: ignore[arg-type]
     return ChaosRun(config, example_assembly).run()
 
 
 @pytest.fixture(scope="module")
 def naive_producer(example_assembly: Path) -> Report:
     config = ChaosConfig(consumer="ours", producer="naive", rates=replace(RATES, timeout=0.0),
-                         **{**SHORT, "messages": 10, "producer_orders": 60})  # type: ignore[arg-type]
+                         **{**SHORT, "messages": 10, "producer_orders": 60, "sagas": 0})  # type: ignore[arg-type]
+    return ChaosRun(config, example_assembly).run()
+
+
+@pytest.fixture(scope="module")
+def naive_saga(example_assembly: Path) -> Report:
+    config = ChaosConfig(consumer="ours", saga="naive", rates=replace(RATES, timeout=0.0),
+                         **{**SHORT, "messages": 10, "producer_orders": 0, "sagas": 24})  # type: ignore[arg-type]
     return ChaosRun(config, example_assembly).run()
 
 
@@ -121,4 +131,32 @@ def test_the_same_checks_catch_a_producer_that_saves_then_publishes(naive_produc
     summary = naive_producer.summary()
     # Then requests answered 202 lost their order (or got two), and the run fails
     assert summary["producer_lost"] > 0 or summary["producer_duplicates"] > 0, summary
+    assert not summary["ok"]
+
+
+def test_sagas_under_faults_end_answered_compensated_and_applied_once(ours: Report) -> None:
+    # Given PlaceOrder sagas under the same faults: some refused by credit or stock, some whose inventory was held
+    # back past the deadline
+    summary = ours.summary()
+    shares = summary["saga_shares"]
+    assert summary["sagas"] == 16 and set(shares) == {"approve", "credit", "stock", "held"}, shares
+    # Then every saga ended and was answered once, nothing is left reserved for a saga not approved, and no
+    # reservation or release was applied twice at a participant
+    assert {name: summary[name] for name in SAGA_INVARIANTS} == dict.fromkeys(SAGA_INVARIANTS, 0), ours.verdict.details
+    outcomes = summary["saga_outcomes"]
+    assert sum(outcomes.values()) == 16 and "unanswered" not in outcomes, outcomes
+    # And the held-back ones (at least) were rejected by the deadline
+    assert outcomes.get("timeout", 0) >= shares["held"], outcomes
+
+
+@pytest.mark.slow
+def test_the_same_checks_catch_an_orchestrator_that_saves_its_state_then_sends(naive_saga: Report) -> None:
+    # Given the baseline orchestrator (the same transitions; PutItem of the state, then the sends with fresh ids, no
+    # version condition) under faults, with the product's participants
+    summary = naive_saga.summary()
+    assert summary["saga"] == "naive" and summary["sagas"] == 24
+    # Then at least one saga invariant is broken (a send lost after the state moved on leaves a saga unfinished or a
+    # reservation held) and the run fails
+    broken = set(naive_saga.verdict.violated()) & set(SAGA_INVARIANTS)
+    assert broken, (naive_saga.verdict.details, summary)
     assert not summary["ok"]

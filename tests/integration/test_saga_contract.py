@@ -134,6 +134,29 @@ def test_a_redelivered_reply_replays_the_same_commands_and_applies_once(world: S
     assert set(ids(world.sent("B_URL"))) == {f"{saga}:b:do"}
 
 
+def test_a_start_whose_sends_failed_after_its_commit_sends_them_on_the_retry(world: SagaWorld) -> None:
+    # Given a start whose commit took effect, then whose first command could not be sent (the record failed)
+    real_send = world.sqs.send_message
+    failing = {"left": 1}
+
+    def send_message(**kwargs: object) -> object:
+        if kwargs["QueueUrl"] == world.queues["A_URL"] and failing["left"]:
+            failing["left"] -= 1
+            raise ConnectionError("SQS unreachable")
+        return real_send(**kwargs)
+
+    world.sqs.send_message = send_message
+    request = world.start()
+    assert world.sent("A_URL") == [] and world.state(request.id).version == 0
+    # When SQS delivers the start again
+    response = world.deliver(request)
+    # Then the retry sends the first command and schedules the timeout (the outcome stored with the saga), and the
+    # saga did not move
+    assert response["batchItemFailures"] == []
+    assert ids(world.sent("A_URL")) == [f"{request.id}:a:do"]
+    assert len(world.scheduled()) == 1 and world.state(request.id).version == 0
+
+
 def test_a_compensation_that_fails_parks_the_saga_failed_with_its_reason(world: SagaWorld) -> None:
     # Given a saga compensating a after b refused
     saga = world.start().id

@@ -89,6 +89,7 @@ def test_a_figure_block_nobody_renders_is_an_error() -> None:
     [
         (["--record"], "chaos"),
         (["--consumer", "naive", "--record"], "chaos-naive"),
+        (["--saga", "naive", "--record"], "chaos-saga-naive"),
         (["--messages", "5000", "--record", "chaos-long"], "chaos-long"),
     ],
 )

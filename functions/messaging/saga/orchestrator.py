@@ -91,8 +91,10 @@ class SagaOrchestrator:
         ctx.defer_reply()  # the starting command is answered when the saga ends
         data = data.model_dump(mode="json") if hasattr(data, "model_dump") else dict(data)
         request = ctx.envelope
-        if self.repository.get(request.id) is not None:
-            return  # a second message with this id after the first one's dedup record expired: nothing new
+        # No "does the saga exist?" short cut: the start's dedup record rides on the saga's item, so staging the
+        # item again is how a retry finds the stored outcome (the commit loses the create condition and replays
+        # the first command and the timeout's schedule); a short cut would commit an empty outcome instead and
+        # leave the saga waiting for a command never sent. Another message claiming the id is a state conflict.
         requester = {"id": request.id, "source": request.source, "replyto": request.replyto,
                      "partitionkey": request.partitionkey, "type": request.type}
         transition = engine.start(self.saga, request.id, dict(data), requester, now=self._clock())
