@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.credit import CommitterItems, CreditService
+from billing.credit import CreditService
 from billing.models import ReleaseCredit, ReserveCredit, SetCreditLimit
 from chaos.check import Reply, Verdict
 from chaos.saga import ParticipantWrites, plan
@@ -28,8 +28,9 @@ from chaos.saga_check import (
     rejected,
 )
 from inventory.models import ReleaseStock, ReserveStock, Restock
-from inventory.service import InMemoryItems, InventoryService
+from inventory.service import InventoryService
 from messaging import unit_of_work as uow
+from messaging.state_items import InMemoryStateItems
 from messaging.unit_of_work import DedupRecord, InMemoryCommitter
 
 pytestmark = pytest.mark.unit
@@ -224,8 +225,8 @@ def _writes_of_commits(service_call: Callable[[], object], committer: InMemoryCo
 def test_the_recorder_reads_reservations_and_releases_from_the_participants_real_writes() -> None:
     # Given billing's credit and inventory's stock on in-memory tables named as the stacks' outputs say
     committer = InMemoryCommitter()
-    credit = CreditService(CommitterItems(committer, "credit-table"))
-    stock = InventoryService(InMemoryItems(committer, "inventory-table"))
+    credit = CreditService(InMemoryStateItems(committer, "credit-table"))
+    stock = InventoryService(InMemoryStateItems(committer, "inventory-table"))
     recorder = ParticipantWrites({"BillingCreditTableName": "credit-table", "InventoryTableName": "inventory-table"})
     calls = [
         _writes_of_commits(lambda: credit.set_limit(SetCreditLimit(customer_id="c-1", limit=D("50"))), committer),
