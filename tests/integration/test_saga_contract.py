@@ -5,6 +5,7 @@ The test plays the participants and the scheduler: it reads what the saga sent a
 from __future__ import annotations
 
 import json
+from typing import Any
 from collections import Counter
 from collections.abc import Iterator
 
@@ -136,16 +137,20 @@ def test_a_redelivered_reply_replays_the_same_commands_and_applies_once(world: S
 
 def test_a_start_whose_sends_failed_after_its_commit_sends_them_on_the_retry(world: SagaWorld) -> None:
     # Given a start whose commit took effect, then whose first command could not be sent (the record failed)
-    real_send = world.sqs.send_message
     failing = {"left": 1}
 
-    def send_message(**kwargs: object) -> object:
-        if kwargs["QueueUrl"] == world.queues["A_URL"] and failing["left"]:
-            failing["left"] -= 1
-            raise ConnectionError("SQS unreachable")
-        return real_send(**kwargs)
+    def unreachable(real: Any) -> Any:
+        def send(**kwargs: object) -> object:
+            if kwargs["QueueUrl"] == world.queues["A_URL"] and failing["left"]:
+                failing["left"] -= 1
+                raise ConnectionError("SQS unreachable")
+            return real(**kwargs)
 
-    world.sqs.send_message = send_message
+        return send
+
+    # (a batch's sends go out as SendMessageBatch; a lone message may go as SendMessage)
+    world.sqs.send_message = unreachable(world.sqs.send_message)
+    world.sqs.send_message_batch = unreachable(world.sqs.send_message_batch)
     request = world.start()
     assert world.sent("A_URL") == [] and world.state(request.id).version == 0
     # When SQS delivers the start again
