@@ -5,9 +5,9 @@ The test plays the participants and the scheduler: it reads what the saga sent a
 from __future__ import annotations
 
 import json
-from typing import Any
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
