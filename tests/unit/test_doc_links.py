@@ -3,12 +3,15 @@ that page as GitHub names headings (``tests/support/doclinks.py``)."""
 
 from __future__ import annotations
 
+import doctest
 import posixpath
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
+from tests.support import doclinks
 from tests.support.doclinks import anchors, links
 
 pytestmark = pytest.mark.unit
@@ -17,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-def broken_links(pages: dict[str, str], exists: set[str]) -> list[str]:
+def broken_links(pages: dict[str, str], exists: Callable[[str], bool]) -> list[str]:
     """``page:line: target (why)`` for each link of ``pages`` (path -> text) that resolves to nothing.
 
-    ``exists`` holds the other files of the checkout (paths relative to it, ``/``-separated)."""
+    ``exists`` says whether another file or directory of the checkout is there (its path relative to the checkout)."""
     headings = {name: anchors(text) for name, text in pages.items()}
     broken = []
     for name, text in pages.items():
@@ -29,7 +32,7 @@ def broken_links(pages: dict[str, str], exists: set[str]) -> list[str]:
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), unquote(path))) if path else name
             if resolved.startswith("../"):
                 broken.append(f"{name}:{line}: {target} (outside the checkout)")
-            elif resolved not in pages and resolved.rstrip("/") not in exists:
+            elif resolved not in pages and not exists(resolved):
                 broken.append(f"{name}:{line}: {target} (no such file)")
             elif anchor and resolved not in pages:
                 broken.append(f"{name}:{line}: {target} (an anchor into a file that is not a checked page)")
@@ -38,16 +41,11 @@ def broken_links(pages: dict[str, str], exists: set[str]) -> list[str]:
     return broken
 
 
-def _checkout_files() -> set[str]:
-    return {p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if ".venv" not in p.parts
-            and "node_modules" not in p.parts and ".git" not in p.parts}
-
-
 def test_every_relative_link_and_anchor_of_the_readme_and_the_docs_resolves() -> None:
     # Given the README and every page of docs/
     pages = {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in PAGES}
     # When each relative link is resolved against the checkout and each anchor against its page's headings
-    broken = broken_links(pages, _checkout_files())
+    broken = broken_links(pages, lambda path: (ROOT / path).exists())
     # Then none is broken
     assert not broken, "\n".join(broken)
     assert sum(len(links(text)) for text in pages.values()) > 50, "the pages link to one another"
@@ -63,7 +61,7 @@ def test_a_link_to_a_missing_page_or_heading_is_caught() -> None:
                          "```bash\n# [not a link](#nowhere)\n```\n",
     }
     # When the links are checked
-    broken = broken_links(pages, {"functions/catalogue.py"})
+    broken = broken_links(pages, {"functions/catalogue.py"}.__contains__)
     # Then exactly the wrong ones are reported, each with its page and line
     assert broken == [
         "README.md:5: docs/gone.md (no such file)",
@@ -71,3 +69,9 @@ def test_a_link_to_a_missing_page_or_heading_is_caught() -> None:
         "README.md:6: #deploying-with-cdk-deploy-1 (no heading of README.md has that anchor)",
         "docs/sagas.md:3: README.md#title (no such file)",
     ]
+
+
+def test_the_anchor_rules_are_githubs() -> None:
+    # Then the examples of the anchor and link rules hold (headings with code, punctuation, quotes, duplicates)
+    results = doctest.testmod(doclinks)
+    assert results.attempted and not results.failed
