@@ -76,7 +76,7 @@ from messaging.errors import (
 )
 from messaging.fifo import check_shard_key, dedup_id_of, validate_partition_key
 from messaging.outbox import MESSAGES_DEAD_LETTERED, REPLIES_SENT, Outbox
-from messaging.settings import ConsumerSettings
+from messaging.settings import ConsumerSettings, tracing_active
 from messaging.tracecontext import continue_trace, trace_id_of
 from messaging.unit_of_work import Committer, DedupRecord, DynamoDbCommitter
 
@@ -187,8 +187,9 @@ class MessageConsumer:
         ``partitionkey_mismatch``); ``claim_check`` resolves ``dataref`` (default: ``CLAIM_CHECK_BUCKET``);
         ``catalogue`` (:class:`~messaging.contracts.Catalogue`) gives each type its shard key, data version, upcasters
         and strictness, and the ``dataschema`` of the events the handlers emit; ``tracing=True`` creates a Powertools
-        ``Tracer`` on first use (unless ``tracer`` is given): each message gets an X-Ray subsegment annotated with the
-        W3C ``trace_id`` it carries, so ``annotation.trace_id = "<id>"`` finds every function's part of one request;
+        ``Tracer`` on the first message X-Ray records (unless ``tracer`` is given; :attr:`tracer`): each message gets
+        an X-Ray subsegment annotated with the W3C ``trace_id`` it carries, so ``annotation.trace_id = "<id>"`` finds
+        every function's part of one request;
         ``delayed`` schedules what handlers send with ``deliver_at`` (default: ``SCHEDULE_GROUP_NAME`` and
         ``SCHEDULER_ROLE_ARN``)."""
         self.service = service
@@ -447,8 +448,10 @@ class MessageConsumer:
 
     @property
     def tracer(self) -> Tracer | None:
-        """The Powertools tracer: the one given, one created on first use with ``tracing=True``, else None."""
-        if self._tracer is None and self._tracing:
+        """The Powertools tracer: the one given, else with ``tracing=True`` one created on the first message X-Ray
+        records (:func:`~messaging.settings.tracing_active`: in Lambda, not disabled, the invocation sampled), else
+        None: where nothing is recorded the X-Ray SDK is not even imported."""
+        if self._tracer is None and self._tracing and tracing_active():
             with self._lock:
                 if self._tracer is None:
                     from aws_lambda_powertools import Tracer  # noqa: PLC0415 - only functions that trace load it
