@@ -75,6 +75,7 @@ from messaging.errors import (
     UnknownMessageType,
 )
 from messaging.fifo import check_shard_key, dedup_id_of, validate_partition_key
+from messaging.logs import consumer_logger, message_keys, processed_keys
 from messaging.outbox import MESSAGES_DEAD_LETTERED, REPLIES_SENT, Outbox
 from messaging.settings import ConsumerSettings, tracing_active
 from messaging.tracecontext import continue_trace, trace_id_of
@@ -300,7 +301,7 @@ class MessageConsumer:
         if self._logger is None:
             with self._lock:
                 if self._logger is None:
-                    self._logger = Logger(service=self.settings.service_name or self.service)
+                    self._logger = consumer_logger(self.settings.service_name or self.service)
         return self._logger
 
     @property
@@ -369,15 +370,17 @@ class MessageConsumer:
         return {"batchItemFailures": list(failures_)}
 
     def _flush_metrics(self, counts: Counter[str]) -> None:
-        """One EMF line per batch with every counter of :data:`METRICS`, zeros included (a dashboard then shows 0,
-        not a gap), under the dimension ``service`` = the function's Powertools service name (what the dashboard
-        and alarms read: ``quotes-economy``, not the handler module's ``quotes``)."""
+        """One EMF line per batch with the counters of :data:`METRICS` the batch moved, under the dimension
+        ``service`` = the function's Powertools service name (what the dashboard and alarms read: ``quotes-economy``,
+        not the handler module's ``quotes``). A counter at zero is left out (a batch's line is ingested, and billed,
+        for every batch): the dashboard's sums show a period without any as empty."""
         if not any(counts.values()):
             return
         service = self.settings.service_name or self.service
         metrics = EphemeralMetrics(namespace=self.settings.metrics_namespace, service=service)
         for name in METRICS:
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts.get(name, 0))
+            if counts.get(name):
+                metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts[name])
         metrics.flush_metrics()
 
     # -- one record ---------------------------------------------------------------------------------------------
@@ -395,13 +398,7 @@ class MessageConsumer:
             try:
                 envelope = self._codec.decode(record.body)
                 traceparent = continue_trace(envelope.traceparent, trace_seed(self.source, envelope))
-                logger.thread_safe_append_keys(
-                    cloudevent_id=envelope.id,
-                    cloudevent_type=envelope.type,
-                    partitionkey=envelope.partitionkey,
-                    correlationid=envelope.correlationid or envelope.id,
-                    trace_id=trace_id_of(traceparent),
-                )
+                logger.thread_safe_append_keys(**message_keys(envelope, trace_id_of(traceparent)))
                 if tracer is not None:
                     tracer.put_annotation("trace_id", trace_id_of(traceparent) or "")
                 route = self._route(envelope)
@@ -428,9 +425,8 @@ class MessageConsumer:
             except Exception:
                 logger.exception("processing failed; SQS will retry", extra={"sqs_message_id": record.message_id})
                 raise
-            if duplicate:
+            if duplicate:  # its "message processed" line says so (duplicate: true)
                 invocation.counts[DUPLICATE_DELIVERIES] += 1
-                logger.info("duplicate delivery: the message was already applied, replaying its stored outcome")
             try:
                 delivered = self._outbox.deliver(envelope, result, invocation.counts)
             except Exception as exc:
@@ -442,9 +438,8 @@ class MessageConsumer:
                 return
             invocation.counts[MESSAGES_PROCESSED] += 1
             # One line per message (what happened, the events and the reply it sent): the record of its journey.
-            logger.info(
-                "message processed", extra={"kind": envelope.kind.value, "duplicate": duplicate, **delivered}
-            )
+            logger.info("message processed", extra=processed_keys(envelope.kind.value, duplicate=duplicate,
+                                                                  sent=delivered))
 
     @property
     def tracer(self) -> Tracer | None:
