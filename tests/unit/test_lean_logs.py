@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import sys
 import time
 import uuid
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from cli.trace import trace
-from messaging.logs import consumer_logger
+from messaging.logs import LeanFormatter, consumer_logger
 from tests.support.consumer_world import World, build_world, create, record_of
 
 pytestmark = pytest.mark.unit
@@ -109,3 +112,30 @@ def test_the_journey_of_a_request_reads_from_the_lean_lines(world: World) -> Non
     again = trace(LinesAsLogs(world.logs.getvalue().splitlines()), cmd.id)
     assert [hop.what for hop in again.hops if hop.message_id == cmd.id] == [
         "processed", "duplicate delivery, stored outcome replayed"]
+
+
+def test_a_lean_line_is_the_powertools_line_without_location_and_timestamp() -> None:
+    # Given the stock Powertools formatter and the lean one, with the same thread keys
+    stock, lean = LambdaPowertoolsFormatter(service="same"), LeanFormatter(service="same")
+    lean.thread_safe_append_keys(cloudevent_id="c-1", trace_id="t" * 32, empty=None, level_copy="%(levelname)s")
+    try:
+        try:
+            raise KeyError("missing")
+        except KeyError:
+            failure = sys.exc_info()
+        records = [
+            logging.LogRecord("same", logging.INFO, __file__, 1, "message processed", None, None),
+            logging.LogRecord("same", logging.WARNING, __file__, 2, "moved %s", ("away",), None),
+            logging.LogRecord("same", logging.ERROR, __file__, 3, "failed", None, failure),
+            logging.LogRecord("same", logging.INFO, __file__, 4, {"a": 1}, None, None),
+        ]
+        records[0].__dict__.update(kind="command", event_ids=["e-1"], duplicate=None, outcome="success")
+        # When each formats the same records
+        for record in records:
+            expected = json.loads(stock.format(record))
+            # Then the lines are the same but for the keys the lean one leaves out
+            assert json.loads(lean.format(record)) == {
+                k: v for k, v in expected.items() if k not in ("location", "timestamp")
+            }
+    finally:
+        lean.thread_safe_clear_keys()
