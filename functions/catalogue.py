@@ -20,7 +20,7 @@ from typing import Any
 import billing.models
 import inventory.models
 import messaging.contracts
-import order_saga.saga
+import order_saga.models
 import orders.models
 import quotes.models
 from billing.models import SHARD_KEYS as BILLING
@@ -58,7 +58,7 @@ CATALOGUE = messaging.contracts.Catalogue(
     _declared("quotes.RequestQuote", COMMAND, quotes.models.RequestQuote, "quote-requests"),
     # The order saga (orders.PlaceOrder starts it) and the commands it sends its participants, which anyone may
     # also send to set a scenario up (credit limits, stock).
-    _declared("orders.PlaceOrder", COMMAND, order_saga.saga.PlaceOrder, "order-sagas"),
+    _declared("orders.PlaceOrder", COMMAND, order_saga.models.PlaceOrder, "order-sagas"),
     _declared("billing.SetCreditLimit", COMMAND, billing.models.SetCreditLimit, "billing-commands"),
     _declared("billing.ReserveCredit", COMMAND, billing.models.ReserveCredit, "billing-commands"),
     _declared("billing.ReleaseCredit", COMMAND, billing.models.ReleaseCredit, "billing-commands"),
