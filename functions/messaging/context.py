@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, envelope_size
 from messaging.codec import CloudEventJsonCodec
-from messaging.envelope import Envelope, Kind, trace_seed
+from messaging.envelope import Envelope, Kind, name_based_id, trace_seed
 from messaging.errors import MessageTooLarge
 from messaging.fifo import validate_partition_key
 from messaging.tracecontext import continue_trace
@@ -98,7 +98,7 @@ class MessageContext:
             source=self._source,
             kind=kind,
             data=body,
-            id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, seed)),
+            id=name_based_id(_EVENT_ID_NAMESPACE, seed),
             partitionkey=key,
             dataschema=declared.dataschema if (declared := self._catalogue.get(type)) is not None else None,
             traceparent=self.traceparent,
@@ -165,7 +165,7 @@ class MessageContext:
             True
         """
         seed = f"{self._source}\n{self.envelope.source}\n{self.envelope.id}\n{name}"
-        return uuid.uuid5(_DERIVED_ID_NAMESPACE, seed).hex
+        return name_based_id(_DERIVED_ID_NAMESPACE, seed).replace("-", "")
 
     def remaining_time_in_millis(self) -> int | None:
         """Milliseconds left in this invocation, or ``None`` outside Lambda."""

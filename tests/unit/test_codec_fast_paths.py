@@ -1,9 +1,10 @@
-"""The codec's fast paths decide exactly as the full checks they skip: ``time`` read through ``fromisoformat`` only
-where it equals dateutil's ``isoparse`` (what the CloudEvents SDK reads with), and the attribute rules checked in one
-pass only where the full check would pass."""
+"""The runtime's fast paths decide exactly as what they replace: ``time`` read through ``fromisoformat`` only where it
+equals dateutil's ``isoparse`` (what the CloudEvents SDK reads with), the attribute rules checked in one pass only
+where the full check would pass, and name-based ids built from their digest as ``uuid.uuid5`` builds them."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from messaging import codec
+from messaging.envelope import name_based_id
 from messaging.errors import InvalidAttribute, UnsupportedSchemaVersion
 
 pytestmark = pytest.mark.unit
@@ -83,3 +85,9 @@ names = st.sampled_from(sorted({*codec.MAX_LENGTHS, *codec._STRING_ATTRIBUTES, "
 def test_the_one_pass_attribute_check_decides_as_the_full_rules(extra: dict[str, Any], source: Any) -> None:
     document = {"id": "m-1", "type": "orders.CreateOrder", **extra, "source": source}
     assert fast_check(document) == full_check(document)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.uuids(), st.text(max_size=300))
+def test_a_name_based_id_is_the_uuid5_of_its_name(namespace: uuid.UUID, name: str) -> None:
+    assert name_based_id(namespace, name) == str(uuid.uuid5(namespace, name))
