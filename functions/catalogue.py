@@ -4,7 +4,9 @@
 ``partitionkey`` is another value (``partitionkey_mismatch``); clients fill the ``partitionkey`` from it when none is
 given. ``CATALOGUE`` (:class:`messaging.contracts.Catalogue`) declares each type: consumers read ``data`` with it
 (tolerant reader, versions, upcasters, strict types), clients and the CLI check what they send against it, and
-``make contracts`` generates ``contracts/asyncapi.yaml`` and ``contracts/schemas/`` from it.
+``make contracts`` generates ``contracts/asyncapi.yaml`` and ``contracts/schemas/`` from it. The services' models are
+declared with pydantic's ``defer_build``: a model's validator is built on its first use, so a consumer that loads the
+catalogue builds only the types it reads.
 
 Example:
     >>> SHARD_KEYS["orders.CreateOrder"], SHARD_KEYS["billing.SettlementReport"]

@@ -63,3 +63,27 @@ def test_no_consumer_handler_loads_powertools_parser_models() -> None:
     assert all(found["batch"] for found in loaded.values())
     assert any(found["pydantic"] for found in loaded.values())
     assert {module for module, found in loaded.items() if found["parser"]} == set()
+
+
+_BUILT = """
+import json, sys
+import orders.handler
+from catalogue import CATALOGUE
+def built():
+    return sorted(name for name, declared in CATALOGUE.items() if declared.model.__pydantic_complete__)
+at_import = built()
+CATALOGUE["orders.CreateOrder"].read({"customer_id": "c-1", "lines": [{"sku": "pen", "quantity": 1,
+                                      "unit_price": "1.50"}]}, dataschema=None)
+print(json.dumps({"at_import": at_import, "after_first_read": built()}))
+"""
+
+
+def test_a_consumer_builds_the_models_of_the_types_it_reads_only_on_first_use() -> None:
+    # Given the orders handler imported in a fresh interpreter (the catalogue declares every service's types)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(FUNCTIONS), str(ROOT)))}
+    done = subprocess.run([sys.executable, "-c", _BUILT], capture_output=True, text=True, env=env, cwd=FUNCTIONS,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr[-1000:]
+    built = json.loads(done.stdout.strip().splitlines()[-1])
+    # Then no catalogued model was built at import (pydantic defer_build), and reading a CreateOrder built its own
+    assert built == {"at_import": [], "after_first_read": ["orders.CreateOrder"]}
