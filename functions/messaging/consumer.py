@@ -162,6 +162,8 @@ class MessageConsumer:
         {'batchItemFailures': []}
     """
 
+    _metrics_minute: int | None = None  # the minute of the last metrics line that held every counter
+
     def __init__(
         self,
         service: str,
@@ -370,17 +372,21 @@ class MessageConsumer:
         return {"batchItemFailures": list(failures_)}
 
     def _flush_metrics(self, counts: Counter[str]) -> None:
-        """One EMF line per batch with the counters of :data:`METRICS` the batch moved, under the dimension
-        ``service`` = the function's Powertools service name (what the dashboard and alarms read: ``quotes-economy``,
-        not the handler module's ``quotes``). A counter at zero is left out (a batch's line is ingested, and billed,
-        for every batch): the dashboard's sums show a period without any as empty."""
+        """One EMF line per batch with the counters of :data:`METRICS`, under the dimension ``service`` = the
+        function's Powertools service name (what the dashboard and alarms read: ``quotes-economy``, not the handler
+        module's ``quotes``). The first line of each minute (the dashboard's period) holds every counter, zeros
+        included, so a minute the function ran shows 0, not a gap; the other lines only the counters their batch
+        moved (a line is ingested, and billed, for every batch)."""
         if not any(counts.values()):
             return
+        minute = int(time.time() // 60)  # the minute of the line's own timestamp (wall clock, as Powertools stamps it)
+        every = minute != self._metrics_minute
+        self._metrics_minute = minute
         service = self.settings.service_name or self.service
         metrics = EphemeralMetrics(namespace=self.settings.metrics_namespace, service=service)
         for name in METRICS:
-            if counts.get(name):
-                metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts[name])
+            if every or counts.get(name):
+                metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts.get(name, 0))
         metrics.flush_metrics()
 
     # -- one record ---------------------------------------------------------------------------------------------

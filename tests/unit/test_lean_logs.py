@@ -139,3 +139,24 @@ def test_a_lean_line_is_the_powertools_line_without_location_and_timestamp() -> 
             }
     finally:
         lean.thread_safe_clear_keys()
+
+
+def test_the_metrics_line_holds_zero_counters_once_a_minute(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given batches handled within one minute, then one in the next minute
+    now = [1_800_000_000.0]
+    monkeypatch.setattr("messaging.consumer.time.time", lambda: now[0])
+    world.handle(record_of(create("first")))
+    now[0] += 10
+    world.handle(record_of(create("second")))
+    now[0] += 60
+    world.handle(record_of(create("third")))
+    # Then the minute's first line holds every counter (zeros included: the dashboard shows 0, not a gap), the
+    # others only what their batch moved
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = [[m["Name"] for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]] for doc in emf]
+    every = ["MessagesProcessed", "MessagesDeadLettered", "MessagesRetried", "DuplicateDeliveries", "RepliesSent"]
+    assert names == [every, ["MessagesProcessed", "RepliesSent"], every]
+    assert [doc["MessagesDeadLettered"] for doc in (emf[0], emf[2])] == [[0.0], [0.0]]
+    assert len(json.dumps(emf[1])) < len(json.dumps(emf[0])) - 150
