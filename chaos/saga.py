@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import random
 import threading
 import time
@@ -70,6 +71,8 @@ LIMIT = Decimal("1000.00")
 PLENTY, SCARCE = 1000, 1
 START_CHUNK = 10
 """PlaceOrder requests sent between two drains."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -208,7 +211,7 @@ class SagaPhase:
     def run(self) -> SagaFigures:
         started = time.monotonic()
         orders, limits, restocks = plan(self.sagas, self.seed)
-        self._set_up(limits, restocks)
+        reference_wrong, restocked = self._set_up(limits, restocks)
         planned: list[PlannedSaga] = []
         normal = [order for order in orders if order.share != "held"]
         for start in range(0, len(normal), START_CHUNK):
@@ -220,10 +223,14 @@ class SagaPhase:
                 planned += self._start(held)
                 self.drain(f"sagas: {len(held)} with inventory held back past their deadline")
             self.drain("sagas: inventory runs again, the late reservations arrive")
-        return SagaFigures(self.saga, self._read_back(planned, restocks), time.monotonic() - started)
+        world = dataclasses.replace(self._read_back(planned, restocked), reference_wrong=reference_wrong)
+        return SagaFigures(self.saga, world, time.monotonic() - started)
 
     # ------------------------------------------------------------------------------------------------- phases
-    def _set_up(self, limits: dict[str, Decimal], restocks: dict[str, int]) -> None:
+    def _set_up(self, limits: dict[str, Decimal], restocks: dict[str, int]) -> tuple[list[str], dict[str, int]]:
+        """Send the credit limits and the stock; return what did not come out as sent (a product that lost or
+        doubled a set-up command: ``reference_data_wrong``) and the stock each SKU holds now, which the stock
+        counters are then judged against (so a doubled Restock is counted once, there)."""
         for customer, limit in limits.items():
             self.client.notify(self.outputs["BillingCommandQueueUrl"], "billing.SetCreditLimit",
                                {"customer_id": customer, "limit": str(limit)}, partitionkey=customer)
@@ -233,9 +240,10 @@ class SagaPhase:
         self.drain(f"sagas: {len(limits)} credit limits and {len(restocks)} SKUs set up")
         credit, _ = self._credit()
         stock, _ = self._stock()
-        missing = [c for c in limits if c not in credit] + [s for s in restocks if stock.get(s) != restocks[s]]
-        if missing:
-            raise RuntimeError(f"the saga scenario's reference data was not applied: {', '.join(missing)}")
+        wrong = [c for c in limits if c not in credit] + [s for s in restocks if stock.get(s) != restocks[s]]
+        if wrong:
+            log.warning("the saga scenario's reference data did not come out as sent: %s", ", ".join(wrong))
+        return wrong, {sku: int(stock.get(sku, 0)) for sku in restocks}
 
     def _start(self, orders: list[_Order]) -> list[PlannedSaga]:
         started = []

@@ -63,6 +63,8 @@ SAGA_INVARIANTS: tuple[tuple[str, str], ...] = (
     ("compensations_duplicated", "compensations applied more than once at a participant"),
     ("steps_applied_twice", "saga steps applied more than once at a participant"),
     ("saga_answers_wrong", "PlaceOrder answers duplicated, other than the saga's end, or not its share's"),
+    ("reference_data_wrong", "credit limits or stock not as the scenario set them (a SetCreditLimit or Restock lost "
+                             "or applied twice)"),
 )
 """The saga scenario's invariants, in report order (name, meaning)."""
 
@@ -130,6 +132,8 @@ class SagaWorld:
     restocked: Mapping[str, int]
     """SKU -> what the harness restocked it with."""
     writes: Sequence[ParticipantWrite]
+    reference_wrong: Sequence[str] = ()
+    """Customers and SKUs whose limit or stock, read back after the set-up, is not what the scenario sent."""
 
 
 def approved(order_id: str) -> dict[str, Any]:
@@ -173,6 +177,8 @@ def check_sagas(world: SagaWorld) -> Verdict:
         _compensations(saga, record, ended_approved, world, verdict)
         _answers(saga, record, answers, world, verdict)
     _twice(world, verdict)
+    for name in world.reference_wrong:
+        verdict.count("reference_data_wrong", example=f"{name}: not as the set-up command set it")
     return verdict
 
 

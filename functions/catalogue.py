@@ -4,7 +4,9 @@
 ``partitionkey`` is another value (``partitionkey_mismatch``); clients fill the ``partitionkey`` from it when none is
 given. ``CATALOGUE`` (:class:`messaging.contracts.Catalogue`) declares each type: consumers read ``data`` with it
 (tolerant reader, versions, upcasters, strict types), clients and the CLI check what they send against it, and
-``make contracts`` generates ``contracts/asyncapi.yaml`` and ``contracts/schemas/`` from it.
+``make contracts`` generates ``contracts/asyncapi.yaml`` and ``contracts/schemas/`` from it. The services' models are
+declared with pydantic's ``defer_build``: a model's validator is built on its first use, so a consumer that loads the
+catalogue builds only the types it reads.
 
 Example:
     >>> SHARD_KEYS["orders.CreateOrder"], SHARD_KEYS["billing.SettlementReport"]
@@ -20,7 +22,7 @@ from typing import Any
 import billing.models
 import inventory.models
 import messaging.contracts
-import order_saga.saga
+import order_saga.models
 import orders.models
 import quotes.models
 from billing.models import SHARD_KEYS as BILLING
@@ -58,7 +60,7 @@ CATALOGUE = messaging.contracts.Catalogue(
     _declared("quotes.RequestQuote", COMMAND, quotes.models.RequestQuote, "quote-requests"),
     # The order saga (orders.PlaceOrder starts it) and the commands it sends its participants, which anyone may
     # also send to set a scenario up (credit limits, stock).
-    _declared("orders.PlaceOrder", COMMAND, order_saga.saga.PlaceOrder, "order-sagas"),
+    _declared("orders.PlaceOrder", COMMAND, order_saga.models.PlaceOrder, "order-sagas"),
     _declared("billing.SetCreditLimit", COMMAND, billing.models.SetCreditLimit, "billing-commands"),
     _declared("billing.ReserveCredit", COMMAND, billing.models.ReserveCredit, "billing-commands"),
     _declared("billing.ReleaseCredit", COMMAND, billing.models.ReleaseCredit, "billing-commands"),

@@ -56,7 +56,6 @@ def _first_party(names: ServiceName) -> dict[str, dict[str, list[str]]]:
         "functions_handler.py.tmpl": {
             f"{n}.models": ["SHARD_KEYS", f"Create{t}Item"],
             f"{n}.service": [f"DynamoDb{t}Items", f"{t}Service"],
-            "messaging.consumer": ["MessageConsumer", "MessageContext"],
         },
         "functions_service.py.tmpl": {
             f"{n}.models": [f"Create{t}Item"],

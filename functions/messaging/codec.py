@@ -151,7 +151,7 @@ class CloudEventJsonCodec:
             # What the SDK's JSONFormat.read does with a 1.0 event (data_base64 is refused above), from the document
             # parsed once: ``time`` through the same ISO 8601 parser, then the SDK's validation of the attributes.
             if "time" in attributes:
-                attributes["time"] = isoparse(attributes["time"])
+                attributes["time"] = parse_time(attributes["time"])
             cloud_event = CloudEvent(attributes, document.get("data"))
         except CloudEventValidationError as exc:
             raise _invalid(exc) from exc
@@ -196,9 +196,37 @@ def _parse(raw: str | bytes, what: str) -> tuple[str, Any]:
         raise NotJson(f"{what} is not JSON: {exc}") from exc
 
 
+_RULES = {
+    name: (MAX_LENGTHS.get(name), name in _PLAIN_TEXT) for name in {*_STRING_ATTRIBUTES, *MAX_LENGTHS, *_PLAIN_TEXT}
+}
+"""Each ruled attribute's longest length and whether it is plain text, for :func:`_plainly_valid`."""
+_SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
+
+
+def _plainly_valid(document: Mapping[str, Any]) -> bool:
+    """True when :func:`_check_attributes` would accept ``document``, checked in one pass over the attributes it
+    has; False when unsure (a rule may fail: the full check then names the first one in its own order)."""
+    for name, value in document.items():
+        rule = _RULES.get(name)
+        if rule is None:
+            continue
+        if not isinstance(value, str):
+            return False
+        limit, plain = rule
+        if (limit is not None and len(value) > limit) or (plain and CONTROL_CHARACTERS.search(value)):
+            return False
+    return (
+        all(document.get(name) for name in ("id", "source", "type"))
+        and str(document.get("schemaversion", SCHEMA_VERSION)).split(".", 1)[0] == _SCHEMA_MAJOR
+        and _URI_REFERENCE.match(document["source"]) is not None
+    )
+
+
 def _check_attributes(document: Mapping[str, Any]) -> None:
     """The contract's rules on attribute values: required strings non-empty, the schema version, string
     extensions, bounded lengths, ``source`` a URI-reference."""
+    if _plainly_valid(document):
+        return
     for name in ("id", "source", "type"):
         if not isinstance(document[name], str) or not document[name]:
             raise InvalidAttribute(f"{name} must be a non-empty string", field=name)
@@ -216,6 +244,31 @@ def _check_attributes(document: Mapping[str, Any]) -> None:
             raise InvalidAttribute(f"{name} holds control characters", field=name)
     if not _URI_REFERENCE.match(document["source"]):
         raise InvalidAttribute("source must be a URI-reference (RFC 3986)", field="source")
+
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)", re.ASCII
+)
+"""The common form of an RFC 3339 ``time``, which ``datetime.fromisoformat`` reads as ``isoparse`` does."""
+
+
+def parse_time(text: Any) -> datetime:
+    """``time`` read as the CloudEvents SDK reads it (dateutil's ``isoparse``, which raises ``ValueError`` or
+    ``TypeError`` for what is not a timestamp); the common RFC 3339 form through ``datetime.fromisoformat``, which
+    gives the same value about thirty times faster.
+
+    Example:
+        >>> parse_time("2026-12-01T08:30:00.125Z") == isoparse("2026-12-01T08:30:00.125Z")
+        True
+        >>> parse_time("2026-12-01T24:00:00Z")  # what only isoparse reads: midnight of the next day
+        datetime.datetime(2026, 12, 2, 0, 0, tzinfo=tzutc())
+    """
+    if isinstance(text, str) and _RFC3339.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # a day or an hour out of range: isoparse decides (and words the error)
+    return isoparse(text)
 
 
 def rfc3339(moment: datetime) -> str:

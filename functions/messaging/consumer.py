@@ -75,8 +75,9 @@ from messaging.errors import (
 )
 from messaging.execution import MESSAGES_PROCESSED, execute, hand_over
 from messaging.fifo import check_shard_key, validate_partition_key
+from messaging.logs import consumer_logger, message_keys
 from messaging.outbox import MESSAGES_DEAD_LETTERED, REPLIES_SENT, Outbox, Outcome
-from messaging.settings import ConsumerSettings
+from messaging.settings import ConsumerSettings, tracing_active
 from messaging.tracecontext import continue_trace, trace_id_of
 from messaging.unit_of_work import Committer, DynamoDbCommitter
 
@@ -144,6 +145,8 @@ class MessageConsumer:
         {'batchItemFailures': []}
     """
 
+    _metrics_minute: int | None = None  # the minute of the last metrics line that held every counter
+
     def __init__(
         self,
         service: str,
@@ -170,8 +173,9 @@ class MessageConsumer:
         ``partitionkey_mismatch``); ``claim_check`` resolves ``dataref`` (default: ``CLAIM_CHECK_BUCKET``);
         ``catalogue`` (:class:`~messaging.contracts.Catalogue`) gives each type its shard key, data version, upcasters
         and strictness, and the ``dataschema`` of the events the handlers emit; ``tracing=True`` creates a Powertools
-        ``Tracer`` on first use (unless ``tracer`` is given): each message gets an X-Ray subsegment annotated with the
-        W3C ``trace_id`` it carries, so ``annotation.trace_id = "<id>"`` finds every function's part of one request;
+        ``Tracer`` on the first message X-Ray records (unless ``tracer`` is given; :attr:`tracer`): each message gets
+        an X-Ray subsegment annotated with the W3C ``trace_id`` it carries, so ``annotation.trace_id = "<id>"`` finds
+        every function's part of one request;
         ``delayed`` schedules what handlers send with ``deliver_at`` (default: ``SCHEDULE_GROUP_NAME`` and
         ``SCHEDULER_ROLE_ARN``)."""
         self.service = service
@@ -282,7 +286,7 @@ class MessageConsumer:
         if self._logger is None:
             with self._lock:
                 if self._logger is None:
-                    self._logger = Logger(service=self.settings.service_name or self.service)
+                    self._logger = consumer_logger(self.settings.service_name or self.service)
         return self._logger
 
     @property
@@ -356,15 +360,21 @@ class MessageConsumer:
         return {"batchItemFailures": list(failures_)}
 
     def _flush_metrics(self, counts: Counter[str]) -> None:
-        """One EMF line per batch with every counter of :data:`METRICS`, zeros included (a dashboard then shows 0,
-        not a gap), under the dimension ``service`` = the function's Powertools service name (what the dashboard
-        and alarms read: ``quotes-economy``, not the handler module's ``quotes``)."""
+        """One EMF line per batch with the counters of :data:`METRICS`, under the dimension ``service`` = the
+        function's Powertools service name (what the dashboard and alarms read: ``quotes-economy``, not the handler
+        module's ``quotes``). The first line of each minute (the dashboard's period) holds every counter, zeros
+        included, so a minute the function ran shows 0, not a gap; the other lines only the counters their batch
+        moved (a line is ingested, and billed, for every batch)."""
         if not any(counts.values()):
             return
+        minute = int(time.time() // 60)  # the minute of the line's own timestamp (wall clock, as Powertools stamps it)
+        every = minute != self._metrics_minute
+        self._metrics_minute = minute
         service = self.settings.service_name or self.service
         metrics = EphemeralMetrics(namespace=self.settings.metrics_namespace, service=service)
         for name in METRICS:
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts.get(name, 0))
+            if every or counts.get(name):
+                metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts.get(name, 0))
         metrics.flush_metrics()
 
     # -- one record ---------------------------------------------------------------------------------------------
@@ -382,13 +392,7 @@ class MessageConsumer:
             try:
                 envelope = self._codec.decode(record.body)
                 traceparent = continue_trace(envelope.traceparent, trace_seed(self.source, envelope))
-                logger.thread_safe_append_keys(
-                    cloudevent_id=envelope.id,
-                    cloudevent_type=envelope.type,
-                    partitionkey=envelope.partitionkey,
-                    correlationid=envelope.correlationid or envelope.id,
-                    trace_id=trace_id_of(traceparent),
-                )
+                logger.thread_safe_append_keys(**message_keys(envelope, trace_id_of(traceparent)))
                 if tracer is not None:
                     tracer.put_annotation("trace_id", trace_id_of(traceparent) or "")
                 route = self._route(envelope)
@@ -415,9 +419,8 @@ class MessageConsumer:
             except Exception:
                 logger.exception("processing failed; SQS will retry", extra={"sqs_message_id": record.message_id})
                 raise
-            if duplicate:
+            if duplicate:  # its "message processed" line says so (duplicate: true)
                 invocation.counts[DUPLICATE_DELIVERIES] += 1
-                logger.info("duplicate delivery: the message was already applied, replaying its stored outcome")
             self._hand_over(record, invocation, envelope, outcome, duplicate=duplicate)
 
     def _hand_over(
@@ -431,8 +434,10 @@ class MessageConsumer:
 
     @property
     def tracer(self) -> Tracer | None:
-        """The Powertools tracer: the one given, one created on first use with ``tracing=True``, else None."""
-        if self._tracer is None and self._tracing:
+        """The Powertools tracer: the one given, else with ``tracing=True`` one created on the first message X-Ray
+        records (:func:`~messaging.settings.tracing_active`: in Lambda, not disabled, the invocation sampled), else
+        None: where nothing is recorded the X-Ray SDK is not even imported."""
+        if self._tracer is None and self._tracing and tracing_active():
             with self._lock:
                 if self._tracer is None:
                     from aws_lambda_powertools import Tracer  # noqa: PLC0415 - only functions that trace load it

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from messaging.claim_check import CHANNEL_LIMIT_BYTES, envelope_size
 from messaging.codec import CloudEventJsonCodec
-from messaging.envelope import Envelope, Kind, trace_seed, utc_now
+from messaging.envelope import Envelope, Kind, name_based_id, trace_seed, utc_now
 from messaging.errors import MessageTooLarge
 from messaging.fifo import validate_partition_key
 from messaging.tracecontext import continue_trace
@@ -71,7 +71,7 @@ def emitted_event(
 
 def event_id(request: Envelope, source: str, position: int) -> str:
     """The id of the ``position``-th event ``source`` emits while handling ``request``."""
-    return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{source}\n{request.source}\n{request.id}\n{position}"))
+    return name_based_id(_EVENT_ID_NAMESPACE, f"{source}\n{request.source}\n{request.id}\n{position}")
 
 
 def millisecond_now() -> datetime:
@@ -207,7 +207,7 @@ class MessageContext:
             True
         """
         seed = f"{self._source}\n{self.envelope.source}\n{self.envelope.id}\n{name}"
-        return uuid.uuid5(_DERIVED_ID_NAMESPACE, seed).hex
+        return name_based_id(_DERIVED_ID_NAMESPACE, seed).replace("-", "")
 
     def remaining_time_in_millis(self) -> int | None:
         """Milliseconds left in this invocation, or ``None`` outside Lambda."""

@@ -39,6 +39,7 @@ from messaging.errors import (
     PermanentMessageError,
 )
 from messaging.fifo import dedup_id_of
+from messaging.logs import processed_keys
 from messaging.outbox import REPLIES_SENT, Outbox, Outcome
 from messaging.unit_of_work import Committer, DedupRecord
 
@@ -209,6 +210,6 @@ def hand_over(
         counts[REPLIES_SENT] += 1 if "reply_id" in sent else 0
         with _record_keys(logger, log_keys):
             # One line per message (what happened, the events and the reply it sent): the record of its journey.
-            logger.info("message processed", extra={"kind": kind, "duplicate": duplicate, **sent})
+            logger.info("message processed", extra=processed_keys(kind, duplicate=duplicate, sent=sent))
 
     delivery.add(record.message_id, group, steps, on_delivered=delivered, on_rejected=dead_letter, on_failed=failed)

@@ -25,6 +25,41 @@ producers may resend later than that.
 
 DEFAULT_METRICS_NAMESPACE = "FifoMessaging"
 
+_TRUTHY = frozenset(("1", "y", "yes", "t", "true", "on"))
+"""What Powertools reads as true in a flag variable (``POWERTOOLS_TRACE_DISABLED``)."""
+
+
+def tracing_active(environ: Mapping[str, str] | None = None) -> bool:
+    """True when X-Ray records this invocation: in Lambda (``LAMBDA_TASK_ROOT``, not SAM local nor Chalice), tracing
+    not switched off (``POWERTOOLS_TRACE_DISABLED``, ``AWS_XRAY_SDK_ENABLED=false``) and the invocation's trace header
+    sampled (``_X_AMZN_TRACE_ID`` with ``Sampled=1``: Lambda sets it per invocation when active tracing, or the
+    caller, chose to record it).
+
+    Anywhere else a Powertools ``Tracer`` records nothing (it disables itself, and the X-Ray SDK drops unsampled
+    subsegments), so a consumer does not load it: importing the X-Ray SDK and building its recorder costs about
+    130 ms of a cold start. Read at each invocation (the trace header changes per invocation), from ``environ``
+    (default: ``os.environ`` now).
+
+    Example:
+        >>> sampled = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+        >>> lambda_env = {"LAMBDA_TASK_ROOT": "/var/task", "_X_AMZN_TRACE_ID": sampled}
+        >>> tracing_active(lambda_env), tracing_active({**lambda_env, "POWERTOOLS_TRACE_DISABLED": "true"})
+        (True, False)
+        >>> tracing_active({**lambda_env, "_X_AMZN_TRACE_ID": sampled.replace("Sampled=1", "Sampled=0")})
+        False
+        >>> tracing_active({"_X_AMZN_TRACE_ID": sampled})  # not in Lambda
+        False
+    """
+    env = os.environ if environ is None else environ
+    if not env.get("LAMBDA_TASK_ROOT") or env.get("AWS_SAM_LOCAL") or env.get("AWS_CHALICE_CLI_MODE"):
+        return False
+    if env.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in _TRUTHY:
+        return False
+    if env.get("AWS_XRAY_SDK_ENABLED", "").strip().lower() == "false":
+        return False
+    header = env.get("_X_AMZN_TRACE_ID", "")
+    return "Sampled=1" in header.split(";")
+
 
 @dataclass(frozen=True, slots=True)
 class ConsumerSettings:

@@ -19,13 +19,11 @@ from decimal import Decimal
 from typing import Any
 
 from messaging.saga import SagaDefinition, Step
-from orders.models import CreateOrder
+from order_saga.models import PlaceOrder
+
+__all__ = ["DEADLINE", "PLACE_ORDER", "PlaceOrder"]
 
 DEADLINE = timedelta(seconds=30)
-
-
-class PlaceOrder(CreateOrder):
-    """``orders.PlaceOrder`` (command, partitionkey = customer_id): place an order through the saga."""
 
 
 def credit_data(data: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ message group, so a customer's orders are processed one at a time, in order."""
 
 
 class OrderLine(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Field(gt=0, le=1000)
@@ -32,7 +32,7 @@ class OrderLine(BaseModel):
 class CreateOrder(BaseModel):
     """``orders.CreateOrder`` (command, partitionkey = customer_id): place an order; replies with the new order id."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     customer_id: str = Field(pattern=CUSTOMER_ID)
     lines: list[OrderLine] = Field(min_length=1, max_length=100)
@@ -42,7 +42,7 @@ class CreateOrder(BaseModel):
 class CancelOrder(BaseModel):
     """``orders.CancelOrder`` (command, partitionkey = customer_id): cancel an open order of that customer."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     customer_id: str = Field(pattern=CUSTOMER_ID)
     order_id: str = Field(min_length=1, max_length=64)
@@ -55,7 +55,7 @@ class OrderCreated(BaseModel):
     Version 2 added ``item_count`` (required); version 1 data is read through :func:`order_created_v1_to_v2`.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     order_id: str
     customer_id: str
@@ -85,7 +85,7 @@ def order_created_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 class OrderCancelled(BaseModel):
     """``orders.OrderCancelled`` (event, partitionkey = customer_id)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     order_id: str
     customer_id: str

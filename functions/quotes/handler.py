@@ -6,8 +6,12 @@ import functools
 import os
 from typing import Any
 
-from catalogue import CATALOGUE
+# The consumer first: Powertools' batch utility, loaded after pydantic, builds the parser models of every event
+# source (tens of milliseconds of a cold start); see tests/unit/test_handler_imports.py.
 from messaging.consumer import MessageConsumer, MessageContext
+
+# isort: split
+from catalogue import CATALOGUE
 from quotes.models import RequestQuote
 from quotes.service import QuoteService
 

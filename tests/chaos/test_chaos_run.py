@@ -21,7 +21,7 @@ RATES = FaultRates(transient=0.04, ambiguous=0.02, crash=0.02, timeout=0.01)
 SHORT = {"messages": 60, "shards": 8, "seed": 5, "poison_rate": 0.2, "duplicate_rate": 0.3, "function_timeout": 2,
          "send_chunk": 24, "producer_orders": 40, "sagas": 16}
 SAGA_INVARIANTS = ("sagas_unfinished", "compensations_missing", "compensations_duplicated", "steps_applied_twice",
-                   "saga_answers_wrong")
+                   "saga_answers_wrong", "reference_data_wrong")
 
 
 @pytest.fixture(scope="module")

@@ -77,7 +77,7 @@ def test_a_request_with_a_traceparent_is_one_trace_across_the_functions(server: 
     processed = {group: [line for line in lines if line.get("message") == "message processed"]
                  for group, lines in found.items()}
     [command] = processed["/aws/lambda/orders"]
-    assert command["correlationid"] == reply["correlation_id"] and command["trace_id"] == TRACE_ID
+    assert command["cloudevent_id"] == reply["correlation_id"] and command["trace_id"] == TRACE_ID
     # And the events it caused carry the trace: billing and notifications processed exactly them under it
     event_ids = set(command["event_ids"])
     for subscriber in ("/aws/lambda/billing", "/aws/lambda/notifications"):

@@ -86,10 +86,12 @@ class World:
         ParticipantWrite("credit", "s-hd", RESERVE), ParticipantWrite("credit", "s-hd", RELEASE),
         ParticipantWrite("stock", "s-hd", RESERVE), ParticipantWrite("stock", "s-hd", RELEASE),
     ])
+    reference_wrong: list[str] = field(default_factory=list)
 
     def verdict(self) -> Verdict:
         return check_sagas(SagaWorld(self.planned, self.records, self.answers, self.credit, self.stock,
-                                     self.credit_reserved, self.stock_available, self.restocked, self.writes))
+                                     self.credit_reserved, self.stock_available, self.restocked, self.writes,
+                                     self.reference_wrong))
 
 
 def test_a_clean_world_holds_every_saga_invariant() -> None:
@@ -168,6 +170,10 @@ BREAKS: dict[str, list[tuple[str, Callable[[World], None]]]] = {
             {"s-cr": SagaRecord("completed", {"credit": "refused", "stock": "pending"})})),
         ("a failure instead of the saga's result", lambda w: w.answers.update({"s-hd": [answer(
             "s-hd", {"outcome": "failure", "error": {"code": "state_conflict", "message": "x"}})]})),
+    ],
+    "reference_data_wrong": [
+        ("a Restock applied twice", lambda w: w.reference_wrong.append("sku-a")),
+        ("a SetCreditLimit lost", lambda w: w.reference_wrong.append("c-2")),
     ],
 }
 

@@ -84,6 +84,10 @@ def test_a_command_delivered_twice_is_applied_once_and_both_deliveries_see_the_s
     # And the duplicate was counted
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert any(doc.get("DuplicateDeliveries") == [1.0] or doc.get("DuplicateDeliveries") == 1.0 for doc in emf)
+    # And its one log line says it replayed the stored outcome (the first's says nothing of duplicates)
+    processed = [line for line in world.log_lines() if line.get("message") == "message processed"]
+    assert [line.get("duplicate") for line in processed] == [None, True]
+    assert processed[0]["reply_id"] == processed[1]["reply_id"]
 
 
 def test_a_rejected_command_gets_a_failure_reply_no_events_and_is_not_dead_lettered(world: World) -> None:
@@ -278,7 +282,7 @@ def test_every_log_line_of_a_record_carries_the_cloudevent_keys(world: World) ->
     cmd = create("ink")
     # When it is handled
     world.handle(record_of(cmd))
-    # Then the handler's own log line and the consumer's lines carry id, type, partitionkey and correlation id
+    # Then the handler's own log line and the consumer's lines carry its ids, type and trace id
     lines = [line for line in world.log_lines() if line.get("cloudevent_id") == cmd.id]
     messages = {line["message"] for line in lines}
     assert {"creating order", "message processed"} <= messages
@@ -289,8 +293,11 @@ def test_every_log_line_of_a_record_carries_the_cloudevent_keys(world: World) ->
     assert processed["outcome"] == "success"
     for line in lines:
         assert line["cloudevent_type"] == "orders.CreateOrder"
-        assert line["partitionkey"] == "customer-1"
-        assert line["correlationid"] == cmd.id
+        assert line["sqs_message_id"] and len(line["trace_id"]) == 32
+        # (a request's correlation id is its own id, logged once as cloudevent_id; no line repeats it)
+        assert "correlationid" not in line and "partitionkey" not in line
+    # And a first delivery's line does not say "duplicate" (only a redelivery's does)
+    assert "duplicate" not in processed
     # And the keys do not leak past the invocation
     assert "cloudevent_id" not in world.consumer.logger.thread_safe_get_current_keys()
 

@@ -435,9 +435,3 @@ def test_each_message_gets_an_xray_subsegment_annotated_with_its_trace_id() -> N
     # Then its subsegment is annotated with the W3C trace id, searchable across functions in X-Ray
     assert len(tracer.subsegments) == 1
     assert tracer.annotations == [("trace_id", trace_id_of(TRACEPARENT))]
-
-
-def test_tracing_creates_a_powertools_tracer_that_stays_off_outside_lambda() -> None:
-    consumer = MessageConsumer("orders", settings=ConsumerSettings(), tracing=True)
-    assert consumer.tracer is not None and consumer.tracer is consumer.tracer
-    assert MessageConsumer("orders", settings=ConsumerSettings()).tracer is None
