@@ -100,7 +100,7 @@ clean:
 chaos: $(STAMP)
 	$(PY) -m chaos $(ARGS)
 
-# The README's figure blocks rewritten from the recorded runs in docs/results/; a record older than the last commit
+# The docs pages' figure blocks rewritten from the recorded runs in docs/results/; a record older than the last commit
 # that changed functions/, chaos/, localcloud/ or benchmarks/ is refused unless it says why (older_than_code).
 figures: $(STAMP)
 	$(PY) -m figures $(ARGS)
@@ -113,7 +113,7 @@ service: $(STAMP)
 
 .PHONY: dist
 # The runtime and CLI wheels (fifo_messaging_runtime-*.whl, fifo_messaging-*.whl) into dist/, built from clean copies of
-# their sources with the standard build backend; pip install dist/*.whl installs both, see the README.
+# their sources with the standard build backend; pip install dist/*.whl installs both, see docs/own-code.md.
 dist: $(STAMP)
 	$(PY) -m infra.dist --out dist
 
@@ -128,7 +128,7 @@ contracts-check: $(STAMP)
 	$(PY) -m contracts --check
 
 # The conformance suite (cases recorded against AWS) against the local cloud and against bare moto, per area;
-# ARGS=--record keeps the run in docs/results/conformance.json (make figures puts it in the README).
+# ARGS=--record keeps the run in docs/results/conformance.json (make figures puts it in docs/local-cloud-fidelity.md).
 .PHONY: conformance
 conformance: $(STAMP)
 	$(PY) -m benchmarks.conformance $(ARGS)

@@ -9,7 +9,7 @@ least 95% of all, 1 otherwise, 2 when a run could not be made.
 
 Example::
 
-    python -m benchmarks.conformance --record     # docs/results/conformance.json; make figures puts it in the README
+    python -m benchmarks.conformance --record     # docs/results/conformance.json; make figures puts it in the docs
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     print(render(result))
     if args.record is not None:
         path = write_record(args.record, command_line("make conformance", argv), result, machine=machine)
-        print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the README", file=sys.stderr)
+        print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the docs", file=sys.stderr)
     print(json.dumps(result, sort_keys=True))
     return 0 if result["ok"] else 1
 

@@ -192,6 +192,6 @@ def main(argv: list[str]) -> int:
     print(render(figures, TARGETS, function_log=str(FUNCTION_LOG.relative_to(ROOT))))
     if args.record:
         path = write_record("bench", command_line("make bench", argv), figures, machine=machine)
-        print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the README", file=sys.stderr)
+        print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the docs", file=sys.stderr)
     print(json.dumps(figures, sort_keys=True))
     return 0

@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.record is not None:
         command = command_line("make chaos", argv)
         path = write_record(record_name(args), command, report.summary(), machine=machine)
-        print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the README", file=sys.stderr)
+        print(f"recorded in {path.relative_to(ROOT)}: make figures puts it in the docs", file=sys.stderr)
     print(json.dumps(report.summary(), sort_keys=True))
     return 0 if report.summary()["ok"] else 1
 

@@ -1,4 +1,4 @@
-"""The Performance figures of the README, from the record of ``make bench`` (its last-line JSON).
+"""The figures of docs/performance.md, from the record of ``make bench`` (its last-line JSON).
 
 Example:
     >>> duration(195.4)
@@ -33,7 +33,7 @@ def duration(seconds: float) -> str:
 
 
 def style_label(style: str) -> str:
-    """How the README names a style of the bench (an unknown one by its key)."""
+    """How the docs name a style of the bench (an unknown one by its key)."""
     return STYLE_LABELS.get(style, style.replace("_", " "))
 
 

@@ -1,4 +1,4 @@
-"""The Delivery guarantee figures of the README, from the records of ``make chaos``: the product (``chaos``), the
+"""The figures of docs/delivery-guarantee.md, from the records of ``make chaos``: the product (``chaos``), the
 Powertools-docs consumer (``chaos-naive``) side by side, and a long run of the product (``chaos-long``).
 
 Example:

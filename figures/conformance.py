@@ -1,5 +1,5 @@
-"""The Local cloud fidelity table of the README, from the record of ``make conformance``: per area, the conformance
-cases (recorded against AWS) the local cloud and bare moto pass.
+"""The fidelity table of docs/local-cloud-fidelity.md, from the record of ``make conformance``: per area, the
+conformance cases (recorded against AWS) the local cloud and bare moto pass.
 
 Example:
     >>> cell([91, 91])

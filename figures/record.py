@@ -43,7 +43,7 @@ class RecordError(Exception):
 class Record:
     """``command`` (as typed), ``recorded`` (UTC, ISO 8601), ``machine`` (a note), ``result`` (the run's JSON line);
     ``note`` says anything else a reader needs; ``older_than_code`` says why the figures still hold although the
-    code they measure changed after the run (:mod:`figures.staleness`; the README shows it beside them)."""
+    code they measure changed after the run (:mod:`figures.staleness`; its page shows it beside them)."""
 
     command: str
     recorded: str

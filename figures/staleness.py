@@ -1,7 +1,7 @@
 """Figures older than their code: ``make figures`` refuses a record made before the last commit that changed the code
-it measures, unless the record says why (its ``older_than_code``), and the README then says so beside the figure.
+it measures, unless the record says why (its ``older_than_code``), and its page then says so beside the figure.
 
-The judge is the git history, and only ``make figures`` asks it: the README's blocks are a pure function of the
+The judge is the git history, and only ``make figures`` asks it: the pages' blocks are a pure function of the
 records (the unit test compares the two), so a clean checkout never fails a test because code changed after a record
 was made. To record figures that pass: commit the code, run the command with ``--record``, commit the record.
 

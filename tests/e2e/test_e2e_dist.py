@@ -2,7 +2,7 @@
 runtime and the command come from that virtualenv alone, and ``fifo-messaging request`` gets a CreateOrder reply from
 a local cloud server as it does from ``make local``.
 
-The README's consumer outside Lambda runs there too, on the installed runtime alone.
+The consumer outside Lambda of docs/own-code.md runs there too, on the installed runtime alone.
 
 Slow (about a minute: two isolated builds, then pip installs the runtime's dependencies into the new virtualenv).
 """
@@ -21,7 +21,7 @@ import pytest
 from infra import dist
 from localcloud.server import LocalCloudServer
 from tests.support.servers import deployed_server
-from tests.support.snippets import snippets
+from tests.support.snippets import documented
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -106,15 +106,14 @@ def test_the_installed_command_gets_a_reply_from_a_local_cloud(venv_bin: Path, w
 
 def test_the_readmes_consumer_runs_on_the_installed_runtime(venv_bin: Path, workdir: Path,
                                                             server: LocalCloudServer) -> None:
-    # Given the README's consumer outside Lambda (its own queue and table, MessageConsumer, a delivery handled twice)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    (consumer,) = [s for s in snippets(readme) if s.language == "python" and "applied once" in " ".join(s.expect)]
+    # Given the docs' consumer outside Lambda (its own queue and table, MessageConsumer, a delivery handled twice)
+    (consumer,) = [s for s in documented(ROOT) if s.language == "python" and "applied once" in " ".join(s.expect)]
     env = {**_environment(), "AWS_ENDPOINT_URL": f"http://localhost:{server.port}", "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
     # When the installed virtualenv's Python runs it outside the checkout
     done = subprocess.run([str(venv_bin / "python"), "-c", consumer.script()], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
-    # Then it prints what the README says: both deliveries handled, the label applied once
+    # Then it prints what the page says: both deliveries handled, the label applied once
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     for expected in consumer.expect:
         assert expected in done.stdout, (expected, done.stdout[-2000:])

@@ -1,8 +1,10 @@
-"""Every shell and Python block of the README runs as written against a local cloud server started as ``make local``
-starts one (``python -m localcloud serve``, on a free port), with the environment the README's fixture block sets:
-``AWS_ENDPOINT_URL`` and dummy credentials, the virtualenv's ``bin`` first on the ``PATH``. A block marked
-``cwd: any`` runs in a directory outside the checkout. Blocks run in README order; each must exit 0 and print what
-its marker expects. Which blocks are skipped, and why, the README says above each (``tests/support/snippets.py``).
+"""Every shell and Python block of the README and of the docs pages runs as written against a local cloud server
+started as ``make local`` starts one (``python -m localcloud serve``, on a free port), with the environment the
+README's fixture block sets: ``AWS_ENDPOINT_URL`` and dummy credentials, the virtualenv's ``bin`` first on the
+``PATH``. A block marked
+``cwd: any`` runs in a directory outside the checkout. Blocks run in README order, then each docs page's in the order
+of the README's Reference list; each must exit 0 and print what its marker expects. Which blocks are skipped, and
+why, each page says above each (``tests/support/snippets.py``).
 A block that ``needs: dist`` gets ``make dist``'s wheels, built once, in ``$DIST``; it installs them into a new
 virtualenv, so it is slow (``make test-e2e``).
 """
@@ -26,18 +28,17 @@ import pytest
 
 from infra.dist import build_dist
 from tests.support.servers import free_port
-from tests.support.snippets import Snippet, snippets
+from tests.support.snippets import Snippet, documented
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
 VENV_BIN = Path(sys.executable).parent
 READY_TIMEOUT_SECONDS = 240.0
 SNIPPET_TIMEOUT_SECONDS = 120.0
 INSTALLING_SNIPPET_TIMEOUT_SECONDS = 600.0
 """For a block that installs the wheels with their dependencies into a new virtualenv."""
-ALL = snippets(README.read_text(encoding="utf-8"))
+ALL = documented(ROOT)
 
 
 @dataclass(frozen=True)
@@ -131,14 +132,15 @@ RUN = [pytest.param(s, id=s.label, marks=[pytest.mark.slow] if s.needs else []) 
 @pytest.mark.parametrize("snippet", RUN)
 def test_a_readme_snippet_runs_as_written(snippet: Snippet, server: Server, tmp_path: Path,
                                           request: pytest.FixtureRequest) -> None:
-    # Given a README block marked to run, a local cloud server, the README's environment and what the block needs
+    # Given a block of the README or a docs page marked to run, a local cloud server, the README's environment and
+    # what the block needs
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     extra = {"DIST": str(request.getfixturevalue("dist_dir"))} if "dist" in snippet.needs else {}
-    # When it runs where the README says (a directory outside the checkout for cwd: any)
+    # When it runs where its page says (a directory outside the checkout for cwd: any)
     started = time.monotonic()
     done = _run(snippet, server, elsewhere, extra)
-    # Then it succeeds and prints what the README says it prints
+    # Then it succeeds and prints what its page says it prints
     report = (f"{snippet.label} (cwd {snippet.cwd}, {time.monotonic() - started:.1f}s)\n--- stdout\n{done.stdout}"
               f"\n--- stderr\n{done.stderr}")
     assert done.returncode == 0, report
@@ -156,7 +158,7 @@ _EXPORT = re.compile(r"^(?P<name>[A-Z_][A-Z0-9_]*)=(?P<value>\S*)$")
 
 @pytest.mark.parametrize("snippet", FIXTURES, ids=[s.label for s in FIXTURES])
 def test_a_fixture_block_is_what_the_fixture_provides(snippet: Snippet, server: Server) -> None:
-    # Given a README block the test provides instead of running (the server, the environment)
+    # Given a block the test provides instead of running (the server, the environment)
     for line in snippet.code.splitlines():
         words = shlex.split(line, comments=True)
         if not words:

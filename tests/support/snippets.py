@@ -1,4 +1,4 @@
-"""The README's code blocks and what the README says to do with each.
+"""The code blocks of the README and of the docs pages, and what the page says to do with each.
 
 Every fenced block names its language. A shell (``bash``, ``sh``, ``shell``, ``console``) or ``python`` block has a
 marker on the line above it::
@@ -13,7 +13,8 @@ marker on the line above it::
                                                                    the environment), checked against the fixture
 
 Other languages (``json``, ``text``) are not run; a block of any other language, or without one, is an error, so a
-new snippet cannot go untested unnoticed.
+new snippet cannot go untested unnoticed. :func:`documented` reads the README's blocks, then those of each page of
+``docs/`` in the order of :data:`DOCS_PAGES` (the order of the README's Reference list), which is the order they run in.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import re
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 
 RUNNABLE = {"bash", "sh", "shell", "console", "python"}
 NOT_CODE = {"json", "text"}
@@ -29,10 +31,29 @@ CWDS = ("checkout", "any", "functions")
 NEEDS = ("dist",)
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[^`\s]*)[ \t]*$")
 _MARKER = re.compile(r"^\s*<!--\s*snippet:\s*(?P<body>.*?)\s*-->\s*$")
+DOCS_PAGES = (
+    "failure-codes.md",
+    "message-catalogue.md",
+    "message-contracts.md",
+    "delivery-guarantee.md",
+    "outbox-and-http-api.md",
+    "delivery-per-batch.md",
+    "large-payloads.md",
+    "cli.md",
+    "own-code.md",
+    "delayed-delivery.md",
+    "sagas.md",
+    "architecture.md",
+    "local-cloud.md",
+    "local-cloud-fidelity.md",
+    "performance.md",
+    "decisions.md",
+)
+"""The pages of ``docs/`` whose blocks run after the README's, in this order."""
 
 
 class SnippetError(Exception):
-    """A README block without a language, without a marker, or with a marker that does not parse."""
+    """A block without a language, without a marker, or with a marker that does not parse; a docs page not listed."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +68,12 @@ class Snippet:
     cwd: str = "checkout"
     expect: tuple[str, ...] = field(default_factory=tuple)
     needs: tuple[str, ...] = field(default_factory=tuple)
+    page: str = "README.md"
 
     @property
     def label(self) -> str:
         first = next((ln for ln in self.code.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
-        return f"README.md:{self.line} {self.language}: {first.strip()[:60]}"
+        return f"{self.page}:{self.line} {self.language}: {first.strip()[:60]}"
 
     def script(self) -> str:
         """What runs: the code; for ``console`` the ``$`` lines (and their continuations) without the prompt."""
@@ -100,8 +122,8 @@ def parse_marker(body: str, where: str) -> dict[str, object]:
     return parsed
 
 
-def snippets(text: str) -> list[Snippet]:
-    """Every fenced block of a Markdown text, with its marker; :class:`SnippetError` on the first one not in order."""
+def snippets(text: str, page: str = "README.md") -> list[Snippet]:
+    """Every fenced block of a Markdown page, with its marker; :class:`SnippetError` on the first one not in order."""
     lines = text.splitlines()
     found: list[Snippet] = []
     index = 0
@@ -111,7 +133,7 @@ def snippets(text: str) -> list[Snippet]:
             index += 1
             continue
         start, indent, language = index, opening["indent"], opening["lang"]
-        where = f"README.md:{start + 1}"
+        where = f"{page}:{start + 1}"
         index += 1
         while index < len(lines) and lines[index].strip() != "```":
             index += 1
@@ -127,12 +149,28 @@ def snippets(text: str) -> list[Snippet]:
         if language in NOT_CODE:
             if marker:
                 raise SnippetError(f"{where}: a {language} block is not run; its snippet marker means nothing")
-            found.append(Snippet(start + 1, language, code))
+            found.append(Snippet(start + 1, language, code, page=page))
             continue
         if not marker:
             raise SnippetError(
                 f"{where}: a {language} block needs a marker on the line above: <!-- snippet: run -->, "
                 "<!-- snippet: skip: REASON --> or <!-- snippet: fixture: REASON -->"
             )
-        found.append(Snippet(start + 1, language, code, **parse_marker(marker["body"], where)))  # type: ignore[arg-type]
+        found.append(Snippet(start + 1, language, code, page=page,
+                             **parse_marker(marker["body"], where)))  # type: ignore[arg-type]
+    return found
+
+
+def documented(root: Path) -> list[Snippet]:
+    """The blocks of ``root``'s README, then of each page of :data:`DOCS_PAGES`, in that order.
+
+    A page of ``docs/`` missing from the list, or listed and missing, is a :class:`SnippetError`: no page's blocks go
+    unread."""
+    present = sorted(path.name for path in (root / "docs").glob("*.md"))
+    unlisted, missing = sorted(set(present) - set(DOCS_PAGES)), sorted(set(DOCS_PAGES) - set(present))
+    if unlisted or missing:
+        raise SnippetError(f"docs pages not in DOCS_PAGES: {unlisted}; listed but missing: {missing}")
+    found = snippets((root / "README.md").read_text(encoding="utf-8"))
+    for name in DOCS_PAGES:
+        found += snippets((root / "docs" / name).read_text(encoding="utf-8"), page=f"docs/{name}")
     return found

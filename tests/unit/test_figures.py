@@ -1,4 +1,4 @@
-"""The README's figures are the recorded runs: each figure block equals what ``make figures`` renders from
+"""The figures of the docs pages are the recorded runs: each figure block equals what ``make figures`` renders from
 ``docs/results/``, so a hand edit (or a new run recorded without ``make figures``) fails here."""
 
 from __future__ import annotations
@@ -12,32 +12,53 @@ import pytest
 
 from chaos.__main__ import parse_args, record_name
 from figures.__main__ import main as figures_main
-from figures.readme import BLOCKS, README, FiguresError, blocks, render, replace_block, rewrite
-from figures.record import RESULTS_DIR, Record, RecordError, read_record, write_record
+from figures.readme import (
+    BLOCKS,
+    FiguresError,
+    blocks,
+    names_on,
+    pages,
+    render,
+    replace_block,
+    rewrite,
+    rewrite_all,
+)
+from figures.record import RESULTS_DIR, ROOT, Record, RecordError, read_record, write_record
 from figures.staleness import HistoryUnavailableError, last_code_change, problem
 
 pytestmark = pytest.mark.unit
 
 
-def test_every_figure_block_of_the_readme_is_what_its_records_render() -> None:
-    # Given the README and the committed records
-    text = README.read_text(encoding="utf-8")
-    # When each figure block is rendered from its records
-    found = blocks(text)
-    # Then every block is there, and says exactly that
-    assert set(found) == set(BLOCKS)
-    for name in BLOCKS:
-        assert found[name] == render(name), f"README block figures:{name} differs from docs/results/: make figures"
+def test_every_figure_block_is_on_its_page_and_is_what_its_records_render() -> None:
+    # Given the README and the docs pages, and the committed records
+    texts = {page: (ROOT / page).read_text(encoding="utf-8") for page in pages()}
+    # When the figure blocks of each page are read
+    found = {page: blocks(text) for page, text in texts.items()}
+    # Then every block is on its own page, and nowhere else, and says exactly what its records render
+    assert {page: set(names) for page, names in found.items() if names} == {
+        page: set(names_on(page)) for page in {block.page for block in BLOCKS.values()}}
+    for name, block in BLOCKS.items():
+        assert found[block.page][name] == render(name), f"{block.page}: figures:{name} differs from docs/results/"
 
 
 def test_a_hand_edited_figure_is_caught() -> None:
-    # Given the README with one figure of the chaos table changed by hand
-    text = README.read_text(encoding="utf-8")
+    # Given the delivery guarantee page with one figure of the chaos table changed by hand
+    text = (ROOT / "docs" / "delivery-guarantee.md").read_text(encoding="utf-8")
     edited = replace_block(text, "chaos", blocks(text)["chaos"].replace("| lost | 0 |", "| lost | 1 |"))
     assert edited != text
     # When the figures are rendered again / Then the edit is gone (the test above would have failed)
-    assert rewrite(edited) == text
+    assert rewrite(edited, "docs/delivery-guarantee.md") == text
     assert figures_main(["--check"]) == 0
+
+
+def test_a_figure_block_left_on_another_page_or_missing_from_its_own_is_an_error() -> None:
+    # Given the README with the chaos block pasted in, and the delivery guarantee page without it
+    block = "<!-- figures:chaos:begin -->\nx\n<!-- figures:chaos:end -->\n"
+    # When each is rewritten / Then both are errors naming the page
+    with pytest.raises(FiguresError, match=r"README\.md has figure blocks nothing renders there: chaos"):
+        rewrite("# Title\n" + block, "README.md")
+    with pytest.raises(FiguresError, match=r"docs/delivery-guarantee\.md: the page has 0 blocks figures:chaos"):
+        rewrite("# Delivery guarantee\n", "docs/delivery-guarantee.md")
 
 
 def test_the_rendered_figures_are_the_runs_numbers(tmp_path: Path) -> None:
@@ -79,9 +100,9 @@ def test_a_missing_or_broken_record_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_a_figure_block_nobody_renders_is_an_error() -> None:
-    # Given a README with a block of an unknown name / When it is rewritten / Then that is an error
-    with pytest.raises(FiguresError, match="nothing renders: perf"):
-        rewrite("<!-- figures:perf:begin -->\nx\n<!-- figures:perf:end -->\n")
+    # Given a page with a block of an unknown name / When it is rewritten / Then that is an error
+    with pytest.raises(FiguresError, match="nothing renders there: perf"):
+        rewrite("<!-- figures:perf:begin -->\nx\n<!-- figures:perf:end -->\n", "docs/performance.md")
 
 
 @pytest.mark.parametrize(
@@ -94,7 +115,7 @@ def test_a_figure_block_nobody_renders_is_an_error() -> None:
     ],
 )
 def test_make_chaos_records_under_the_consumers_name_or_the_one_given(argv: list[str], name: str) -> None:
-    # When make chaos is asked to record / Then the record's name is the one the README's blocks read
+    # When make chaos is asked to record / Then the record's name is the one the docs' blocks read
     assert record_name(parse_args(argv)) == name
 
 
@@ -147,7 +168,7 @@ def _records(tmp_path: Path) -> None:
         (tmp_path / f"{name}.json").write_text((RESULTS_DIR / f"{name}.json").read_text(), encoding="utf-8")
 
 
-def test_the_readme_says_when_a_figure_is_older_than_its_code(tmp_path: Path) -> None:
+def test_the_page_says_when_a_figure_is_older_than_its_code(tmp_path: Path) -> None:
     # Given the product's record saying why it still holds although the code changed after it
     _records(tmp_path)
     record = json.loads((tmp_path / "chaos.json").read_text())
@@ -176,7 +197,7 @@ def test_every_invariant_of_a_run_gets_its_row_and_a_figure_a_run_did_not_measur
     assert "n/a: not measured by that run." in table
 
 
-def test_without_a_long_run_the_readme_says_how_to_record_one(tmp_path: Path) -> None:
+def test_without_a_long_run_the_page_says_how_to_record_one(tmp_path: Path) -> None:
     # Given no chaos-long record / Then its block says none is recorded on this code, and how to record one
     assert render("chaos-long", tmp_path).startswith("No long run is recorded on this code")
 
@@ -186,3 +207,17 @@ def test_no_committed_record_is_a_transcription() -> None:
     # Then every figure file is a run's own output: none says it was copied from somewhere
     for path in sorted(RESULTS_DIR.glob("*.json")):
         assert "transcribed" not in path.read_text(encoding="utf-8").lower(), path
+
+
+def test_make_figures_finds_the_page_a_stale_figure_is_on(tmp_path: Path) -> None:
+    # Given a copy of the README and the docs pages with one figure of the conformance table changed by hand
+    (tmp_path / "docs").mkdir()
+    for page in pages():
+        (tmp_path / page).write_text((ROOT / page).read_text(encoding="utf-8"), encoding="utf-8")
+    fidelity = tmp_path / "docs" / "local-cloud-fidelity.md"
+    fidelity.write_text(fidelity.read_text(encoding="utf-8").replace("| all |", "| all (edited) |"), encoding="utf-8")
+    # When every page is rendered again
+    texts = rewrite_all(tmp_path)
+    # Then only that page differs, and rendering puts the recorded figure back
+    assert [page for page, (current, wanted) in texts.items() if current != wanted] == ["docs/local-cloud-fidelity.md"]
+    assert texts["docs/local-cloud-fidelity.md"][1] == (ROOT / "docs" / "local-cloud-fidelity.md").read_text("utf-8")
