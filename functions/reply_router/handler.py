@@ -10,7 +10,7 @@ Every well-formed reply is stored: requesters do not register their requests. Wh
 guarded without a read: only the system's responders may send to the reply queue (its policy denies every other
 principal), and a reply is only ever read by the id of the request it answers, a random UUID drawn when the request
 is sent, so a reply to a request nobody made (forged with a guessed id, or late, after its request expired) is never
-read by anyone and expires like the others (README, "Replies need no registration").
+read by anyone and expires like the others (docs/decisions.md, "Replies need no registration").
 """
 
 from __future__ import annotations
