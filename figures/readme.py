@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from figures import bench, chaos, conformance
+from figures import bench, chaos, conformance, sagas
 from figures.record import RESULTS_DIR, ROOT, Record, read_record
 
 _BLOCK = re.compile(r"<!-- figures:(?P<name>[a-z0-9-]+):begin -->\n(?P<body>.*?)\n<!-- figures:(?P=name):end -->", re.S)
@@ -44,6 +44,7 @@ BLOCKS: dict[str, Block] = {
     "chaos": Block("docs/delivery-guarantee.md", chaos.RECORDS, chaos.render),
     "chaos-long": Block("docs/delivery-guarantee.md", chaos.LONG_RECORDS, chaos.render_long, optional=True),
     "conformance": Block("docs/local-cloud-fidelity.md", conformance.RECORDS, conformance.render),
+    "sagas": Block("docs/sagas.md", sagas.RECORDS, sagas.render, optional=True),
 }
 
 

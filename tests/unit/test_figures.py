@@ -221,3 +221,36 @@ def test_make_figures_finds_the_page_a_stale_figure_is_on(tmp_path: Path) -> Non
     # Then only that page differs, and rendering puts the recorded figure back
     assert [page for page, (current, wanted) in texts.items() if current != wanted] == ["docs/local-cloud-fidelity.md"]
     assert texts["docs/local-cloud-fidelity.md"][1] == (ROOT / "docs" / "local-cloud-fidelity.md").read_text("utf-8")
+
+
+def _saga_result(**figures: int) -> dict[str, object]:
+    return {"ok": not any(figures.values()), "seconds": 120.0, "invocations": 1, "sagas": 4, "saga_seconds": 30.5,
+            "saga_shares": {"approve": 1, "credit": 1, "stock": 1, "held": 1},
+            "saga_outcomes": {"approved": 1, "credit_limit_exceeded": 1, "out_of_stock": 1, "timeout": 1},
+            "sagas_unfinished": 0, "compensations_missing": 0, "compensations_duplicated": 0,
+            "steps_applied_twice": 0, "saga_answers_wrong": 0, "reference_data_wrong": 0, **figures}
+
+
+def test_the_saga_table_sets_the_naive_orchestrators_run_beside_the_products(tmp_path: Path) -> None:
+    # Given the product's run, and the naive orchestrator's run that left a saga unfinished
+    write_record("chaos", "make chaos", _saga_result(), machine="2 cores", directory=tmp_path)
+    write_record("chaos-saga-naive", 'make chaos ARGS="--saga naive"', _saga_result(sagas_unfinished=2),
+                 machine="2 cores", directory=tmp_path)
+    # When the sagas block is rendered
+    table = render("sagas", tmp_path)
+    # Then each invariant has both runs' figures, and the exit statuses say which run failed
+    assert "| sagas unfinished | 0 | 2 |" in table
+    assert "| reference data wrong | 0 | 0 |" in table
+    exits = ("| exit status of the whole run, saga phase's share of its time "
+             "| 0, 30.5 s of 120.0 s | 1, 30.5 s of 120.0 s |")
+    assert exits in table
+    assert "4 (1 within credit and stock, 1 over credit, 1 out of stock, 1 held back)" in table
+
+
+def test_the_saga_table_says_when_no_naive_orchestrator_run_is_recorded(tmp_path: Path) -> None:
+    # Given the product's run only
+    write_record("chaos", "make chaos", _saga_result(), machine="2 cores", directory=tmp_path)
+    # When the sagas block is rendered / Then it has the product's column and says how to record the other
+    table = render("sagas", tmp_path)
+    assert "| sagas unfinished | 0 |" in table
+    assert 'No naive orchestrator run is recorded; `make chaos ARGS="--saga naive --record"` records one.' in table
