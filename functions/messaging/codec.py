@@ -152,6 +152,8 @@ class CloudEventJsonCodec:
             # parsed once: ``time`` through the same ISO 8601 parser, then the SDK's validation of the attributes.
             if "time" in attributes:
                 attributes["time"] = parse_time(attributes["time"])
+            if _sdk_would_accept(attributes):
+                return _to_envelope(attributes, document.get("data"))
             cloud_event = CloudEvent(attributes, document.get("data"))
         except CloudEventValidationError as exc:
             raise _invalid(exc) from exc
@@ -219,6 +221,25 @@ def _plainly_valid(document: Mapping[str, Any]) -> bool:
         all(document.get(name) for name in ("id", "source", "type"))
         and str(document.get("schemaversion", SCHEMA_VERSION)).split(".", 1)[0] == _SCHEMA_MAJOR
         and _URI_REFERENCE.match(document["source"]) is not None
+    )
+
+
+_KNOWN = frozenset(_STANDARD | _OURS) - {"data"}
+_NON_EMPTY_OPTIONAL = ("subject", "datacontenttype", "dataschema")
+
+
+def _sdk_would_accept(attributes: Mapping[str, Any]) -> bool:
+    """True when the SDK's ``CloudEvent`` would accept ``attributes`` as they are, known after
+    :func:`_check_attributes` passed and ``specversion`` was checked: only attributes of the contract (whose names
+    the SDK's extension rule accepts), a timezone-aware ``time`` and non-empty optional strings. The decoder then
+    skips building a ``CloudEvent`` per message; anything else (an unknown extension, no ``time``, which the SDK
+    fills in) goes through the SDK."""
+    moment = attributes.get("time")
+    return (
+        isinstance(moment, datetime)
+        and moment.tzinfo is not None
+        and _KNOWN.issuperset(attributes)
+        and all(attributes[name] for name in _NON_EMPTY_OPTIONAL if name in attributes)
     )
 
 
