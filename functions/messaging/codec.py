@@ -208,6 +208,7 @@ _SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 def _plainly_valid(document: Mapping[str, Any]) -> bool:
     """True when :func:`_check_attributes` would accept ``document``, checked in one pass over the attributes it
     has; False when unsure (a rule may fail: the full check then names the first one in its own order)."""
+    texts = []
     for name, value in document.items():
         rule = _RULES.get(name)
         if rule is None:
@@ -215,10 +216,13 @@ def _plainly_valid(document: Mapping[str, Any]) -> bool:
         if not isinstance(value, str):
             return False
         limit, plain = rule
-        if (limit is not None and len(value) > limit) or (plain and CONTROL_CHARACTERS.search(value)):
+        if limit is not None and len(value) > limit:
             return False
+        if plain:
+            texts.append(value)
     return (
-        all(document.get(name) for name in ("id", "source", "type"))
+        CONTROL_CHARACTERS.search(" ".join(texts)) is None  # one search over every plain-text value (space is none)
+        and all(document.get(name) for name in ("id", "source", "type"))
         and str(document.get("schemaversion", SCHEMA_VERSION)).split(".", 1)[0] == _SCHEMA_MAJOR
         and _URI_REFERENCE.match(document["source"]) is not None
     )
