@@ -235,15 +235,16 @@ _NON_EMPTY_OPTIONAL = ("subject", "datacontenttype", "dataschema")
 def _sdk_would_accept(attributes: Mapping[str, Any]) -> bool:
     """True when the SDK's ``CloudEvent`` would accept ``attributes`` as they are, known after
     :func:`_check_attributes` passed and ``specversion`` was checked: only attributes of the contract (whose names
-    the SDK's extension rule accepts), a timezone-aware ``time`` and non-empty optional strings. The decoder then
-    skips building a ``CloudEvent`` per message; anything else (an unknown extension, no ``time``, which the SDK
-    fills in) goes through the SDK."""
+    the SDK's extension rule accepts), a timezone-aware ``time`` and optional attributes that are non-empty strings.
+    The decoder then skips building a ``CloudEvent`` per message; anything else (an unknown extension, no ``time``,
+    which the SDK fills in) goes through the SDK."""
     moment = attributes.get("time")
     return (
         isinstance(moment, datetime)
         and moment.tzinfo is not None
         and _KNOWN.issuperset(attributes)
-        and all(attributes[name] for name in _NON_EMPTY_OPTIONAL if name in attributes)
+        and all(isinstance(attributes[name], str) and attributes[name] for name in _NON_EMPTY_OPTIONAL
+                if name in attributes)
     )
 
 

@@ -114,7 +114,8 @@ def decoded(document: dict[str, Any], *, fast: bool) -> Any:
         st.sampled_from(["subject", "dataschema", "datacontenttype", "traceparent", "correlationid", "replyto",
                          "Ext", "ext1", "time", "kind"]),
         st.one_of(st.sampled_from(["", "x", "application/json", "reply", "2026-12-01T08:30:00Z",
-                                   "2026-12-01T08:30:00", "2026-12-01T24:00:00+01:00"]), st.text(max_size=3)),
+                                   "2026-12-01T08:30:00", "2026-12-01T24:00:00+01:00"]), st.text(max_size=3),
+                  st.sampled_from([5, 0, True, None, [], {"a": 1}, 1.5])),
         max_size=5,
     )
 )
