@@ -152,6 +152,8 @@ class CloudEventJsonCodec:
             # parsed once: ``time`` through the same ISO 8601 parser, then the SDK's validation of the attributes.
             if "time" in attributes:
                 attributes["time"] = parse_time(attributes["time"])
+            if _sdk_would_accept(attributes):
+                return _to_envelope(attributes, document.get("data"))
             cloud_event = CloudEvent(attributes, document.get("data"))
         except CloudEventValidationError as exc:
             raise _invalid(exc) from exc
@@ -206,6 +208,7 @@ _SCHEMA_MAJOR = SCHEMA_VERSION.split(".", 1)[0]
 def _plainly_valid(document: Mapping[str, Any]) -> bool:
     """True when :func:`_check_attributes` would accept ``document``, checked in one pass over the attributes it
     has; False when unsure (a rule may fail: the full check then names the first one in its own order)."""
+    texts = []
     for name, value in document.items():
         rule = _RULES.get(name)
         if rule is None:
@@ -213,12 +216,35 @@ def _plainly_valid(document: Mapping[str, Any]) -> bool:
         if not isinstance(value, str):
             return False
         limit, plain = rule
-        if (limit is not None and len(value) > limit) or (plain and CONTROL_CHARACTERS.search(value)):
+        if limit is not None and len(value) > limit:
             return False
+        if plain:
+            texts.append(value)
     return (
-        all(document.get(name) for name in ("id", "source", "type"))
+        CONTROL_CHARACTERS.search(" ".join(texts)) is None  # one search over every plain-text value (space is none)
+        and all(document.get(name) for name in ("id", "source", "type"))
         and str(document.get("schemaversion", SCHEMA_VERSION)).split(".", 1)[0] == _SCHEMA_MAJOR
         and _URI_REFERENCE.match(document["source"]) is not None
+    )
+
+
+_KNOWN = frozenset(_STANDARD | _OURS) - {"data"}
+_NON_EMPTY_OPTIONAL = ("subject", "datacontenttype", "dataschema")
+
+
+def _sdk_would_accept(attributes: Mapping[str, Any]) -> bool:
+    """True when the SDK's ``CloudEvent`` would accept ``attributes`` as they are, known after
+    :func:`_check_attributes` passed and ``specversion`` was checked: only attributes of the contract (whose names
+    the SDK's extension rule accepts), a timezone-aware ``time`` and optional attributes that are non-empty strings.
+    The decoder then skips building a ``CloudEvent`` per message; anything else (an unknown extension, no ``time``,
+    which the SDK fills in) goes through the SDK."""
+    moment = attributes.get("time")
+    return (
+        isinstance(moment, datetime)
+        and moment.tzinfo is not None
+        and _KNOWN.issuperset(attributes)
+        and all(isinstance(attributes[name], str) and attributes[name] for name in _NON_EMPTY_OPTIONAL
+                if name in attributes)
     )
 
 

@@ -217,9 +217,17 @@ def reply_type_for(request_type: str) -> str:
     return f"{request_type}.Reply"
 
 
-def reply_to(request: Envelope, outcome: ReplyOutcome, *, source: str) -> Envelope:
+def reply_to(
+    request: Envelope,
+    outcome: ReplyOutcome,
+    *,
+    source: str,
+    traceparent: str | None = None,
+    time: datetime | None = None,
+) -> Envelope:
     """The reply to ``request``: ``kind=reply``, ``correlationid`` = the request id, the request's partition key, the
-    request's trace continued (:func:`messaging.tracecontext.continue_trace`).
+    request's trace continued (:func:`messaging.tracecontext.continue_trace`; ``traceparent``: that continuation, when
+    the caller has it already), stamped ``time`` (default now).
 
     Several responders may answer one request (scatter-gather): each reply has the responder's own ``source``, so the
     (``source``, ``id``) identity of the replies differs while each one is stable across redeliveries.
@@ -230,9 +238,10 @@ def reply_to(request: Envelope, outcome: ReplyOutcome, *, source: str) -> Envelo
         kind=Kind.REPLY,
         data=outcome.to_data(),
         id=reply_id_for(request),
+        time=time or utc_now(),
         partitionkey=request.partitionkey or request.id,
         correlationid=request.id,
-        traceparent=continue_trace(request.traceparent, trace_seed(source, request)),
+        traceparent=traceparent or continue_trace(request.traceparent, trace_seed(source, request)),
         tracestate=request.tracestate,
     )
 

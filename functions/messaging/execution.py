@@ -133,12 +133,12 @@ def _execute_once(
             work.clear()  # a rejection has no effects
             ctx.logger.info("command rejected", extra={"code": rejected.code, "reason": rejected.message})
             failure = ReplyOutcome.failure(rejected.code, rejected.message)
-            result = outbox.outcome(request, failure, events=(), at=ctx.time)
+            result = outbox.outcome(request, failure, events=(), at=ctx.time, traceparent=ctx.traceparent)
         else:
             replies = request.kind is Kind.COMMAND and not ctx.reply_deferred
             outcome = ReplyOutcome.success(as_result(returned)) if replies else None
             result = outbox.outcome(request, outcome, events=ctx.emitted, outgoing=ctx.outgoing, at=ctx.time,
-                                    catalogue=catalogue)
+                                    catalogue=catalogue, traceparent=ctx.traceparent)
     if not idempotent:
         if work.writes:
             raise ConfigurationError(f"{request.type}: a handler registered idempotent=False staged writes")
@@ -208,8 +208,9 @@ def hand_over(
     def delivered() -> None:
         counts[MESSAGES_PROCESSED] += 1
         counts[REPLIES_SENT] += 1 if "reply_id" in sent else 0
-        with _record_keys(logger, log_keys):
-            # One line per message (what happened, the events and the reply it sent): the record of its journey.
-            logger.info("message processed", extra=processed_keys(kind, duplicate=duplicate, sent=sent))
+        # One line per message (what happened, the events and the reply it sent): the record of its journey. The
+        # record's keys ride on the line itself (the logger holds no record's keys after the batch): the same line
+        # as with the keys appended to the logger, without appending and removing them.
+        logger.info("message processed", extra={**log_keys, **processed_keys(kind, duplicate=duplicate, sent=sent)})
 
     delivery.add(record.message_id, group, steps, on_delivered=delivered, on_rejected=dead_letter, on_failed=failed)

@@ -11,7 +11,8 @@ even decode, as long as its header names an ``id``, a ``source``, ``kind: comman
 invalid parameter, access denied) is permanent too (:func:`rejection_of`); throttling and server errors stay
 transient: the record is reported in ``batchItemFailures`` and SQS retries it.
 
-:data:`CODES` is the catalogue of every failure code, with what happens to the message (the table in docs/failure-codes.md).
+:data:`CODES` is the catalogue of every failure code, with what happens to the message (the table in
+docs/failure-codes.md).
 
 Example:
     >>> from messaging.errors import UnknownMessageType

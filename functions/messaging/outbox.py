@@ -158,21 +158,24 @@ class Outbox:
         outgoing: Sequence[Outgoing] = (),
         at: datetime | None = None,
         catalogue: Mapping[str, MessageType] | None = None,
+        traceparent: str | None = None,
     ) -> Outcome:
         """The outcome of a message: its envelopes, all stamped with one ``time`` (``at``, default now, to the
         millisecond), and the compact form the commit stores (:meth:`stored_form`; ``catalogue`` gave the events
-        their ``dataschema``). A reply over the channel limit raises :class:`~messaging.errors.MessageTooLarge`
+        their ``dataschema``; ``traceparent``: the request's trace as continued by this consumer, when the caller
+        has it already). A reply over the channel limit raises :class:`~messaging.errors.MessageTooLarge`
         before anything commits."""
         moment = at or millisecond_now()
+        traceparent = traceparent or self._traceparent(request)
         reply = None
         if outcome is not None and request.replyto is not None:
-            reply = replace(self.reply_envelope(request, outcome), time=moment)
+            reply = self.reply_envelope(request, outcome, traceparent=traceparent, time=moment)
             if message_size(self._codec.encode(reply)) > CHANNEL_LIMIT_BYTES:
                 raise MessageTooLarge(f"the reply is over the {CHANNEL_LIMIT_BYTES:,}-byte limit", field="reply")
         stamped = tuple(evt if evt.time == moment else replace(evt, time=moment) for evt in events)
         sends = tuple(replace(item, envelope=replace(item.envelope, time=moment)) for item in outgoing)
         result = Outcome(outcome, stamped, sends, reply, moment)
-        result.stored = self.stored_form(result, request, catalogue)
+        result.stored = self.stored_form(result, request, catalogue, traceparent=traceparent)
         return result
 
     def replay(self, request: Envelope, stored: Mapping[str, Any], catalogue: Mapping[str, MessageType]) -> Outcome:
@@ -203,7 +206,7 @@ class Outbox:
             sends.append(Outgoing(item["q"], envelope, deliver_at, bool(item.get("c"))))
         reply = None
         if outcome is not None and request.replyto is not None:
-            reply = replace(self.reply_envelope(request, outcome), time=moment)
+            reply = self.reply_envelope(request, outcome, traceparent=traceparent, time=moment)
         replayed = Outcome(outcome, tuple(events), tuple(sends), reply, moment)
         replayed.stored = dict(stored)
         return replayed
@@ -223,9 +226,12 @@ class Outbox:
         replayed.stored = dict(stored)
         return replayed
 
-    def reply_envelope(self, request: Envelope, outcome: ReplyOutcome) -> Envelope:
-        """The reply to ``request`` from this consumer, in a group SQS accepts."""
-        reply = reply_to(request, outcome, source=self._source())
+    def reply_envelope(
+        self, request: Envelope, outcome: ReplyOutcome, *, traceparent: str | None = None, time: datetime | None = None
+    ) -> Envelope:
+        """The reply to ``request`` from this consumer, in a group SQS accepts (``traceparent``, ``time``: see
+        :func:`~messaging.envelope.reply_to`)."""
+        reply = reply_to(request, outcome, source=self._source(), traceparent=traceparent, time=time)
         if reply.partitionkey is None or not is_valid_fifo_id(reply.partitionkey):
             # The request's key (or id) cannot be a MessageGroupId: use a digest of its identity instead.
             return replace(reply, partitionkey=dedup_id_of(request.source, request.id))
@@ -235,10 +241,11 @@ class Outbox:
         return continue_trace(request.traceparent, trace_seed(self._source(), request))
 
     def stored_form(
-        self, outcome: Outcome, request: Envelope, catalogue: Mapping[str, MessageType] | None = None
+        self, outcome: Outcome, request: Envelope, catalogue: Mapping[str, MessageType] | None = None,
+        *, traceparent: str | None = None,
     ) -> dict[str, Any]:
-        """The compact JSON form of ``outcome`` (see the module docstring)."""
-        source, traceparent = self._source(), self._traceparent(request)
+        """The compact JSON form of ``outcome`` (see the module docstring; ``traceparent`` as for :meth:`outcome`)."""
+        source, traceparent = self._source(), traceparent or self._traceparent(request)
         stored: dict[str, Any] = {"v": STORED_VERSION, "t": _millis(outcome.at or millisecond_now())}
         if outcome.result is not None:
             stored["o"] = outcome.result.to_data()

@@ -7,7 +7,8 @@ Requesters write nothing here before sending: the router stores every reply that
 requester reads its own correlation id. Who may put a reply there is the reply queue's policy (only the roles of the
 system's responders may send to it, :class:`infra.reply_channel.ReplyChannel`); a reply is found only by the id of the
 request it answers, a random UUID the requester draws when it sends, so no one can plant a reply for a request not yet
-made, and a reply nobody asked for is never read and expires with the others (docs/decisions.md, "Replies need no registration").
+made, and a reply nobody asked for is never read and expires with the others (docs/decisions.md, "Replies need no
+registration").
 
 Example:
     >>> from messaging.envelope import ReplyOutcome, command, reply_to

@@ -4,6 +4,7 @@ where the full check would pass, and name-based ids built from their digest as `
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -91,3 +92,36 @@ def test_the_one_pass_attribute_check_decides_as_the_full_rules(extra: dict[str,
 @given(st.uuids(), st.text(max_size=300))
 def test_a_name_based_id_is_the_uuid5_of_its_name(namespace: uuid.UUID, name: str) -> None:
     assert name_based_id(namespace, name) == str(uuid.uuid5(namespace, name))
+
+
+def decoded(document: dict[str, Any], *, fast: bool) -> Any:
+    """What the codec decodes ``document`` to (the envelope, or the error's type and field), with or without the
+    shortcut past the SDK's ``CloudEvent``."""
+    original = codec._sdk_would_accept
+    if not fast:
+        codec._sdk_would_accept = lambda _: False  # type: ignore[assignment]
+    try:
+        return codec.CloudEventJsonCodec().decode(json.dumps(document))
+    except (InvalidAttribute, UnsupportedSchemaVersion) as exc:
+        return (type(exc).__name__, exc.field)
+    finally:
+        codec._sdk_would_accept = original
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["subject", "dataschema", "datacontenttype", "traceparent", "correlationid", "replyto",
+                         "Ext", "ext1", "time", "kind"]),
+        st.one_of(st.sampled_from(["", "x", "application/json", "reply", "2026-12-01T08:30:00Z",
+                                   "2026-12-01T08:30:00", "2026-12-01T24:00:00+01:00"]), st.text(max_size=3),
+                  st.sampled_from([5, 0, True, None, [], {"a": 1}, 1.5])),
+        max_size=5,
+    )
+)
+def test_decoding_past_the_sdk_decides_as_the_sdk(extra: dict[str, Any]) -> None:
+    # Given a CloudEvent with any mix of optional attributes, unknown extensions, odd times, empty strings
+    document = {"specversion": "1.0", "id": "m-1", "source": "/s", "type": "t", "kind": "command",
+                "time": "2026-12-01T08:30:00.125Z", "data": {"a": 1}, **extra}
+    # When it is decoded with and without the shortcut, Then the outcome is the same (envelope or error)
+    assert decoded(document, fast=True) == decoded(document, fast=False)
