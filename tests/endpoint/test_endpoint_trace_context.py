@@ -19,9 +19,9 @@ import pytest
 from cli.app import main
 from localcloud.server import LocalCloudServer
 
-# About 16 s (the AWS CLI per log group, the log shipping interval), so in make test-e2e; the unit tests of the
-# consumer, the codec and the stored outcome hold the trace continuation itself in make test.
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # on the endpoint package's server: no deployment of its own
+# About 20 s (the AWS CLI per log group, the log shipping interval); the unit tests of the consumer hold the trace
+# continuation itself.
+pytestmark = pytest.mark.e2e  # on the endpoint package's server: no deployment of its own
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACEPARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"
