@@ -80,7 +80,10 @@ def test_the_product_holds_every_invariant(ours: Report) -> None:
 # maxReceiveCount receives (valid_in_dlq, lost), it checks no shard key, so a mismatched CreateOrder is applied instead
 # of dead-lettered (poison_in_dlq short), and it draws order ids at random, so a crash after its write makes a second
 # order on the retry (duplicate_effects).
-NAIVE_BREAKS = ("failure_replies_missing", "valid_in_dlq", "lost", "poison_in_dlq", "duplicate_effects")
+NAIVE_BREAKS = ("failure_replies_missing", "valid_in_dlq", "lost", "duplicate_effects")
+"""What the naive consumer must break in the short run. Not ``poison_in_dlq``: its poison reaches the DLQ after
+maxReceiveCount retries, so whether every one is there by the end depends on how the run's threads drain (it broke
+in most runs, not in all)."""
 
 
 @pytest.mark.slow  # the longer of the two short runs (its claim checks and poison go round maxReceiveCount times)
